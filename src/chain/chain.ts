@@ -1,0 +1,170 @@
+/**
+ * The seed's tail-call chain, live in the kernel: prog1 attached to sched_process_exec,
+ * TAIL_CALL_MAP[0] = prog2, TAIL_CALL_MAP[1] = prog3, state in PER_CPU_MAP.
+ *
+ * Order matters: open → load → fill both slots → attach prog1, so no exec ever sees an
+ * empty slot. The object's fds (the prog array's among them) stay open for the life of
+ * the Chain: the kernel empties a prog array when its last user reference closes.
+ */
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {TailcallsError, check} from '../errors.js'
+import {LoadedObject} from '../libbpf/object.js'
+import {requireBpfPrivileges} from '../privileges.js'
+import {type BpfLink, sys} from '../sys/ffi.js'
+import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+
+export const CHAIN_PROGRAMS = ['prog1', 'prog2', 'prog3'] as const
+export const CHAIN_MAPS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS'] as const
+export const TRACEPOINT = 'sched_process_exec'
+
+/** The object built from bpf/tailcalls.bpf.c and shipped with the package. */
+export function bundledObjectPath(): string {
+  // dist/src/chain/chain.js or src/chain/chain.ts → <root>/bpf/tailcalls.bpf.o
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'bpf', 'tailcalls.bpf.o')
+    if (existsSync(candidate)) return candidate
+  }
+
+  throw new TailcallsError('notFound', 'the bundled BPF object bpf/tailcalls.bpf.o is missing', {
+    hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls',
+  })
+}
+
+export const KERNEL_BTF = '/sys/kernel/btf/vmlinux'
+
+export function requireKernelBtf(path = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF): void {
+  if (!existsSync(path)) {
+    throw new TailcallsError('kernelSupport', `this kernel exposes no BTF (${path} is missing)`, {
+      hint: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',
+    })
+  }
+}
+
+export interface ChainOptions {
+  object?: string
+  /** EVENTS ring buffer size in bytes (a power of two, multiple of the page size). */
+  ringbufSize?: number
+}
+
+export interface ChainStats {
+  runs: Record<string, number>
+  tailCallFailed: number[]
+  ringbufDrops: number
+}
+
+export class Chain {
+  private link: BpfLink | null = null
+  private closed = false
+  readonly fds: Record<string, number> = {}
+  readonly possibleCpus: number
+
+  private constructor(readonly object: LoadedObject) {
+    this.possibleCpus = sys().libbpf.libbpf_num_possible_cpus()
+  }
+
+  /**
+   * Load and attach the chain. On any failure everything created so far is released
+   * before the error propagates: nothing stays loaded, filled or attached.
+   */
+  static load(opts: ChainOptions = {}): Chain {
+    const path = opts.object ?? bundledObjectPath()
+    requireBpfPrivileges()
+    requireKernelBtf()
+    const object = LoadedObject.open(path)
+    const chain = new Chain(object)
+    try {
+      object.require(CHAIN_PROGRAMS, CHAIN_MAPS)
+      if (opts.ringbufSize !== undefined) {
+        check('resizing EVENTS', sys().libbpf.bpf_map__set_max_entries(object.map('EVENTS')!, opts.ringbufSize), {EINVAL: 'usage'})
+      }
+
+      object.load()
+      chain.collectFds()
+      chain.setSlot(SLOT.prog2, chain.fds.prog2)
+      chain.setSlot(SLOT.prog3, chain.fds.prog3)
+      chain.attach()
+      return chain
+    } catch (error) {
+      chain.close()
+      throw error
+    }
+  }
+
+  private collectFds(): void {
+    const {libbpf} = sys()
+    for (const name of this.object.programNames()) this.fds[name] = libbpf.bpf_program__fd(this.object.program(name)!)
+    for (const name of CHAIN_MAPS) this.fds[name] = libbpf.bpf_map__fd(this.object.map(name)!)
+  }
+
+  /** Put a program (by fd) into a TAIL_CALL_MAP slot. */
+  setSlot(slot: number, progFd: number): void {
+    const key = Buffer.alloc(4)
+    key.writeUInt32LE(slot)
+    const value = Buffer.alloc(4)
+    value.writeInt32LE(progFd)
+    check(`filling TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_ANY), {
+      EINVAL: 'incompatible',
+    })
+  }
+
+  /** Empty a TAIL_CALL_MAP slot: the calling stage then falls through (a failed tail call). */
+  clearSlot(slot: number): void {
+    const key = Buffer.alloc(4)
+    key.writeUInt32LE(slot)
+    check(`emptying TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_delete_elem(this.fds.TAIL_CALL_MAP, key))
+  }
+
+  private attach(): void {
+    const {errno, libbpf} = sys()
+    const link = libbpf.bpf_program__attach(this.object.program('prog1')!)
+    if (!link) {
+      const err = errno()
+      throw new TailcallsError('attach', `attaching prog1 to tp_btf/${TRACEPOINT} failed: errno ${err}`, {
+        errno: err,
+        hint: 'run `tailcalls doctor` to check the tracepoint and BTF on this kernel',
+      })
+    }
+
+    this.link = link
+    this.fds.link = libbpf.bpf_link__fd(link)
+  }
+
+  /** Sum of the per-CPU CHAIN_STATS counters. */
+  stats(): ChainStats {
+    const stride = Math.ceil(CHAIN_STATS.size / 8) * 8
+    const values = Buffer.alloc(stride * this.possibleCpus)
+    const key = Buffer.alloc(4)
+    check('reading CHAIN_STATS', sys().libbpf.bpf_map_lookup_elem(this.fds.CHAIN_STATS, key, values))
+    const runs: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
+    const tailCallFailed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
+    let ringbufDrops = 0
+    for (let cpu = 0; cpu < this.possibleCpus; cpu++) {
+      const base = cpu * stride
+      STAGE_PROGS.forEach((p, i) => {
+        runs[p] += Number(values.readBigUInt64LE(base + CHAIN_STATS.runs + i * 8))
+      })
+      for (let s = 0; s < TAIL_CALL_SLOTS; s++) tailCallFailed[s] += Number(values.readBigUInt64LE(base + CHAIN_STATS.tail_call_failed + s * 8))
+      ringbufDrops += Number(values.readBigUInt64LE(base + CHAIN_STATS.ringbuf_drops))
+    }
+
+    return {ringbufDrops, runs, tailCallFailed}
+  }
+
+  /** Detach prog1: no new events. The maps and programs stay until close(). Idempotent. */
+  detach(): void {
+    if (this.link) sys().libbpf.bpf_link__destroy(this.link)
+    this.link = null
+  }
+
+  /** Detach prog1, then close every fd: the kernel frees the programs and maps. Idempotent. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.detach()
+    this.object.close()
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The base of every command: `--json` everywhere, and one error path that prints one
+ * line on stderr (plus bpftool's `{"error": …}` on stdout under --json) and exits with
+ * the error's own code, never a stack trace.
+ */
+import {Command} from '@oclif/core'
+
+import {EXIT, TailcallsError} from '../errors.js'
+
+export abstract class BaseCommand extends Command {
+  static enableJsonFlag = true
+
+  /** Write to stdout; returns false when the reader is slow (see stream backpressure). */
+  protected out(text: string): boolean {
+    return process.stdout.write(text)
+  }
+
+  /** Status and warnings: stderr, so pipes get only data. */
+  protected status(line: string): void {
+    process.stderr.write(`${line}\n`)
+  }
+
+  protected async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<void> {
+    if (error instanceof TailcallsError) {
+      this.report(error.line(), error.exitCode, error.details)
+      return
+    }
+
+    if (error.code === 'EPIPE') {
+      // The reader went away (`| head`): not an error for the user.
+      process.exitCode = 0
+      return
+    }
+
+    if (error.oclif?.exit !== undefined) {
+      // oclif's own parse and usage errors (exit 2), printed its way.
+      if (this.jsonEnabled()) {
+        this.report(error.message.split('\n')[0], error.oclif.exit || EXIT.usage)
+        return
+      }
+
+      return super.catch(error)
+    }
+
+    const debug = process.env.TAILCALLS_DEBUG ? `\n${error.stack}` : ''
+    this.report(`internal error: ${error.message} (set TAILCALLS_DEBUG=1 for details; please report it)${debug}`, EXIT.internal)
+  }
+
+  private report(line: string, code: number, details?: string[]): void {
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({error: line})}\n`)
+    if (details?.length) process.stderr.write(details.map((d) => `  ${d}\n`).join(''))
+    process.stderr.write(`tailcalls: error: ${line}\n`)
+    process.exitCode = code
+  }
+}

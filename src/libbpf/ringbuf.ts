@@ -1,0 +1,108 @@
+/**
+ * A BPF ring buffer read on Node's main thread without blocking it or busy-polling:
+ * libuv watches the ring's epoll fd (koffi.node.poll), and each wakeup drains the ring
+ * with ring_buffer__consume(). Samples are copied into one batch buffer (one memcpy each;
+ * sample memory is valid only during the callback) and handed over per wakeup.
+ */
+import {TailcallsError} from '../errors.js'
+import {type RingBuffer, sys} from '../sys/ffi.js'
+
+export interface Batch {
+  /** `count` records of `recordSize` bytes each, packed. Valid until the handler returns. */
+  buf: Buffer
+  count: number
+}
+
+interface PollHandle {
+  close(): void
+  start(opts?: unknown, cb?: unknown): void
+  stop(): void
+}
+
+export class RingBufferReader {
+  private readonly rb: RingBuffer
+  private readonly cb: bigint
+  private readonly batch: Buffer
+  private readonly batchAddr: bigint
+  private count = 0
+  private cursor: bigint
+  private readonly capacity: number
+  private poll: PollHandle | undefined
+  private paused = false
+  private closed = false
+
+  constructor(
+    mapFd: number,
+    recordSize: number,
+    private readonly onBatch: (batch: Batch) => void,
+    capacity = 8192,
+  ) {
+    const {koffi, libbpf, libc} = sys()
+    this.capacity = capacity
+    this.batch = Buffer.allocUnsafeSlow(recordSize * capacity)
+    this.batchAddr = koffi.address(this.batch) as bigint
+    const size = BigInt(recordSize)
+    this.cursor = this.batchAddr
+    this.cb = koffi.register((_ctx: bigint, data: bigint, len: number) => {
+      libc.memcpy(this.cursor, data, Math.min(len, recordSize))
+      this.cursor += size
+      this.count++
+      if (this.count === this.capacity) this.flush()
+      return 0
+    }, 'ring_buffer_sample_fn *') as unknown as bigint
+    const rb = libbpf.ring_buffer__new(mapFd, this.cb, null, null)
+    if (!rb) {
+      koffi.unregister(this.cb)
+      throw new TailcallsError('internal', `cannot open the ring buffer: errno ${sys().errno()}`)
+    }
+
+    this.rb = rb
+  }
+
+  private flush(): void {
+    if (this.count === 0) return
+    const count = this.count
+    this.count = 0
+    this.cursor = this.batchAddr
+    this.onBatch({buf: this.batch, count})
+  }
+
+  /** Start watching: each readable wakeup drains the ring. */
+  start(): void {
+    const {koffi, libbpf} = sys()
+    const fd = libbpf.ring_buffer__epoll_fd(this.rb)
+    const node = (koffi as unknown as {node: {poll(fd: number, o: unknown, cb: () => void): PollHandle}}).node
+    this.poll = node.poll(fd, {readable: true}, () => this.drain())
+  }
+
+  /** Drain whatever is in the ring now. Returns the number of samples consumed. */
+  drain(): number {
+    if (this.closed) return 0
+    const n = sys().libbpf.ring_buffer__consume(this.rb)
+    this.flush()
+    return n
+  }
+
+  /** Stop reading (backpressure): the ring fills, and the BPF side counts what it drops. */
+  pause(): void {
+    if (this.paused || !this.poll) return
+    this.paused = true
+    this.poll.stop()
+  }
+
+  resume(): void {
+    if (!this.paused || !this.poll || this.closed) return
+    this.paused = false
+    this.poll.start({readable: true}, () => this.drain())
+    this.drain()
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.poll?.close()
+    this.closed = true
+    const {koffi, libbpf} = sys()
+    libbpf.ring_buffer__free(this.rb)
+    koffi.unregister(this.cb)
+  }
+}

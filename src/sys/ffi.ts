@@ -1,0 +1,194 @@
+/**
+ * Every koffi declaration of the project: libbpf.so.1 and libc.
+ *
+ * Only symbols that libbpf 1.1 (Debian 12) exports are declared here; anything newer must
+ * be looked up with `optional()` and the caller must cope with its absence.
+ * koffi (a native addon) is loaded on first use, so `--help` and `--version` never touch it.
+ * libbpf >= 1.0 returns negative errno values (or NULL with errno set): see src/sys/errno.ts.
+ */
+import {createRequire} from 'node:module'
+
+// koffi's types, without loading the addon at import time.
+import type * as Koffi from 'koffi'
+
+/** Opaque libbpf handles are plain addresses in koffi 3; brand them so they cannot be mixed up. */
+export type Ptr<Brand extends string> = bigint & {readonly __brand: Brand}
+export type BpfObject = Ptr<'bpf_object'>
+export type BpfProgram = Ptr<'bpf_program'>
+export type BpfMap = Ptr<'bpf_map'>
+export type BpfLink = Ptr<'bpf_link'>
+export type RingBuffer = Ptr<'ring_buffer'>
+export type Address = bigint
+
+/** Anything koffi accepts as `void *`: a Buffer/TypedArray (transient), an address, or NULL. */
+export type VoidPtr = Buffer | Uint8Array | Uint32Array | BigUint64Array | bigint | null
+
+export interface Libbpf {
+  // --- object lifecycle (libbpf.h) ---
+  bpf_object__open_file(path: string, opts: null): BpfObject | null
+  bpf_object__load(obj: BpfObject): number
+  bpf_object__close(obj: BpfObject): void
+  bpf_object__find_program_by_name(obj: BpfObject, name: string): BpfProgram | null
+  bpf_object__find_map_by_name(obj: BpfObject, name: string): BpfMap | null
+  bpf_object__next_program(obj: BpfObject, prev: BpfProgram | null): BpfProgram | null
+  bpf_object__next_map(obj: BpfObject, prev: BpfMap | null): BpfMap | null
+  bpf_program__name(prog: BpfProgram): string
+  bpf_program__fd(prog: BpfProgram): number
+  bpf_program__set_log_buf(prog: BpfProgram, buf: Address, size: number): number
+  bpf_program__attach(prog: BpfProgram): BpfLink | null
+  bpf_map__name(map: BpfMap): string
+  bpf_map__fd(map: BpfMap): number
+  bpf_map__set_max_entries(map: BpfMap, n: number): number
+  bpf_link__fd(link: BpfLink): number
+  bpf_link__pin(link: BpfLink, path: string): number
+  bpf_link__destroy(link: BpfLink): number
+  libbpf_set_print(fn: Address | null): Address | null
+  libbpf_num_possible_cpus(): number
+  libbpf_major_version(): number
+  libbpf_minor_version(): number
+  // --- ring buffer ---
+  ring_buffer__new(mapFd: number, cb: Address, ctx: null, opts: null): RingBuffer | null
+  ring_buffer__consume(rb: RingBuffer): number
+  ring_buffer__epoll_fd(rb: RingBuffer): number
+  ring_buffer__free(rb: RingBuffer): void
+  // --- thin syscall wrappers (bpf.h) ---
+  bpf_map_update_elem(fd: number, key: VoidPtr, value: VoidPtr, flags: number): number
+  bpf_map_lookup_elem(fd: number, key: VoidPtr, value: VoidPtr): number
+  bpf_map_delete_elem(fd: number, key: VoidPtr): number
+  bpf_map_get_next_key(fd: number, key: VoidPtr, next: VoidPtr): number
+  bpf_map_lookup_batch(fd: number, inBatch: VoidPtr, outBatch: VoidPtr, keys: VoidPtr, values: VoidPtr,
+    count: number[], opts: VoidPtr): number
+  bpf_obj_pin(fd: number, path: string): number
+  bpf_obj_get(path: string): number
+  bpf_obj_get_info_by_fd(fd: number, info: VoidPtr, len: number[]): number
+  bpf_prog_get_next_id(start: number, next: number[]): number
+  bpf_map_get_next_id(start: number, next: number[]): number
+  bpf_link_get_next_id(start: number, next: number[]): number
+  bpf_btf_get_next_id(start: number, next: number[]): number
+  bpf_prog_get_fd_by_id(id: number): number
+  bpf_map_get_fd_by_id(id: number): number
+  bpf_link_get_fd_by_id(id: number): number
+  bpf_btf_get_fd_by_id(id: number): number
+  bpf_task_fd_query(pid: number, fd: number, flags: number, buf: Buffer | null, bufLen: number[],
+    progId: number[], fdType: number[], probeOffset: bigint[], probeAddr: bigint[]): number
+  bpf_enable_stats(type: number): number
+}
+
+export interface Libc {
+  close(fd: number): number
+  memcpy(dst: VoidPtr, src: VoidPtr, n: number): Address
+  vsnprintf(buf: Buffer, size: number, fmt: string, ap: Address): number
+  geteuid(): number
+  mount(source: string, target: string, fstype: string, flags: number, data: null): number
+}
+
+export interface Sys {
+  koffi: typeof Koffi
+  libbpf: Libbpf
+  libc: Libc
+  /** errno of the last call, read right after a call that failed. */
+  errno(): number
+  /** A libbpf function newer than 1.1, or undefined when this libbpf lacks it. */
+  optional(prototype: string): ((...args: unknown[]) => unknown) | undefined
+}
+
+let cached: Sys | undefined
+
+/** The bindings, created on first use. Throws a plain Error if libbpf.so.1 is missing. */
+export function sys(): Sys {
+  cached ??= bind()
+  return cached
+}
+
+function bind(): Sys {
+  const require = createRequire(import.meta.url)
+  const koffi = require('koffi') as typeof Koffi
+  for (const name of ['bpf_object', 'bpf_program', 'bpf_map', 'bpf_link', 'ring_buffer']) koffi.opaque(name)
+  // Declared once per process: koffi type names are global.
+  koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)')
+  koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)')
+
+  let bpf: Koffi.LibraryHandle
+  try {
+    bpf = koffi.load('libbpf.so.1')
+  } catch (error) {
+    throw new Error(`cannot load libbpf.so.1 (${(error as Error).message}); install it: apt-get install libbpf1`)
+  }
+  const libc = koffi.load('libc.so.6')
+
+  const libbpfProtos = [
+    'bpf_object *bpf_object__open_file(const char *path, const void *opts)',
+    'int bpf_object__load(bpf_object *obj)',
+    'void bpf_object__close(bpf_object *obj)',
+    'bpf_program *bpf_object__find_program_by_name(const bpf_object *obj, const char *name)',
+    'bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)',
+    'bpf_program *bpf_object__next_program(const bpf_object *obj, bpf_program *prev)',
+    'bpf_map *bpf_object__next_map(const bpf_object *obj, const bpf_map *prev)',
+    'const char *bpf_program__name(const bpf_program *prog)',
+    'int bpf_program__fd(const bpf_program *prog)',
+    'int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)',
+    'bpf_link *bpf_program__attach(const bpf_program *prog)',
+    'const char *bpf_map__name(const bpf_map *map)',
+    'int bpf_map__fd(const bpf_map *map)',
+    'int bpf_map__set_max_entries(bpf_map *map, uint32_t n)',
+    'int bpf_link__fd(const bpf_link *link)',
+    'int bpf_link__pin(bpf_link *link, const char *path)',
+    'int bpf_link__destroy(bpf_link *link)',
+    'void *libbpf_set_print(void *fn)',
+    'int libbpf_num_possible_cpus(void)',
+    'uint32_t libbpf_major_version(void)',
+    'uint32_t libbpf_minor_version(void)',
+    'ring_buffer *ring_buffer__new(int map_fd, void *cb, void *ctx, const void *opts)',
+    'int ring_buffer__consume(ring_buffer *rb)',
+    'int ring_buffer__epoll_fd(const ring_buffer *rb)',
+    'void ring_buffer__free(ring_buffer *rb)',
+    'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)',
+    'int bpf_map_lookup_elem(int fd, const void *key, void *value)',
+    'int bpf_map_delete_elem(int fd, const void *key)',
+    'int bpf_map_get_next_key(int fd, const void *key, void *next_key)',
+    'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)',
+    'int bpf_obj_pin(int fd, const char *path)',
+    'int bpf_obj_get(const char *path)',
+    'int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *len)',
+    'int bpf_prog_get_next_id(uint32_t start, _Out_ uint32_t *next)',
+    'int bpf_map_get_next_id(uint32_t start, _Out_ uint32_t *next)',
+    'int bpf_link_get_next_id(uint32_t start, _Out_ uint32_t *next)',
+    'int bpf_btf_get_next_id(uint32_t start, _Out_ uint32_t *next)',
+    'int bpf_prog_get_fd_by_id(uint32_t id)',
+    'int bpf_map_get_fd_by_id(uint32_t id)',
+    'int bpf_link_get_fd_by_id(uint32_t id)',
+    'int bpf_btf_get_fd_by_id(uint32_t id)',
+    'int bpf_task_fd_query(int pid, int fd, uint32_t flags, char *buf, _Inout_ uint32_t *buf_len, _Out_ uint32_t *prog_id, _Out_ uint32_t *fd_type, _Out_ uint64_t *probe_offset, _Out_ uint64_t *probe_addr)',
+    'int bpf_enable_stats(int type)',
+  ]
+  const libcProtos = [
+    'int close(int fd)',
+    'void *memcpy(void *dst, const void *src, size_t n)',
+    'int vsnprintf(char *buf, size_t size, const char *fmt, void *ap)',
+    'uint32_t geteuid(void)',
+    'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
+  ]
+
+  return {
+    errno: () => koffi.errno(),
+    koffi,
+    libbpf: declare(bpf, libbpfProtos) as unknown as Libbpf,
+    libc: declare(libc, libcProtos) as unknown as Libc,
+    optional(prototype) {
+      try {
+        return bpf.func(prototype) as (...args: unknown[]) => unknown
+      } catch {
+        return undefined
+      }
+    },
+  }
+}
+
+function declare(lib: Koffi.LibraryHandle, protos: string[]): Record<string, ReturnType<Koffi.LibraryHandle["func"]>> {
+  const out: Record<string, ReturnType<Koffi.LibraryHandle["func"]>> = {}
+  for (const proto of protos) {
+    const fn = lib.func(proto)
+    out[fn.info.name] = fn
+  }
+  return out
+}
