@@ -14,7 +14,7 @@ import {TailcallsError, check} from '../errors.js'
 import {LoadedObject} from '../libbpf/object.js'
 import {requireBpfPrivileges} from '../privileges.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
-import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {BPF_ANY, CHAIN_STATS, PROG_INFO, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 
 export const CHAIN_PROGRAMS = ['prog1', 'prog2', 'prog3'] as const
 export const CHAIN_MAPS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS'] as const
@@ -32,6 +32,13 @@ export function bundledObjectPath(): string {
   throw new TailcallsError('notFound', 'the bundled BPF object bpf/tailcalls.bpf.o is missing', {
     hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls',
   })
+}
+
+/** The kernel id behind a prog, map or link fd (id is at offset 4 in all three info structs). */
+function idOfFd(fd: number): number {
+  const info = Buffer.alloc(PROG_INFO.size)
+  check('reading object info', sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length]))
+  return info.readUInt32LE(PROG_INFO.id)
 }
 
 export const KERNEL_BTF = '/sys/kernel/btf/vmlinux'
@@ -131,6 +138,15 @@ export class Chain {
 
     this.link = link
     this.fds.link = libbpf.bpf_link__fd(link)
+  }
+
+  /** Kernel ids of everything this chain created: what tests check is gone afterwards. */
+  ids(): {programs: Record<string, number>; maps: Record<string, number>; link?: number} {
+    const programs: Record<string, number> = {}
+    const maps: Record<string, number> = {}
+    for (const name of this.object.programNames()) programs[name] = idOfFd(this.fds[name])
+    for (const name of CHAIN_MAPS) maps[name] = idOfFd(this.fds[name])
+    return {link: this.fds.link === undefined ? undefined : idOfFd(this.fds.link), maps, programs}
   }
 
   /** Sum of the per-CPU CHAIN_STATS counters. */

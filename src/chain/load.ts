@@ -1,6 +1,6 @@
 /** `tailcalls load`: the seed's observer. */
 import {TailcallsError} from '../errors.js'
-import {Chain} from './chain.js'
+import {Chain, TRACEPOINT} from './chain.js'
 import {type StreamSummary, streamEvents} from './stream.js'
 
 export interface LoadOptions {
@@ -21,6 +21,7 @@ export async function runLoad(opts: LoadOptions): Promise<StreamSummary> {
 
   const chain = Chain.load({object: opts.object, ringbufSize: opts.ringbufSize})
   try {
+    opts.status(describeLoaded(chain, opts.json))
     return await streamEvents(
       {
         detach: () => chain.detach(),
@@ -32,4 +33,13 @@ export async function runLoad(opts: LoadOptions): Promise<StreamSummary> {
   } finally {
     chain.close()
   }
+}
+
+/** One status line naming the kernel ids of what was loaded (stderr; JSON under --json). */
+function describeLoaded(chain: Chain, json: boolean): string {
+  const ids = chain.ids()
+  if (json) return JSON.stringify({loaded: ids})
+  const progs = Object.entries(ids.programs).map(([name, id]) => `${name} (id ${id})`).join(', ')
+  return `Loaded ${progs}; TAIL_CALL_MAP (id ${ids.maps.TAIL_CALL_MAP}): [0] = prog2, [1] = prog3; ` +
+    `attached prog1 to tp_btf/${TRACEPOINT} (link id ${ids.link})`
 }

@@ -1,0 +1,72 @@
+// Kernel-object bookkeeping for tests: what a test created must be gone when it ends.
+// Other objects exist on the machine (and other tests may run concurrently), so every
+// check is on the ids this test created, never on whole-system lists.
+import {execFileSync} from 'node:child_process'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {startCli} from './cli.js'
+
+export function bpftoolJson(args) {
+  return JSON.parse(execFileSync('bpftool', ['--json', ...args], {encoding: 'utf8', maxBuffer: 1 << 28}))
+}
+
+function liveIds(kind) {
+  return new Set(bpftoolJson([kind, 'list']).map((o) => o.id))
+}
+
+/** Ids of {programs, maps, link} still present in the kernel. */
+export function stillAlive(ids) {
+  const alive = []
+  const progs = liveIds('prog')
+  const maps = liveIds('map')
+  const links = liveIds('link')
+  for (const [name, id] of Object.entries(ids.programs ?? {})) if (progs.has(id)) alive.push(`program ${name} (id ${id})`)
+  for (const [name, id] of Object.entries(ids.maps ?? {})) if (maps.has(id)) alive.push(`map ${name} (id ${id})`)
+  if (ids.link !== undefined && links.has(ids.link)) alive.push(`link id ${ids.link}`)
+  return alive
+}
+
+/** The kernel frees programs and maps after an RCU grace period: poll briefly. */
+export async function assertGone(ids, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs
+  let alive = stillAlive(ids)
+  while (alive.length > 0 && Date.now() < deadline) {
+    await sleep(100)
+    alive = stillAlive(ids)
+  }
+
+  if (alive.length > 0) throw new Error(`left in the kernel after the test: ${alive.join(', ')}`)
+}
+
+/**
+ * Start `tailcalls load --json` for a test and wait until it is attached. Returns the running
+ * CLI plus the kernel ids it created and the parsed NDJSON events so far. Always call
+ * `finish()` (it stops the CLI with SIGINT, checks exit 0 and that every id is gone).
+ */
+export async function startChain(extraArgs = [], {env} = {}) {
+  const cli = startCli(['load', '--json', '--duration', '300', ...extraArgs], {env})
+  const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 30_000, 'the loaded line')
+  const ids = JSON.parse(loadedLine).loaded
+  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 10_000, 'Waiting for Ctrl-C')
+  const events = () => cli.state.stdoutLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  return {
+    cli,
+    events,
+    async finish(signal = 'SIGINT') {
+      const result = await cli.stop(signal)
+      await assertGone(ids)
+      const summaryLine = result.stderr.split('\n').find((l) => l.startsWith('{"summary"'))
+      return {...result, summary: summaryLine ? JSON.parse(summaryLine).summary : undefined}
+    },
+    ids,
+    /** Wait until events for every tgid in `tgids` (3 stages each) arrived. */
+    waitForTgids(tgids, perTgid = 3, ms = 20_000) {
+      const want = new Set(tgids)
+      return cli.waitFor(() => {
+        const counts = new Map()
+        for (const e of events()) if (want.has(e.tgid)) counts.set(e.tgid, (counts.get(e.tgid) ?? 0) + 1)
+        return [...want].every((t) => (counts.get(t) ?? 0) >= perTgid)
+      }, ms, `events for ${tgids.length} execs`)
+    },
+  }
+}
