@@ -12,6 +12,7 @@ import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
 import {LoadedObject} from '../libbpf/object.js'
+import {nextId} from '../kernel/ids.js'
 import {requireBpfPrivileges} from '../privileges.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
 import {BPF_ANY, CHAIN_STATS, PROG_INFO, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
@@ -39,6 +40,18 @@ function idOfFd(fd: number): number {
   const info = Buffer.alloc(PROG_INFO.size)
   check('reading object info', sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length]))
   return info.readUInt32LE(PROG_INFO.id)
+}
+
+/** Sleep-poll (synchronously, close() is sync) until an id no longer exists, or the timeout. */
+function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boolean {
+  const tick = new Int32Array(new SharedArrayBuffer(4))
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (nextId(kind, id - 1) !== id) return true
+    Atomics.wait(tick, 0, 0, 5)
+  }
+
+  return false
 }
 
 export const KERNEL_BTF = '/sys/kernel/btf/vmlinux'
@@ -176,11 +189,27 @@ export class Chain {
     this.link = null
   }
 
-  /** Detach prog1, then close every fd: the kernel frees the programs and maps. Idempotent. */
+  /**
+   * Detach prog1, then close every fd: the kernel frees the programs and maps. Idempotent.
+   *
+   * Then wait (bounded) until the prog array is really gone. Closing its last fd schedules
+   * the kernel's deferred "clear" work; anyone who opens the map by id before that work ran
+   * (`bpftool map list` right after we exit) leaks it for good on kernels up to at least
+   * 6.18 (kernel-and-anchors.md §4.6, reproduced here). Waiting here, watching with
+   * get_next_id (which does not open the map), closes that window for our own exits.
+   */
   close(): void {
     if (this.closed) return
     this.closed = true
+    let progArrayId: number | undefined
+    try {
+      progArrayId = this.fds.TAIL_CALL_MAP === undefined ? undefined : idOfFd(this.fds.TAIL_CALL_MAP)
+    } catch {
+      progArrayId = undefined
+    }
+
     this.detach()
     this.object.close()
+    if (progArrayId !== undefined) waitUntilGone('map', progArrayId, 2000)
   }
 }
