@@ -201,9 +201,12 @@ export class Chain {
   close(): void {
     if (this.closed) return
     this.closed = true
+    // Also after a failed load: libbpf may have created the prog array before a program failed.
+    const progArrayMap = this.object.map('TAIL_CALL_MAP')
+    const progArrayFd = progArrayMap ? sys().libbpf.bpf_map__fd(progArrayMap) : -1
     let progArrayId: number | undefined
     try {
-      progArrayId = this.fds.TAIL_CALL_MAP === undefined ? undefined : idOfFd(this.fds.TAIL_CALL_MAP)
+      progArrayId = progArrayFd >= 0 ? idOfFd(progArrayFd) : undefined
     } catch {
       progArrayId = undefined
     }

@@ -33,13 +33,10 @@ export abstract class BaseCommand extends Command {
     }
 
     if (error.oclif?.exit !== undefined) {
-      // oclif's own parse and usage errors (exit 2), printed its way.
-      if (this.jsonEnabled()) {
-        this.report(error.message.split('\n')[0], error.oclif.exit || EXIT.usage)
-        return
-      }
-
-      return super.catch(error)
+      // oclif's parse and usage errors: one line, and where the usage is.
+      const first = error.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/See more help with --help/, '').trim()
+      this.report(`${first}; see \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\``, error.oclif.exit || EXIT.usage)
+      return
     }
 
     const debug = process.env.TAILCALLS_DEBUG ? `\n${error.stack}` : ''

@@ -52,6 +52,22 @@ export function checkElf(path: string): void {
   }
 }
 
+/**
+ * The verifier's reason: the message lines after the last instruction it printed, without
+ * the closing statistics ("processed N insns …").
+ */
+export function verifierReason(lines: string[]): string {
+  const body = lines.filter((l) => !/^(processed \d+ insns|verification time|stack depth)/.test(l.trim()))
+  const reason: string[] = []
+  for (let i = body.length - 1; i >= 0; i--) {
+    const l = body[i].trim()
+    if (/^\d+: \(/.test(l) || l.startsWith(';') || l === '') break
+    reason.unshift(l)
+  }
+
+  return reason.length > 0 ? reason.join(' — ') : (body.at(-1) ?? 'no reason given')
+}
+
 export class LoadedObject {
   private closed = false
   private readonly logBufs = new Map<string, bigint>()
@@ -149,7 +165,7 @@ export class LoadedObject {
       const text = koffi.decode(buf, 'char', -1) as string
       if (text.trim()) {
         const lines = text.trimEnd().split('\n')
-        return new TailcallsError('verifier', `the kernel verifier rejected program ${name}: ${lines.at(-1)}`, {
+        return new TailcallsError('verifier', `the kernel verifier rejected program ${name}: ${verifierReason(lines)}`, {
           details: lines.slice(-12),
           errno: Math.abs(ret),
           hint: 'fix the program source; the verifier log above shows where it failed',
