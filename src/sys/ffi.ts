@@ -80,6 +80,8 @@ export interface Libc {
   vsnprintf(buf: Buffer, size: number, fmt: string, ap: Address): number
   geteuid(): number
   mount(source: string, target: string, fstype: string, flags: number, data: null): number
+  /** ts: a 16-byte buffer receiving struct timespec {i64 tv_sec; i64 tv_nsec}. */
+  clock_gettime(clock: number, ts: Buffer): number
 }
 
 export interface Sys {
@@ -167,6 +169,7 @@ function bind(): Sys {
     'int vsnprintf(char *buf, size_t size, const char *fmt, void *ap)',
     'uint32_t geteuid(void)',
     'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
+    'int clock_gettime(int clock, void *ts)',
   ]
 
   return {

@@ -82,3 +82,33 @@ export const MAP_TYPE = {
 export const BPF_ANY = 0
 /** enum bpf_stats_type */
 export const BPF_STATS_RUN_TIME = 0
+
+/**
+ * The per-type union of struct bpf_link_info (offsets from the start of the struct).
+ * String/array fields are pointers the caller fills for a second get_info call.
+ */
+export const LINK_INFO_UNION = {
+  raw_tracepoint: {tp_name: 16, tp_name_len: 24, cookie: 32},
+  tracing: {attach_type: 16, target_obj_id: 20, target_btf_id: 24, cookie: 32},
+  cgroup: {cgroup_id: 16, attach_type: 24},
+  iter: {target_name: 16, target_name_len: 24, map_id: 28, cgroup_id: 32, order: 40, tid: 32, pid: 36},
+  netns: {netns_ino: 16, attach_type: 20},
+  xdp: {ifindex: 16},
+  struct_ops: {map_id: 16},
+  netfilter: {pf: 16, hooknum: 20, priority: 24, flags: 28},
+  tcx: {ifindex: 16, attach_type: 20},
+  sockmap: {map_id: 16, attach_type: 20},
+  perf_event: {type: 16},
+} as const
+
+/** enum bpf_link_type values this project needs by name. */
+export const LINK_TYPE = {
+  raw_tracepoint: 1, tracing: 2, cgroup: 3, iter: 4, netns: 5, xdp: 6, perf_event: 7, kprobe_multi: 8,
+  struct_ops: 9, netfilter: 10, tcx: 11, uprobe_multi: 12, netkit: 13, sockmap: 14,
+} as const
+
+/** enum bpf_task_fd_type (BPF_TASK_FD_QUERY's fd_type). */
+export const TASK_FD_TYPE = ['raw_tracepoint', 'tracepoint', 'kprobe', 'kretprobe', 'uprobe', 'uretprobe'] as const
+
+/** CLOCK_* ids for clock_gettime. */
+export const CLOCK = {realtime: 0, boottime: 7} as const

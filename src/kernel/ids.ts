@@ -1,0 +1,199 @@
+/**
+ * Kernel BPF objects by id and by pin path: enumerate ids (`bpf_*_get_next_id`), open fds by
+ * id or from bpffs (`bpf_obj_get`), and make sure every fd we open is closed again.
+ *
+ * Errors are typed: an id or pin that does not exist is `notFound` (exit 5) with a hint on
+ * how to list what exists; EPERM/EACCES is `permission` (exit 3).
+ *
+ * Caution (kernel-and-anchors.md §4.6): opening a prog_array by id while its last user
+ * reference is going away can leak the map in the kernel (each extra open/close re-schedules
+ * the clear work). Open each prog array once per command; never poll them by id in a loop.
+ */
+import {readlinkSync} from 'node:fs'
+
+import {TailcallsError, fromErrno} from '../errors.js'
+import {errnoName} from '../sys/errno.js'
+import {sys} from '../sys/ffi.js'
+
+export type ObjectKind = 'prog' | 'map' | 'link' | 'btf'
+
+export const OBJECT_KINDS: readonly ObjectKind[] = ['prog', 'map', 'link', 'btf']
+
+/** What the user types to list objects of a kind (used in hints). */
+const LIST_HINT: Record<ObjectKind, string> = {
+  btf: 'list them with `bpftool btf list`',
+  link: 'list them with `tailcalls link list`',
+  map: 'list them with `tailcalls map list`',
+  prog: 'list them with `tailcalls prog list`',
+}
+
+/** The next id after `start`, or undefined at the end. */
+export function nextId(kind: ObjectKind, start: number): number | undefined {
+  const {libbpf} = sys()
+  const out = [0]
+  const ret =
+    kind === 'prog' ? libbpf.bpf_prog_get_next_id(start, out)
+    : kind === 'map' ? libbpf.bpf_map_get_next_id(start, out)
+    : kind === 'link' ? libbpf.bpf_link_get_next_id(start, out)
+    : libbpf.bpf_btf_get_next_id(start, out)
+  if (ret === 0) return out[0]
+  if (errnoName(ret) === 'ENOENT') return undefined
+  throw fromErrno(`listing ${kind} ids`, ret)
+}
+
+/** Every id of a kind, ascending (the kernel's order, and bpftool's). Lazy: ids created later may appear. */
+export function* objectIds(kind: ObjectKind): Generator<number> {
+  let id = 0
+  for (;;) {
+    const next = nextId(kind, id)
+    if (next === undefined) return
+    yield next
+    id = next
+  }
+}
+
+function getFdById(kind: ObjectKind, id: number): number {
+  const {libbpf} = sys()
+  return kind === 'prog' ? libbpf.bpf_prog_get_fd_by_id(id)
+    : kind === 'map' ? libbpf.bpf_map_get_fd_by_id(id)
+    : kind === 'link' ? libbpf.bpf_link_get_fd_by_id(id)
+    : libbpf.bpf_btf_get_fd_by_id(id)
+}
+
+/** An fd for object `id`, or undefined when it no longer exists (it vanished between listing and opening). */
+export function tryOpenById(kind: ObjectKind, id: number): number | undefined {
+  const fd = getFdById(kind, id)
+  if (fd >= 0) return fd
+  if (errnoName(fd) === 'ENOENT') return undefined
+  throw fromErrno(`opening ${kind} id ${id}`, fd)
+}
+
+/** An fd for object `id`. Throws notFound (with a hint) when there is no such object. */
+export function openById(kind: ObjectKind, id: number): number {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+    throw new TailcallsError('usage', `invalid ${kind} id '${id}'`, {hint: 'an id is a whole number, as printed by the list commands'})
+  }
+
+  const fd = tryOpenById(kind, id)
+  if (fd === undefined) throw new TailcallsError('notFound', `no ${kind} with id ${id}`, {hint: LIST_HINT[kind]})
+  return fd
+}
+
+/** The kind of object behind a BPF fd, from its anon inode name; undefined for anything else. */
+export function fdKind(fd: number): ObjectKind | undefined {
+  let target: string
+  try {
+    target = readlinkSync(`/proc/self/fd/${fd}`)
+  } catch {
+    return undefined
+  }
+
+  return kindOfLink(target)
+}
+
+/** `anon_inode:bpf-prog` → prog, `bpf-map` → map, `bpf_link`/`bpf-link` → link, `btf` → btf. */
+export function kindOfLink(target: string): ObjectKind | undefined {
+  switch (target) {
+    case 'anon_inode:bpf-prog': {
+      return 'prog'
+    }
+
+    case 'anon_inode:bpf-map': {
+      return 'map'
+    }
+
+    // A freshly created link fd says bpf_link; one reopened from a pin says bpf-link.
+    case 'anon_inode:bpf_link':
+    case 'anon_inode:bpf-link': {
+      return 'link'
+    }
+
+    case 'anon_inode:btf': {
+      return 'btf'
+    }
+
+    default: {
+      return undefined
+    }
+  }
+}
+
+/**
+ * An fd for the object pinned at `path`. With `expect`, the object must be of that kind
+ * (a prog pin given to `map show pinned` is an error, as in bpftool).
+ */
+export function openPinned(path: string, expect?: ObjectKind): number {
+  const fd = sys().libbpf.bpf_obj_get(path)
+  if (fd < 0) {
+    const name = errnoName(fd)
+    if (name === 'ENOENT') {
+      throw new TailcallsError('notFound', `nothing is pinned at ${path}`, {hint: 'check the path under /sys/fs/bpf (ls -l /sys/fs/bpf)'})
+    }
+
+    // The kernel answers EACCES for a file that is not a bpffs object (another filesystem, a
+    // directory, a regular file): as root that can only mean "not a pin".
+    if (name === 'EINVAL' || name === 'ENOTDIR' || (name === 'EACCES' && sys().libc.geteuid() === 0)) {
+      throw new TailcallsError('invalidObject', `${path} is not a pinned BPF object`, {
+        errno: -fd,
+        hint: 'give a file pinned under a bpffs mount such as /sys/fs/bpf',
+      })
+    }
+
+    throw fromErrno(`opening pinned object ${path}`, fd)
+  }
+
+  if (expect) {
+    const kind = fdKind(fd)
+    if (kind !== expect) {
+      closeFd(fd)
+      throw new TailcallsError('invalidObject', `${path} is a pinned ${kind ?? 'object'}, not a ${expect}`, {
+        hint: kind ? `use \`tailcalls ${kind === 'btf' ? 'btf' : kind} show pinned ${path}\`` : undefined,
+      })
+    }
+  }
+
+  return fd
+}
+
+/** close(2), ignoring errors: used on fds we own and are done with. */
+export function closeFd(fd: number): void {
+  if (fd >= 0) sys().libc.close(fd)
+}
+
+/** Run `fn` with `fd`, then close it, whatever happens. */
+export function withFd<T>(fd: number, fn: (fd: number) => T): T {
+  try {
+    return fn(fd)
+  } finally {
+    closeFd(fd)
+  }
+}
+
+/** An fd that is closed once (idempotent), for code that holds fds across calls. */
+export class OwnedFd {
+  private open = true
+  constructor(readonly fd: number) {}
+
+  close(): void {
+    if (!this.open) return
+    this.open = false
+    closeFd(this.fd)
+  }
+}
+
+/**
+ * Open every object of a kind in id order, yielding (id, fd); each fd is closed when the
+ * consumer moves on, and also when it stops early (`break` runs the generator's finally).
+ * Objects that vanish between listing and opening are skipped, as bpftool does.
+ */
+export function* eachObject(kind: ObjectKind): Generator<{fd: number; id: number}> {
+  for (const id of objectIds(kind)) {
+    const fd = tryOpenById(kind, id)
+    if (fd === undefined) continue
+    try {
+      yield {fd, id}
+    } finally {
+      closeFd(fd)
+    }
+  }
+}

@@ -1,0 +1,630 @@
+/**
+ * `bpf_obj_get_info_by_fd` decoded: progs, maps, links and BTF objects, plus the extras the
+ * kernel only shows in /proc/self/fdinfo (memlock, owner_prog_type, owner_jited, frozen).
+ *
+ * Kernel-version tolerance: we pass a zeroed buffer of the 6.18 struct size; an older kernel
+ * copies a shorter prefix and writes the length it used back into info_len. Fields beyond
+ * that length are reported as absent (undefined), never as zero.
+ *
+ * Arrays the kernel fills through a pointer field (map_ids, xlated insns, func_info, strings)
+ * need a second call with native memory (koffi.alloc), because the kernel writes into it
+ * after the call has started and a JS Buffer's address is not ours to hand out.
+ */
+import {readFileSync, readdirSync, statSync} from 'node:fs'
+
+import {TailcallsError, fromErrno} from '../errors.js'
+import {cstring} from '../sys/cstring.js'
+import {sys} from '../sys/ffi.js'
+import {BPF_OBJ_NAME_LEN, BTF_INFO, CLOCK, LINK_INFO, LINK_INFO_UNION, LINK_TYPE, MAP_INFO, PROG_INFO} from '../sys/layouts.js'
+import {tryOpenById, withFd} from './ids.js'
+
+// ---------------------------------------------------------------------------------------------
+// raw calls
+
+/** One get_info call into a zeroed buffer; `prepare` may set input fields first. */
+function getInfo(fd: number, size: number, what: string, prepare?: (buf: Buffer) => void): {buf: Buffer; len: number} {
+  const buf = Buffer.alloc(size)
+  prepare?.(buf)
+  const len = [size]
+  const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, buf, len)
+  if (ret < 0) throw fromErrno(`reading ${what} info`, ret)
+  return {buf, len: len[0]}
+}
+
+/**
+ * Native scratch memory the kernel can write into during a get_info call: `fill` gets its
+ * address, the bytes are copied out into a Buffer afterwards and the memory is freed.
+ */
+function withNative<T>(bytes: number, fill: (address: bigint) => T): {bytes: Buffer; result: T} {
+  const {koffi} = sys()
+  const n = Math.max(bytes, 1)
+  const mem = koffi.alloc('uint8_t', n)
+  try {
+    const result = fill(koffi.address(mem))
+    const copy = Buffer.from(new Uint8Array(koffi.view(mem, n)).slice(0, bytes))
+    return {bytes: copy, result}
+  } finally {
+    koffi.free(mem)
+  }
+}
+
+/** A field reader that answers undefined for fields the kernel did not copy. */
+class Fields {
+  constructor(readonly buf: Buffer, readonly len: number) {}
+  has(off: number, size: number): boolean {
+    return off + size <= this.len
+  }
+
+  u32(off: number): number | undefined {
+    return this.has(off, 4) ? this.buf.readUInt32LE(off) : undefined
+  }
+
+  s32(off: number): number | undefined {
+    return this.has(off, 4) ? this.buf.readInt32LE(off) : undefined
+  }
+
+  u64(off: number): bigint | undefined {
+    return this.has(off, 8) ? this.buf.readBigUInt64LE(off) : undefined
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// programs
+
+export interface ProgInfo {
+  /** Bytes of struct bpf_prog_info the kernel copied: fields beyond are undefined. */
+  infoLen: number
+  type: number
+  id: number
+  /** 16 lowercase hex digits. */
+  tag: string
+  jitedProgLen: number
+  xlatedProgLen: number
+  /** ns since boot (CLOCK_BOOTTIME); see loadTimeToEpoch. */
+  loadTime?: bigint
+  createdByUid?: number
+  nrMapIds?: number
+  /** The kernel's 16-byte name (at most 15 chars); see progFullName for the BTF name. */
+  name?: string
+  ifindex?: number
+  gplCompatible?: boolean
+  netnsDev?: bigint
+  netnsIno?: bigint
+  nrJitedKsyms?: number
+  btfId?: number
+  funcInfoRecSize?: number
+  nrFuncInfo?: number
+  nrLineInfo?: number
+  runTimeNs?: bigint
+  runCnt?: bigint
+  recursionMisses?: bigint
+  verifiedInsns?: number
+  attachBtfObjId?: number
+  attachBtfId?: number
+}
+
+export function progInfo(fd: number): ProgInfo {
+  const {buf, len} = getInfo(fd, PROG_INFO.size, 'program')
+  const f = new Fields(buf, len)
+  const P = PROG_INFO
+  return {
+    attachBtfId: f.u32(P.attach_btf_id),
+    attachBtfObjId: f.u32(P.attach_btf_obj_id),
+    btfId: f.u32(P.btf_id),
+    createdByUid: f.u32(P.created_by_uid),
+    funcInfoRecSize: f.u32(P.func_info_rec_size),
+    gplCompatible: f.has(P.gpl_compatible, 4) ? (buf.readUInt32LE(P.gpl_compatible) & 1) === 1 : undefined,
+    id: buf.readUInt32LE(P.id),
+    ifindex: f.u32(P.ifindex),
+    infoLen: len,
+    jitedProgLen: f.u32(P.jited_prog_len) ?? 0,
+    loadTime: f.u64(P.load_time),
+    name: f.has(P.name, BPF_OBJ_NAME_LEN) ? cstring(buf, P.name, BPF_OBJ_NAME_LEN) : undefined,
+    netnsDev: f.u64(P.netns_dev),
+    netnsIno: f.u64(P.netns_ino),
+    nrFuncInfo: f.u32(P.nr_func_info),
+    nrJitedKsyms: f.u32(P.nr_jited_ksyms),
+    nrLineInfo: f.u32(P.nr_line_info),
+    nrMapIds: f.u32(P.nr_map_ids),
+    recursionMisses: f.u64(P.recursion_misses),
+    runCnt: f.u64(P.run_cnt),
+    runTimeNs: f.u64(P.run_time_ns),
+    tag: buf.subarray(P.tag, P.tag + 8).toString('hex'),
+    type: buf.readUInt32LE(P.type),
+    verifiedInsns: f.u32(P.verified_insns),
+    xlatedProgLen: f.u32(P.xlated_prog_len) ?? 0,
+  }
+}
+
+/**
+ * The ids of the maps a program uses (second get_info call, as bpftool's show_prog_maps).
+ * `count` is nrMapIds from progInfo; pass it to save a call.
+ */
+export function progMapIds(fd: number, count?: number): number[] {
+  const n = count ?? progInfo(fd).nrMapIds ?? 0
+  if (n === 0) return []
+  const {bytes, result: written} = withNative(n * 4, (address) => {
+    const {buf, len} = getInfo(fd, PROG_INFO.size, 'program', (b) => {
+      b.writeUInt32LE(n, PROG_INFO.nr_map_ids)
+      b.writeBigUInt64LE(address, PROG_INFO.map_ids)
+    })
+    return len >= PROG_INFO.nr_map_ids + 4 ? buf.readUInt32LE(PROG_INFO.nr_map_ids) : 0
+  })
+  // The kernel writes back the real count; it copied min(n, real) ids.
+  const got = Math.min(n, written)
+  const ids: number[] = []
+  for (let i = 0; i < got; i++) ids.push(bytes.readUInt32LE(i * 4))
+  return ids
+}
+
+/**
+ * The program's translated (post-verifier) instructions, 8 bytes each, as the kernel dumps
+ * them (map references rewritten to map ids). Empty when the caller is not bpf_capable
+ * (the kernel then reports length 0) or when raw dumps are not allowed.
+ */
+export function progXlated(fd: number): Buffer {
+  const len = progInfo(fd).xlatedProgLen
+  if (len === 0) return Buffer.alloc(0)
+  const {bytes, result: got} = withNative(len, (address) => {
+    const {buf} = getInfo(fd, PROG_INFO.size, 'program', (b) => {
+      b.writeUInt32LE(len, PROG_INFO.xlated_prog_len)
+      b.writeBigUInt64LE(address, PROG_INFO.xlated_prog_insns)
+    })
+    // A zeroed pointer back means "not allowed" (constant blinding without raw-dump rights).
+    return buf.readBigUInt64LE(PROG_INFO.xlated_prog_insns) === 0n ? 0 : Math.min(len, buf.readUInt32LE(PROG_INFO.xlated_prog_len))
+  })
+  return bytes.subarray(0, got)
+}
+
+/** type_id of the program's first func_info record (its main function's BTF FUNC), or undefined. */
+export function progMainFuncTypeId(fd: number, info: ProgInfo): number | undefined {
+  if (!info.btfId || !info.nrFuncInfo) return undefined
+  const recSize = Math.min(info.funcInfoRecSize ?? 8, 8)
+  const {bytes} = withNative(8, (address) =>
+    getInfo(fd, PROG_INFO.size, 'program', (b) => {
+      b.writeUInt32LE(1, PROG_INFO.nr_func_info)
+      b.writeUInt32LE(recSize, PROG_INFO.func_info_rec_size)
+      b.writeBigUInt64LE(address, PROG_INFO.func_info)
+    }))
+  // struct bpf_func_info {u32 insn_off; u32 type_id;}
+  return bytes.readUInt32LE(4)
+}
+
+const btfCache = new Map<number, Buffer | null>()
+
+/**
+ * The program's name as bpftool prints it: the kernel keeps 15 chars; when the name fills
+ * them and the program has BTF func info, the full name is its main function's BTF name.
+ */
+export function progFullName(fd: number, info: ProgInfo): string {
+  const short = info.name ?? ''
+  if (short.length < BPF_OBJ_NAME_LEN - 1 || !info.btfId || !info.nrFuncInfo) return short
+  try {
+    const typeId = progMainFuncTypeId(fd, info)
+    if (!typeId) return short
+    let blob = btfCache.get(info.btfId)
+    if (blob === undefined) {
+      const btfFd = tryOpenById('btf', info.btfId)
+      blob = btfFd === undefined ? null : withFd(btfFd, btfData)
+      btfCache.set(info.btfId, blob)
+    }
+
+    if (!blob) return short
+    return btfFuncName(blob, typeId) ?? short
+  } catch {
+    return short
+  }
+}
+
+/** Name of BTF type `id` if it is a FUNC (kind 12), from a raw BTF blob (not split BTF). */
+export function btfFuncName(blob: Buffer, id: number): string | undefined {
+  const t = btfTypeAt(blob, id)
+  if (!t || t.kind !== 12) return undefined
+  return t.name
+}
+
+/**
+ * Walk a raw BTF blob to type `id`: just enough of the format to name a type. The full
+ * decoder (for map values) lives elsewhere; this stays small and never throws on bad input.
+ */
+export function btfTypeAt(blob: Buffer, id: number): {kind: number; name: string} | undefined {
+  if (blob.length < 24 || blob.readUInt16LE(0) !== 0xeb9f) return undefined
+  const hdrLen = blob.readUInt32LE(4)
+  const typeOff = hdrLen + blob.readUInt32LE(8)
+  const typeEnd = typeOff + blob.readUInt32LE(12)
+  const strOff = hdrLen + blob.readUInt32LE(16)
+  const strEnd = strOff + blob.readUInt32LE(20)
+  if (typeEnd > blob.length || strEnd > blob.length) return undefined
+  let off = typeOff
+  for (let cur = 1; off + 12 <= typeEnd; cur++) {
+    const nameOff = blob.readUInt32LE(off)
+    const info = blob.readUInt32LE(off + 4)
+    const kind = (info >>> 24) & 0x1f
+    const vlen = info & 0xffff
+    if (cur === id) {
+      const start = strOff + nameOff
+      if (start >= strEnd) return {kind, name: ''}
+      return {kind, name: cstring(blob, start, strEnd - start)}
+    }
+
+    off += 12 + btfExtraSize(kind, vlen)
+  }
+
+  return undefined
+}
+
+/** Bytes that follow the 12-byte btf_type header for each kind. */
+function btfExtraSize(kind: number, vlen: number): number {
+  switch (kind) {
+    case 1: // INT
+    case 14: // VAR
+    case 17: { // DECL_TAG
+      return 4
+    }
+
+    case 3: { // ARRAY
+      return 12
+    }
+
+    case 4: // STRUCT
+    case 5: // UNION
+    case 15: // DATASEC
+    case 19: { // ENUM64
+      return vlen * 12
+    }
+
+    case 6: // ENUM
+    case 13: { // FUNC_PROTO
+      return vlen * 8
+    }
+
+    default: {
+      return 0
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// maps
+
+export interface MapInfo {
+  infoLen: number
+  type: number
+  id: number
+  keySize: number
+  valueSize: number
+  maxEntries: number
+  mapFlags: number
+  name: string
+  ifindex?: number
+  btfVmlinuxValueTypeId?: number
+  netnsDev?: bigint
+  netnsIno?: bigint
+  btfId?: number
+  btfKeyTypeId?: number
+  btfValueTypeId?: number
+  btfVmlinuxId?: number
+  mapExtra?: bigint
+}
+
+export function mapInfo(fd: number): MapInfo {
+  const {buf, len} = getInfo(fd, MAP_INFO.size, 'map')
+  const f = new Fields(buf, len)
+  const M = MAP_INFO
+  return {
+    btfId: f.u32(M.btf_id),
+    btfKeyTypeId: f.u32(M.btf_key_type_id),
+    btfValueTypeId: f.u32(M.btf_value_type_id),
+    btfVmlinuxId: f.u32(M.btf_vmlinux_id),
+    btfVmlinuxValueTypeId: f.u32(M.btf_vmlinux_value_type_id),
+    id: buf.readUInt32LE(M.id),
+    ifindex: f.u32(M.ifindex),
+    infoLen: len,
+    keySize: buf.readUInt32LE(M.key_size),
+    mapExtra: f.u64(M.map_extra),
+    mapFlags: buf.readUInt32LE(M.map_flags),
+    maxEntries: buf.readUInt32LE(M.max_entries),
+    name: f.has(M.name, BPF_OBJ_NAME_LEN) ? cstring(buf, M.name, BPF_OBJ_NAME_LEN) : '',
+    netnsDev: f.u64(M.netns_dev),
+    netnsIno: f.u64(M.netns_ino),
+    type: buf.readUInt32LE(M.type),
+    valueSize: buf.readUInt32LE(M.value_size),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fdinfo
+
+/** /proc/self/fdinfo/<fd> as key → value (text after the TAB); empty if unreadable. */
+export function fdinfo(fd: number): Map<string, string> {
+  const out = new Map<string, string>()
+  let text: string
+  try {
+    text = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+  } catch {
+    return out
+  }
+
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon <= 0) continue
+    out.set(line.slice(0, colon), line.slice(colon + 1).trim())
+  }
+
+  return out
+}
+
+export interface MapFdinfo {
+  /** Bytes charged for the map (bpftool's bytes_memlock); undefined when fdinfo has no memlock line. */
+  memlock?: number
+  /** prog_array only: the prog type that owns the array (set once a program uses it). */
+  ownerProgType?: number
+  ownerJited?: boolean
+  /** 0/1 (bpftool prints it as an int); 0 when fdinfo has no frozen line. */
+  frozen: number
+}
+
+export function mapFdinfo(fd: number): MapFdinfo {
+  const fi = fdinfo(fd)
+  const owner = fi.get('owner_prog_type')
+  const jited = fi.get('owner_jited')
+  const memlock = fi.get('memlock')
+  return {
+    frozen: fi.has('frozen') ? Number.parseInt(fi.get('frozen')!, 10) || 0 : 0,
+    memlock: memlock === undefined ? undefined : Number.parseInt(memlock, 10),
+    ownerJited: jited === undefined ? undefined : Number.parseInt(jited, 10) !== 0,
+    ownerProgType: owner === undefined ? undefined : Number.parseInt(owner, 10),
+  }
+}
+
+/** memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. */
+export function progMemlock(fd: number): number | undefined {
+  const memlock = fdinfo(fd).get('memlock')
+  return memlock === undefined ? undefined : Number.parseInt(memlock, 10)
+}
+
+// ---------------------------------------------------------------------------------------------
+// links
+
+export interface LinkInfo {
+  infoLen: number
+  type: number
+  id: number
+  progId: number
+  /** raw_tracepoint */
+  tpName?: string
+  /** tracing, cgroup, netns, tcx/netkit, sockmap */
+  attachType?: number
+  /** tracing */
+  targetObjId?: number
+  targetBtfId?: number
+  /** cgroup, iter(cgroup) */
+  cgroupId?: bigint
+  /** iter */
+  targetName?: string
+  mapId?: number
+  order?: number
+  tid?: number
+  pid?: number
+  /** netns */
+  netnsIno?: number
+  /** xdp, tcx, netkit */
+  ifindex?: number
+  /** perf_event: 1 uprobe, 2 uretprobe, 3 kprobe, 4 kretprobe, 5 tracepoint, 6 event */
+  perfEventType?: number
+  /** netfilter */
+  pf?: number
+  hooknum?: number
+  priority?: number
+  flags?: number
+  /** The raw union bytes (offset 16 onwards), for decoders of other link types. */
+  raw: Buffer
+}
+
+/** Longest string we accept for tp_name / target_name (the kernel fails with ENOSPC beyond). */
+const NAME_BUF = 4096
+
+export function linkInfo(fd: number): LinkInfo {
+  let {buf, len} = getInfo(fd, LINK_INFO.size, 'link')
+  const type = buf.readUInt32LE(LINK_INFO.type)
+  const U = LINK_INFO_UNION
+  let tpName: string | undefined
+  let targetName: string | undefined
+  // Strings come back through a pointer: a second call with a buffer, as bpftool does.
+  if (type === LINK_TYPE.raw_tracepoint || type === LINK_TYPE.iter) {
+    const ptrOff = type === LINK_TYPE.iter ? U.iter.target_name : U.raw_tracepoint.tp_name
+    const lenOff = type === LINK_TYPE.iter ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
+    const {bytes, result} = withNative(NAME_BUF, (address) =>
+      getInfo(fd, LINK_INFO.size, 'link', (b) => {
+        b.writeBigUInt64LE(address, ptrOff)
+        b.writeUInt32LE(NAME_BUF, lenOff)
+      }))
+    ;({buf, len} = result)
+    const s = cstring(bytes, 0, NAME_BUF)
+    if (type === LINK_TYPE.iter) targetName = s
+    else tpName = s
+  }
+
+  const f = new Fields(buf, len)
+  const info: LinkInfo = {
+    id: buf.readUInt32LE(LINK_INFO.id),
+    infoLen: len,
+    progId: buf.readUInt32LE(LINK_INFO.prog_id),
+    raw: Buffer.from(buf.subarray(LINK_INFO.union)),
+    type,
+  }
+  switch (type) {
+    case LINK_TYPE.raw_tracepoint: {
+      info.tpName = tpName
+      break
+    }
+
+    case LINK_TYPE.tracing: {
+      info.attachType = f.u32(U.tracing.attach_type)
+      info.targetObjId = f.u32(U.tracing.target_obj_id)
+      info.targetBtfId = f.u32(U.tracing.target_btf_id)
+      break
+    }
+
+    case LINK_TYPE.cgroup: {
+      info.cgroupId = f.u64(U.cgroup.cgroup_id)
+      info.attachType = f.u32(U.cgroup.attach_type)
+      break
+    }
+
+    case LINK_TYPE.iter: {
+      info.targetName = targetName
+      info.mapId = f.u32(U.iter.map_id)
+      info.cgroupId = f.u64(U.iter.cgroup_id)
+      info.order = f.u32(U.iter.order)
+      info.tid = f.u32(U.iter.tid)
+      info.pid = f.u32(U.iter.pid)
+      break
+    }
+
+    case LINK_TYPE.netns: {
+      info.netnsIno = f.u32(U.netns.netns_ino)
+      info.attachType = f.u32(U.netns.attach_type)
+      break
+    }
+
+    case LINK_TYPE.xdp: {
+      info.ifindex = f.u32(U.xdp.ifindex)
+      break
+    }
+
+    case LINK_TYPE.struct_ops: {
+      info.mapId = f.u32(U.struct_ops.map_id)
+      break
+    }
+
+    case LINK_TYPE.netfilter: {
+      info.pf = f.u32(U.netfilter.pf)
+      info.hooknum = f.u32(U.netfilter.hooknum)
+      info.priority = f.s32(U.netfilter.priority)
+      info.flags = f.u32(U.netfilter.flags)
+      break
+    }
+
+    case LINK_TYPE.tcx:
+    case LINK_TYPE.netkit: {
+      info.ifindex = f.u32(U.tcx.ifindex)
+      info.attachType = f.u32(U.tcx.attach_type)
+      break
+    }
+
+    case LINK_TYPE.sockmap: {
+      info.mapId = f.u32(U.sockmap.map_id)
+      info.attachType = f.u32(U.sockmap.attach_type)
+      break
+    }
+
+    case LINK_TYPE.perf_event: {
+      info.perfEventType = f.u32(U.perf_event.type)
+      break
+    }
+
+    default: {
+      break
+    }
+  }
+
+  return info
+}
+
+// ---------------------------------------------------------------------------------------------
+// BTF objects
+
+export interface BtfInfo {
+  infoLen: number
+  id: number
+  btfSize: number
+  /** Module or vmlinux name for kernel BTF; '' for program BTF. */
+  name?: string
+  kernelBtf?: boolean
+}
+
+export function btfInfo(fd: number): BtfInfo {
+  const first = getInfo(fd, BTF_INFO.size, 'BTF')
+  const f0 = new Fields(first.buf, first.len)
+  let name: string | undefined
+  if (f0.has(BTF_INFO.name_len, 4)) {
+    const {bytes} = withNative(256, (address) =>
+      getInfo(fd, BTF_INFO.size, 'BTF', (b) => {
+        b.writeBigUInt64LE(address, BTF_INFO.name)
+        b.writeUInt32LE(256, BTF_INFO.name_len)
+      }))
+    name = cstring(bytes, 0, 256)
+  }
+
+  const kernel = f0.u32(BTF_INFO.kernel_btf)
+  return {
+    btfSize: first.buf.readUInt32LE(BTF_INFO.btf_size),
+    id: first.buf.readUInt32LE(BTF_INFO.id),
+    infoLen: first.len,
+    kernelBtf: kernel === undefined ? undefined : kernel !== 0,
+    name,
+  }
+}
+
+/** The raw BTF blob (header, types, strings) of a BTF fd: what `bpftool btf dump` decodes. */
+export function btfData(fd: number): Buffer {
+  const size = btfInfo(fd).btfSize
+  if (size === 0) return Buffer.alloc(0)
+  const {bytes} = withNative(size, (address) =>
+    getInfo(fd, BTF_INFO.size, 'BTF', (b) => {
+      b.writeBigUInt64LE(address, BTF_INFO.btf)
+      b.writeUInt32LE(size, BTF_INFO.btf_size)
+    }))
+  return bytes
+}
+
+/** The raw BTF blob of BTF object `id`; throws notFound when it does not exist. */
+export function btfDataById(id: number): Buffer {
+  const fd = tryOpenById('btf', id)
+  if (fd === undefined) throw new TailcallsError('notFound', `no BTF object with id ${id}`)
+  return withFd(fd, btfData)
+}
+
+// ---------------------------------------------------------------------------------------------
+// time and devices
+
+let bootToRealNs: bigint | undefined
+
+/**
+ * load_time (ns since boot, CLOCK_BOOTTIME) → unix seconds, computed exactly as bpftool's
+ * print_boot_time: (real.sec - boot.sec) + (real.nsec - boot.nsec + load_time) / 1e9.
+ */
+export function loadTimeToEpoch(loadTime: bigint): number {
+  if (bootToRealNs === undefined) {
+    const {libc} = sys()
+    const real = Buffer.alloc(16)
+    const boot = Buffer.alloc(16)
+    if (libc.clock_gettime(CLOCK.realtime, real) !== 0 || libc.clock_gettime(CLOCK.boottime, boot) !== 0) {
+      return Number(loadTime / 1_000_000_000n)
+    }
+
+    const secs = real.readBigInt64LE(0) - boot.readBigInt64LE(0)
+    bootToRealNs = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
+  }
+
+  // Same integer arithmetic as bpftool: whole seconds of the difference, then of the sum.
+  const secs = bootToRealNs / 1_000_000_000n
+  const nsec = bootToRealNs % 1_000_000_000n
+  return Number(secs + (nsec + loadTime) / 1_000_000_000n)
+}
+
+/** Interface name for ifindex if the object's netns is ours (bpftool's ifindex_to_name_ns). */
+export function ifnameInNs(ifindex: number, nsDev: bigint, nsIno: bigint): string | undefined {
+  try {
+    const st = statSync('/proc/self/ns/net', {bigint: true})
+    if (st.dev !== nsDev || st.ino !== nsIno) return undefined
+    for (const name of readdirSync('/sys/class/net')) {
+      if (readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim() === String(ifindex)) return name
+    }
+  } catch {
+    return undefined
+  }
+
+  return undefined
+}

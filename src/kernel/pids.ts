@@ -1,0 +1,102 @@
+/**
+ * `pids`: the processes holding an fd to a BPF object, as upstream bpftool prints them
+ * (`[{pid, comm}]`). Debian's bpftool 7.1 is built without the BPF-iterator skeleton that
+ * computes them, so this is a documented extra there.
+ *
+ * We read /proc instead of loading a BPF iterator: for every process, every fd whose link is
+ * `anon_inode:bpf-prog|bpf-map|bpf_link|bpf-link`, and its `prog_id:`/`map_id:`/`link_id:`
+ * line in /proc/<pid>/fdinfo/<fd>. Root (which we already need for BPF) can read them all;
+ * processes we cannot read are skipped silently, like bpftool skips a failed iterator.
+ *
+ * Same rules as bpftool: tgids only (threads share the fd table), our own process excluded,
+ * one entry per (object, pid), pids ascending, comm of the thread-group leader.
+ */
+import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
+
+import {type ObjectKind, kindOfLink} from './ids.js'
+
+export interface PidRef {
+  pid: number
+  comm: string
+}
+
+/** id → holders, for one object kind. */
+export type PidTable = Map<number, PidRef[]>
+
+const ID_KEY: Record<ObjectKind, string> = {btf: 'btf_id', link: 'link_id', map: 'map_id', prog: 'prog_id'}
+
+function numericEntries(dir: string): number[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
+  }
+
+  const out: number[] = []
+  for (const n of names) {
+    if (n.length > 0 && n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57 && /^\d+$/.test(n)) out.push(Number(n))
+  }
+
+  return out.sort((a, b) => a - b)
+}
+
+function fdinfoId(pid: number, fd: number, key: string): number | undefined {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+  } catch {
+    return undefined
+  }
+
+  const at = text.indexOf(`\n${key}:`)
+  if (at === -1) return undefined
+  const value = Number.parseInt(text.slice(at + key.length + 2), 10)
+  return Number.isNaN(value) ? undefined : value
+}
+
+/** Build the table for the given kinds in one /proc walk. */
+export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, PidTable> {
+  const tables = new Map<ObjectKind, PidTable>()
+  for (const k of kinds) tables.set(k, new Map())
+  const self = process.pid
+  for (const pid of numericEntries('/proc')) {
+    if (pid === self) continue
+    let comm: string | undefined
+    for (const fd of numericEntries(`/proc/${pid}/fd`)) {
+      let target: string
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`)
+      } catch {
+        continue
+      }
+
+      if (!target.startsWith('anon_inode:')) continue
+      const kind = kindOfLink(target)
+      if (!kind) continue
+      const table = tables.get(kind)
+      if (!table) continue
+      const id = fdinfoId(pid, fd, ID_KEY[kind])
+      if (id === undefined) continue
+      comm ??= readComm(pid)
+      let refs = table.get(id)
+      if (!refs) table.set(id, (refs = []))
+      if (refs.at(-1)?.pid !== pid) refs.push({comm, pid})
+    }
+  }
+
+  return tables
+}
+
+/** id → holders for one kind. */
+export function buildPidTable(kind: ObjectKind): PidTable {
+  return buildPidTables([kind]).get(kind)!
+}
+
+function readComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '')
+  } catch {
+    return ''
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Pin paths per object id (bpftool's `-f/--bpffs`): walk every bpf filesystem mount listed
+ * in /proc/mounts, open each regular file with bpf_obj_get, keep those of the wanted kind.
+ * Symlinks are not followed (bpftool's nftw FTW_PHYS). An id can have several paths.
+ */
+import {type Dirent, opendirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {sys} from '../sys/ffi.js'
+import {type ObjectKind, closeFd, fdKind} from './ids.js'
+
+/** id → paths, in walk order. */
+export type PinTable = Map<number, string[]>
+
+export function bpffsMounts(): string[] {
+  let text: string
+  try {
+    text = readFileSync('/proc/mounts', 'utf8')
+  } catch {
+    return []
+  }
+
+  const out: string[] = []
+  for (const line of text.split('\n')) {
+    const [, dir, type] = line.split(' ')
+    // /proc/mounts escapes spaces etc. as octal (\040).
+    if (type?.startsWith('bpf')) out.push(dir.replaceAll(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+  }
+
+  return out
+}
+
+function idOfPinnedFd(fd: number): number | undefined {
+  // id is at offset 4 of every bpf_*_info struct; 16 bytes is enough for all of them.
+  const info = Buffer.alloc(16)
+  return sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length]) === 0 ? info.readUInt32LE(4) : undefined
+}
+
+function walk(dir: string, visit: (path: string) => void, depth = 0): void {
+  if (depth > 64) return
+  let d
+  try {
+    // opendir (not readdir) keeps the filesystem's own order, as nftw does.
+    d = opendirSync(dir)
+  } catch {
+    return
+  }
+
+  try {
+    let e: Dirent | null
+    while ((e = d.readSync()) !== null) {
+      const path = join(dir, e.name)
+      if (e.isDirectory()) walk(path, visit, depth + 1)
+      else if (e.isFile()) visit(path)
+    }
+  } finally {
+    d.closeSync()
+  }
+}
+
+/** Every pinned object of `kind`: id → paths. */
+export function buildPinTable(kind: ObjectKind): PinTable {
+  const table: PinTable = new Map()
+  const {libbpf} = sys()
+  for (const mount of bpffsMounts()) {
+    walk(mount, (path) => {
+      const fd = libbpf.bpf_obj_get(path)
+      if (fd < 0) return
+      try {
+        if (fdKind(fd) !== kind) return
+        const id = idOfPinnedFd(fd)
+        if (id === undefined) return
+        const paths = table.get(id)
+        if (paths) paths.push(path)
+        else table.set(id, [path])
+      } finally {
+        closeFd(fd)
+      }
+    })
+  }
+
+  return table
+}
