@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { ensureTools } from './lib/tools.mjs';
 import { fetchKernel, buildInitramfs, parseKernelSpec } from './lib/kernel.mjs';
 import { bootVm } from './lib/vm.mjs';
-import { parseTap, judge, describeRc, textTable, markdownTable } from './lib/report.mjs';
+import { parseTap, judge, textTable, markdownTable, failureExcerpt } from './lib/report.mjs';
 import { killAll, killTracked, track } from './lib/proc.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -277,6 +277,11 @@ async function runHost(spec) {
   Object.assign(row, sum ? { pass: sum.pass, fail: sum.fail, skipped: sum.skipped, failed: sum.failed } : {});
   if (timedOut) Object.assign(row, { result: 'fault', reason: `timed out after ${timeoutMs / 1000}s (test run killed)` });
   else Object.assign(row, judge(sum, rc));
+  say('host', `${row.result.toUpperCase()} ${row.release} in ${(row.totalMs / 1000).toFixed(1)}s${row.reason ? ` — ${row.reason}` : ''}`);
+  if (row.result !== 'pass' && !o.verbose) {
+    const excerpt = row.result === 'fail' ? failureExcerpt(text) : tail(text, 25);
+    console.log(excerpt.replace(/^/gm, '   host| '));
+  }
   return row;
 }
 
@@ -319,6 +324,7 @@ async function runVm(spec) {
   try {
     k = await fetchKernel(spec, { cache, refresh: o.refresh, log: (m) => say(label, m) });
     row.package = k.pkg;
+    row.packageRelease = k.release;
     ir = await buildInitramfs(k, { log: (m) => say(label, m) });
   } catch (e) {
     row.prepMs = row.totalMs = Date.now() - start;
@@ -382,19 +388,19 @@ async function runVm(spec) {
     row.reason = `qemu did not start: ${vm.startError}`;
   } else if (vm.timedOut) {
     const stage = {
-      'qemu-started': 'kernel did not reach init (no output from the initramfs)',
-      init: 'stuck loading modules',
-      'modules-loaded': 'stuck mounting the 9p root',
-      'root-mounted': 'stuck mounting the guest filesystems',
-      'shares-mounted': 'stuck before the job',
-      'job-start': 'stuck before the tests (chroot/node)',
-      chroot: 'stuck before the tests (node start)',
-      'tests-start': 'tests still running',
-      'tests-end': 'stuck powering off',
-      'job-end': 'stuck powering off',
-      poweroff: 'stuck powering off',
-    }[vm.lastStage] ?? `last stage ${vm.lastStage}`;
-    row.reason = `timed out after ${timeoutMs / 1000}s: ${stage}; qemu killed${trouble}`;
+      'qemu-started': 'while the kernel booted (no output from the initramfs yet)',
+      init: 'while loading modules',
+      'modules-loaded': 'while mounting the 9p root',
+      'root-mounted': 'while mounting the guest filesystems',
+      'shares-mounted': 'before the job started',
+      'job-start': 'before the tests (chroot)',
+      chroot: 'before the tests (first node start)',
+      'tests-start': 'while the tests ran',
+      'tests-end': 'while powering off',
+      'job-end': 'while powering off',
+      poweroff: 'while powering off',
+    }[vm.lastStage] ?? `after stage ${vm.lastStage}`;
+    row.reason = `timed out after ${timeoutMs / 1000}s ${stage}; qemu killed${trouble}`;
     if (sum && vm.lastStage === 'tests-end') Object.assign(row, judge(sum, rc), { reason: `${judge(sum, rc).reason} (then hung powering off; qemu killed)`.trim() });
   } else if (guestFault) {
     row.reason = `guest: ${guestFault}${trouble}`;
@@ -409,8 +415,8 @@ async function runVm(spec) {
   if (row.result !== 'pass' && !row.reason) row.reason = 'unknown';
   say(label, `${row.result.toUpperCase()} ${row.release ?? ''} in ${(row.totalMs / 1000).toFixed(1)}s${row.reason ? ` — ${row.reason}` : ''}`);
   if (row.result !== 'pass' && !o.verbose) {
-    const src = testLog && sum ? testLog : readMaybe(consoleLog) ?? '';
-    console.log(tail(src, 25).replace(/^/gm, `  ${label.padStart(5)}| `));
+    const excerpt = row.result === 'fail' && testLog ? failureExcerpt(testLog) : tail(readMaybe(consoleLog) ?? '', 25);
+    console.log(excerpt.replace(/^/gm, `  ${label.padStart(5)}| `));
   }
   if (!o.keep) {
     rmSync(share, { recursive: true, force: true });

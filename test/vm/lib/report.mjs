@@ -53,7 +53,7 @@ const s = (ms) => (ms === null || ms === undefined ? '' : `${(ms / 1000).toFixed
 
 export const COLUMNS = [
   ['kernel', (r) => r.kernel],
-  ['uname -r', (r) => r.release ?? ''],
+  ['uname -r', (r) => r.release ?? (r.packageRelease ? `(${r.packageRelease})` : '')],
   ['result', (r) => r.result.toUpperCase()],
   ['pass', (r) => (r.pass ?? '') + ''],
   ['fail', (r) => (r.fail ?? '') + ''],
@@ -89,4 +89,21 @@ export function markdownTable(rows, meta) {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The TAP blocks of failing tests (the `not ok` line and its YAML diagnostics), at most maxLines lines. */
+export function failureExcerpt(text, maxLines = 40) {
+  const lines = text.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length && out.length < maxLines; i++) {
+    const m = lines[i].match(/^( *)not ok \d+ - /);
+    if (!m) continue;
+    const ind = m[1];
+    out.push(lines[i]);
+    for (let j = i + 1; j < lines.length && out.length < maxLines; j++) {
+      out.push(lines[j]);
+      if (lines[j] === `${ind}  ...`) break;
+    }
+  }
+  return out.join('\n');
 }
