@@ -19,6 +19,10 @@ export const EXIT = {
   outOfRange: 11,
   wrongMapType: 12,
   partial: 13,
+  /** The kernel refused BPF_ENABLE_STATS (`tailcalls stats`). */
+  statsRefused: 14,
+  /** `tailcalls doctor`: a prerequisite of the chain failed on this machine. */
+  cannotRun: 15,
 } as const
 
 export type ExitName = keyof typeof EXIT
