@@ -76,9 +76,34 @@ export interface ChainStats {
   ringbufDrops: number
 }
 
+/**
+ * Sum of the per-CPU CHAIN_STATS counters behind `fd` (a loaded chain's, a pinned one's or
+ * another process's): runs per stage, failed tail calls per slot, ring-buffer drops.
+ */
+export function readChainStats(fd: number, possibleCpus = sys().libbpf.libbpf_num_possible_cpus()): ChainStats {
+  const stride = Math.ceil(CHAIN_STATS.size / 8) * 8
+  const values = Buffer.alloc(stride * possibleCpus)
+  const key = Buffer.alloc(4)
+  check('reading CHAIN_STATS', sys().libbpf.bpf_map_lookup_elem(fd, key, values))
+  const runs: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
+  const tailCallFailed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
+  let ringbufDrops = 0
+  for (let cpu = 0; cpu < possibleCpus; cpu++) {
+    const base = cpu * stride
+    STAGE_PROGS.forEach((p, i) => {
+      runs[p] += Number(values.readBigUInt64LE(base + CHAIN_STATS.runs + i * 8))
+    })
+    for (let s = 0; s < TAIL_CALL_SLOTS; s++) tailCallFailed[s] += Number(values.readBigUInt64LE(base + CHAIN_STATS.tail_call_failed + s * 8))
+    ringbufDrops += Number(values.readBigUInt64LE(base + CHAIN_STATS.ringbuf_drops))
+  }
+
+  return {ringbufDrops, runs, tailCallFailed}
+}
+
 export class Chain {
   private link: BpfLink | null = null
   private closed = false
+  private pinned = false
   readonly fds: Record<string, number> = {}
   readonly possibleCpus: number
 
@@ -164,23 +189,15 @@ export class Chain {
 
   /** Sum of the per-CPU CHAIN_STATS counters. */
   stats(): ChainStats {
-    const stride = Math.ceil(CHAIN_STATS.size / 8) * 8
-    const values = Buffer.alloc(stride * this.possibleCpus)
-    const key = Buffer.alloc(4)
-    check('reading CHAIN_STATS', sys().libbpf.bpf_map_lookup_elem(this.fds.CHAIN_STATS, key, values))
-    const runs: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
-    const tailCallFailed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
-    let ringbufDrops = 0
-    for (let cpu = 0; cpu < this.possibleCpus; cpu++) {
-      const base = cpu * stride
-      STAGE_PROGS.forEach((p, i) => {
-        runs[p] += Number(values.readBigUInt64LE(base + CHAIN_STATS.runs + i * 8))
-      })
-      for (let s = 0; s < TAIL_CALL_SLOTS; s++) tailCallFailed[s] += Number(values.readBigUInt64LE(base + CHAIN_STATS.tail_call_failed + s * 8))
-      ringbufDrops += Number(values.readBigUInt64LE(base + CHAIN_STATS.ringbuf_drops))
-    }
+    return readChainStats(this.fds.CHAIN_STATS, this.possibleCpus)
+  }
 
-    return {ringbufDrops, runs, tailCallFailed}
+  /**
+   * The chain is pinned (src/chain/pins.ts): the pins keep it alive after close(), which
+   * then only drops this process's references.
+   */
+  markPinned(): void {
+    this.pinned = true
   }
 
   /** Detach prog1: no new events. The maps and programs stay until close(). Idempotent. */
@@ -213,6 +230,6 @@ export class Chain {
 
     this.detach()
     this.object.close()
-    if (progArrayId !== undefined) waitUntilGone('map', progArrayId, 2000)
+    if (progArrayId !== undefined && !this.pinned) waitUntilGone('map', progArrayId, 2000)
   }
 }

@@ -1,6 +1,10 @@
-/** `tailcalls load`: the seed's observer. */
+/**
+ * `tailcalls load`: the seed's observer; with --pin, a chain that outlives this process.
+ */
 import {TailcallsError} from '../errors.js'
 import {Chain, TRACEPOINT} from './chain.js'
+import {type PinReport, type StaleFolder, checkPinTarget, cleanStale, pinChain} from './pins.js'
+import {resolvePinDir} from './pinpath.js'
 import {type StreamSummary, streamEvents} from './stream.js'
 
 export interface LoadOptions {
@@ -9,27 +13,69 @@ export interface LoadOptions {
   json: boolean
   count?: number
   durationSec?: number
+  /** Pin the chain in this bpffs folder (load --pin). */
+  pinPath?: string
+  /** Replace a chain already pinned there. */
+  force?: boolean
+  /** With pinPath: also stream events (otherwise return once pinned). */
+  follow?: boolean
   status: (line: string) => void
 }
 
-export async function runLoad(opts: LoadOptions): Promise<StreamSummary> {
+export interface PinOutcome {
+  pinned: PinReport
+  /** A chain that --force replaced (unpinned). */
+  replaced?: PinReport
+  /** Unfinished pinnings of crashed runs that were removed first. */
+  cleaned: StaleFolder[]
+  /** This run mounted bpffs at /sys/fs/bpf. */
+  mounted: boolean
+}
+
+export interface LoadResult {
+  /** When events were streamed. */
+  summary?: StreamSummary
+  /** When the chain was pinned. */
+  pin?: PinOutcome
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   if (opts.ringbufSize !== undefined && (opts.ringbufSize < 4096 || (opts.ringbufSize & (opts.ringbufSize - 1)) !== 0)) {
     throw new TailcallsError('usage', `--ringbuf-size ${opts.ringbufSize} is not a power of two of at least 4096`, {
       hint: 'use e.g. 4096, 65536 or 262144',
     })
   }
 
+  // Everything about the pin folder is checked before anything is loaded.
+  const target = opts.pinPath === undefined ? undefined : resolvePinDir(opts.pinPath, {mount: true})
+  let cleaned: StaleFolder[] = []
+  if (target) {
+    cleaned = cleanStale(target)
+    checkPinTarget(target, opts.force ?? false)
+  }
+
   const chain = Chain.load({object: opts.object, ringbufSize: opts.ringbufSize})
   try {
     opts.status(describeLoaded(chain, opts.json))
-    return await streamEvents(
+    let pin: PinOutcome | undefined
+    if (target) {
+      const {pinned, replaced} = pinChain(chain.fds, chain.object.programNames(), target, opts.force ?? false)
+      chain.markPinned()
+      pin = {cleaned, mounted: target.mounted, pinned, replaced}
+      if (!opts.follow) return {pin}
+      opts.status(opts.json ? JSON.stringify(pinJson(pin)) : describePinned(pin))
+    }
+
+    const summary = await streamEvents(
       {
-        detach: () => chain.detach(),
+        // A pinned chain keeps running after we stop reading: nothing to detach.
+        detach: () => (pin ? undefined : chain.detach()),
         eventsFd: chain.fds.EVENTS,
         stats: () => chain.stats(),
       },
       {count: opts.count, durationSec: opts.durationSec, json: opts.json, out: process.stdout, status: opts.status},
     )
+    return {pin, summary}
   } finally {
     chain.close()
   }
@@ -42,4 +88,32 @@ function describeLoaded(chain: Chain, json: boolean): string {
   const progs = Object.entries(ids.programs).map(([name, id]) => `${name} (id ${id})`).join(', ')
   return `Loaded ${progs}; TAIL_CALL_MAP (id ${ids.maps.TAIL_CALL_MAP}): [0] = prog2, [1] = prog3; ` +
     `attached prog1 to tp_btf/${TRACEPOINT} (link id ${ids.link})`
+}
+
+export function pinJson(pin: PinOutcome): Record<string, unknown> {
+  return {
+    cleaned: pin.cleaned.map((c) => ({objects: c.objects, path: c.path, pid: c.pid})),
+    mounted_bpffs: pin.mounted,
+    pinned: pin.pinned,
+    replaced: pin.replaced ?? null,
+  }
+}
+
+/** What was pinned, for people. */
+export function describePinned(pin: PinOutcome): string {
+  const lines: string[] = []
+  if (pin.mounted) lines.push('Mounted bpffs at /sys/fs/bpf (it was not mounted).')
+  for (const c of pin.cleaned) {
+    lines.push(`Removed an unfinished pinning left by a crashed run (pid ${c.pid}): ${c.path} (${c.objects.length} pins).`)
+  }
+
+  if (pin.replaced) {
+    lines.push(`Replaced the chain pinned at ${pin.replaced.path} (--force): unpinned ${pin.replaced.objects.map((o) => `${o.pin} (${o.kind} ${o.id})`).join(', ')}.`)
+  }
+
+  const p = pin.pinned
+  lines.push(`Pinned the chain at ${p.path}: ${p.objects.map((o) => `${o.pin} (${o.kind} ${o.id})`).join(', ')}.`)
+  lines.push(`It stays loaded after this process exits: \`tailcalls events --pin-path ${p.path}\` streams its events, ` +
+    `\`tailcalls stats --pin-path ${p.path}\` counts them, \`tailcalls unload --pin-path ${p.path}\` removes it.`)
+  return lines.join('\n')
 }

@@ -1,0 +1,54 @@
+/**
+ * `tailcalls events`: stream a pinned chain's events, in the same formats as `load`.
+ *
+ * EVENTS and CHAIN_STATS are opened from their pins (bpf_obj_get); the chain keeps running
+ * when we stop, so nothing is detached. A ring buffer has one consumer position, shared by
+ * every reader: two readers of one chain split its events between them, so run one at a time.
+ */
+import {RingBufferReader} from '../libbpf/ringbuf.js'
+import {EVENT} from '../sys/layouts.js'
+import {readChainStats} from './chain.js'
+import {PinnedChain} from './pins.js'
+import {DEFAULT_PIN_PATH, resolvePinDir} from './pinpath.js'
+import {type StreamSummary, streamEvents} from './stream.js'
+
+export interface EventsOptions {
+  pinPath?: string
+  json: boolean
+  count?: number
+  durationSec?: number
+  /** Discard what queued in the ring buffer before we started (nobody was reading). */
+  sinceNow?: boolean
+  status: (line: string) => void
+}
+
+export async function runEvents(opts: EventsOptions): Promise<StreamSummary> {
+  const target = resolvePinDir(opts.pinPath ?? DEFAULT_PIN_PATH)
+  const chain = PinnedChain.open(target, ['EVENTS', 'CHAIN_STATS'])
+  try {
+    if (opts.sinceNow) {
+      let skipped = 0
+      const skip = new RingBufferReader(chain.fds.EVENTS, EVENT.size, ({count}) => (skipped += count))
+      try {
+        skip.drain()
+      } finally {
+        skip.close()
+      }
+
+      opts.status(opts.json ? JSON.stringify({skipped_queued: skipped}) : `Skipped ${skipped} events queued before this command started.`)
+    }
+
+    const ids = Object.fromEntries(chain.objects.map((o) => [o.pin, o.id]))
+    opts.status(opts.json ? JSON.stringify({following: {maps: ids, path: chain.path}}) : `Following the chain pinned at ${chain.path} (EVENTS map ${ids.EVENTS}).`)
+    return await streamEvents(
+      {
+        detach() {},
+        eventsFd: chain.fds.EVENTS,
+        stats: () => readChainStats(chain.fds.CHAIN_STATS),
+      },
+      {count: opts.count, durationSec: opts.durationSec, json: opts.json, out: process.stdout, status: opts.status},
+    )
+  } finally {
+    chain.close()
+  }
+}
