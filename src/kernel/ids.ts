@@ -27,6 +27,8 @@ const LIST_HINT: Record<ObjectKind, string> = {
   prog: 'list them with `tailcalls prog list`',
 }
 
+const KIND_WORD: Record<ObjectKind, string> = {btf: 'BTF object', link: 'link', map: 'map', prog: 'program'}
+
 /** The next id after `start`, or undefined at the end. */
 export function nextId(kind: ObjectKind, start: number): number | undefined {
   const {libbpf} = sys()
@@ -75,7 +77,7 @@ export function openById(kind: ObjectKind, id: number): number {
   }
 
   const fd = tryOpenById(kind, id)
-  if (fd === undefined) throw new TailcallsError('notFound', `no ${kind} with id ${id}`, {hint: LIST_HINT[kind]})
+  if (fd === undefined) throw new TailcallsError('notFound', `no ${KIND_WORD[kind]} with id ${id}`, {hint: LIST_HINT[kind]})
   return fd
 }
 

@@ -90,6 +90,8 @@ export function renderTable(columns: Column[], rows: string[][], color = useColo
   const table = new Table({
     colAligns: columns.map((c) => (c.right ? 'right' : 'left')),
     head: columns.map((c) => bold(c.header, color)),
+    // Compact: no rule between rows (a list reads better, and it is half the height).
+    chars: {'left-mid': '', mid: '', 'mid-mid': '', 'right-mid': ''},
     style: {border: [], head: []},
   })
   for (const r of rows) table.push(columns.map((_c, i) => r[i] ?? ''))

@@ -1,0 +1,34 @@
+import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
+import {BaseCommand} from '../../src/cli/base.js'
+
+export default class ProgShow extends BaseCommand {
+  static summary = 'Show BPF programs by id, name, tag or pin (bpftool prog show)'
+
+  static description = `PROG := id N | name NAME | tag TAG | pinned PATH
+
+Works on every program in the kernel, not only ours. With --json the output is bpftool's:
+one object for id/pinned; for name/tag one object if a single program matches, an array if
+several do. Same keys, order and conditions as bpftool 7.1 (run_time_ns/run_cnt only while
+stats are enabled, bytes_jited only when jited, map_ids only when non-empty, btf_id when set),
+plus "pids" (processes holding the program; Debian's bpftool lacks it) and, with -f,
+"pinned". u64 counters keep every digit.
+Without a selector it lists every program, like \`prog list\`.
+A name is the full (BTF) function name, so names longer than 15 characters match too.`
+
+  static examples = [
+    {command: '<%= config.bin %> prog show name prog1', description: 'A table of one program'},
+    {command: '<%= config.bin %> prog show id 42 --json | jq .map_ids', description: 'The maps a program uses'},
+    {command: '<%= config.bin %> prog show tag 9deeef4ddf1dd0c8 --json', description: 'By tag (an array if several programs share it)'},
+    {command: '<%= config.bin %> prog show pinned /sys/fs/bpf/tailcalls/prog1 --json', description: 'A pinned program'},
+  ]
+
+  static args = selectorArgs('prog')
+  static flags = bpffsFlag
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(ProgShow)
+    const {runInspect} = await import('../../src/inspect/run.js')
+    const {progSpec} = await import('../../src/inspect/specs.js')
+    await runInspect(progSpec, {bpffs: flags.bpffs, json: this.jsonEnabled(), selector: selectorFrom('prog', args)})
+  }
+}
