@@ -18,6 +18,7 @@ export type BpfProgram = Ptr<'bpf_program'>
 export type BpfMap = Ptr<'bpf_map'>
 export type BpfLink = Ptr<'bpf_link'>
 export type RingBuffer = Ptr<'ring_buffer'>
+export type BtfHandle = Ptr<'btf'>
 export type Address = bigint
 
 /** Anything koffi accepts as `void *`: a Buffer/TypedArray (transient), an address, or NULL. */
@@ -72,6 +73,13 @@ export interface Libbpf {
   bpf_task_fd_query(pid: number, fd: number, flags: number, buf: Buffer | null, bufLen: number[],
     progId: number[], fdType: number[], probeOffset: bigint[], probeAddr: bigint[]): number
   bpf_enable_stats(type: number): number
+  // --- feature probes and kernel BTF (doctor) ---
+  libbpf_probe_bpf_prog_type(progType: number, opts: null): number
+  libbpf_probe_bpf_map_type(mapType: number, opts: null): number
+  libbpf_probe_bpf_helper(progType: number, helperId: number, opts: null): number
+  btf__load_vmlinux_btf(): BtfHandle | null
+  btf__find_by_name_kind(btf: BtfHandle, name: string, kind: number): number
+  btf__free(btf: BtfHandle): void
 }
 
 export interface Libc {
@@ -105,7 +113,7 @@ export function sys(): Sys {
 function bind(): Sys {
   const require = createRequire(import.meta.url)
   const koffi = require('koffi') as typeof Koffi
-  for (const name of ['bpf_object', 'bpf_program', 'bpf_map', 'bpf_link', 'ring_buffer']) koffi.opaque(name)
+  for (const name of ['bpf_object', 'bpf_program', 'bpf_map', 'bpf_link', 'ring_buffer', 'btf']) koffi.opaque(name)
   // Declared once per process: koffi type names are global.
   koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)')
   koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)')
@@ -162,6 +170,12 @@ function bind(): Sys {
     'int bpf_btf_get_fd_by_id(uint32_t id)',
     'int bpf_task_fd_query(int pid, int fd, uint32_t flags, char *buf, _Inout_ uint32_t *buf_len, _Out_ uint32_t *prog_id, _Out_ uint32_t *fd_type, _Out_ uint64_t *probe_offset, _Out_ uint64_t *probe_addr)',
     'int bpf_enable_stats(int type)',
+    'int libbpf_probe_bpf_prog_type(int prog_type, const void *opts)',
+    'int libbpf_probe_bpf_map_type(int map_type, const void *opts)',
+    'int libbpf_probe_bpf_helper(int prog_type, int helper_id, const void *opts)',
+    'btf *btf__load_vmlinux_btf(void)',
+    'int btf__find_by_name_kind(const btf *btf, const char *type_name, uint32_t kind)',
+    'void btf__free(btf *btf)',
   ]
   const libcProtos = [
     'int close(int fd)',
