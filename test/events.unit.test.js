@@ -15,7 +15,10 @@ const events = Array.from({length: bytes.length / EVENT.size}, (_, i) => decodeE
 /** A clock whose offset is zero, so kernel timestamps print as themselves. */
 function fixedClock() {
   const clock = new WallClock()
-  Object.defineProperty(clock, 'offsetNs', {value: 1_700_000_000_000_000_000n - events[0].ts_ns})
+  const offsetNs = 1_700_000_000_000_000_000n - events[0].ts_ns
+  Object.defineProperty(clock, 'offsetNs', {value: offsetNs})
+  Object.defineProperty(clock, 'offsetUs', {value: Number(offsetNs / 1000n)})
+  Object.defineProperty(clock, 'offsetSubUs', {value: Number(offsetNs % 1000n)})
   return clock
 }
 
@@ -59,4 +62,13 @@ test('microseconds are zero-padded and the second prefix cache rolls over', () =
   assert.match(clock.iso(base + 1_000n), /\.000001Z$/)
   assert.match(clock.iso(base + 999_999_000n), /:20\.999999Z$/)
   assert.match(clock.iso(base + 1_000_000_000n), /:21\.000000Z$/)
+})
+
+test('the hot-path formatter equals the decode-then-format path', async () => {
+  const {formatRecord} = await import('../dist/src/chain/events.js')
+  const clock = fixedClock()
+  for (let i = 0; i < events.length; i++) {
+    assert.equal(formatRecord(bytes, i * EVENT.size, clock, true), formatJson(events[i], clock))
+    assert.equal(formatRecord(bytes, i * EVENT.size, clock, false), formatText(events[i], clock))
+  }
 })

@@ -36,15 +36,30 @@ export function decodeEvent(buf: Buffer, offset = 0): ChainEvent {
  */
 export class WallClock {
   private readonly offsetNs: bigint
+  private readonly offsetUs: number
+  private readonly offsetSubUs: number
   private cachedSecond = -1
   private cachedPrefix = ''
 
   constructor() {
     this.offsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+    this.offsetUs = Number(this.offsetNs / 1000n)
+    this.offsetSubUs = Number(this.offsetNs % 1000n)
   }
 
   iso(monotonicNs: bigint): string {
-    const us = Number((monotonicNs + this.offsetNs) / 1000n)
+    return this.isoUs(Number((monotonicNs + this.offsetNs) / 1000n))
+  }
+
+  /**
+   * The hot path: kernel nanoseconds as a Number (exact to well under a microsecond for
+   * any uptime below decades), no BigInt arithmetic.
+   */
+  isoFromNs(monotonicNs: number): string {
+    return this.isoUs(Math.floor((monotonicNs + this.offsetSubUs) / 1000) + this.offsetUs)
+  }
+
+  private isoUs(us: number): string {
     const second = Math.floor(us / 1_000_000)
     if (second !== this.cachedSecond) {
       this.cachedSecond = second
@@ -73,4 +88,31 @@ export function formatJson(e: ChainEvent, clock: WallClock): string {
   }
 
   return `{"timestamp":"${clock.iso(e.ts_ns)}","level":"INFO","event":"stage",${common}}`
+}
+
+/**
+ * Format the record at `offset` straight from the ring-buffer bytes, without building a
+ * ChainEvent: `tailcalls load` calls this once per event.
+ */
+export function formatRecord(buf: Buffer, offset: number, clock: WallClock, json: boolean): string {
+  const ns = buf.readUInt32LE(offset + EVENT.ts_ns + 4) * 4_294_967_296 + buf.readUInt32LE(offset + EVENT.ts_ns)
+  const progIndex = buf.readUInt32LE(offset + EVENT.prog)
+  const prog = STAGE_PROGS[progIndex] ?? `prog#${progIndex}`
+  const cpu = buf.readUInt32LE(offset + EVENT.cpu_id)
+  const tgid = buf.readUInt32LE(offset + EVENT.tgid)
+  const pec = buf.readUInt32LE(offset + EVENT.per_event_count)
+  const total = buf.readUInt32LE(offset + EVENT.total_count)
+  const failed = buf.readUInt32LE(offset + EVENT.kind) === EVENT_KIND.tailCallFailed
+  const ts = clock.isoFromNs(ns)
+  if (json) {
+    const common = `"prog":"${prog}","cpu_id":${cpu},"tgid":${tgid},"per_event_count":${pec},"total_count":${total}`
+    return failed
+      ? `{"timestamp":"${ts}","level":"ERROR","event":"tail_call_failed",${common},"map":"TAIL_CALL_MAP","slot":${buf.readUInt32LE(offset + EVENT.slot)}}`
+      : `{"timestamp":"${ts}","level":"INFO","event":"stage",${common}}`
+  }
+
+  const counters = `cpu_id: ${cpu}, tgid: ${tgid}, per_event_count: ${pec}, total_count: ${total}`
+  return failed
+    ? `${ts} ERROR ebpf::progs: [${prog}] tail_call failed: TAIL_CALL_MAP[${buf.readUInt32LE(offset + EVENT.slot)}] is empty, ${counters}`
+    : `${ts}  INFO ebpf::progs: [${prog}] ${counters}`
 }

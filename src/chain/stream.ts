@@ -6,7 +6,7 @@
 import {type Batch, RingBufferReader} from '../libbpf/ringbuf.js'
 import {EVENT, EVENT_KIND, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 import type {ChainStats} from './chain.js'
-import {WallClock, decodeEvent, formatJson, formatText} from './events.js'
+import {WallClock, formatRecord} from './events.js'
 
 export interface EventSource {
   eventsFd: number
@@ -38,18 +38,20 @@ export interface StreamSummary {
   stop_reason: 'count' | 'duration' | 'signal' | 'closed-output'
   signal?: string
   duration_s: number
+  /** CPU time this process spent while streaming (user + system), for the event-path bench. */
+  cpu_us: number
 }
 
 export async function streamEvents(source: EventSource, opts: StreamOptions): Promise<StreamSummary> {
   const clock = new WallClock()
   const started = process.hrtime.bigint()
+  const cpuStart = process.cpuUsage()
   const baseline = source.stats()
   const events: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
   const failed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
   let printed = 0
   let unprinted = 0
   let lastDrops = 0
-  const format = opts.json ? formatJson : formatText
 
   let finish!: (reason: StreamSummary['stop_reason'], signal?: string) => void
   const done = new Promise<{reason: StreamSummary['stop_reason']; signal?: string}>((resolve) => {
@@ -69,10 +71,16 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
         break
       }
 
-      const e = decodeEvent(buf, i * EVENT.size)
-      if (e.kind === EVENT_KIND.tailCallFailed) failed[e.slot] = (failed[e.slot] ?? 0) + 1
-      else events[e.prog] = (events[e.prog] ?? 0) + 1
-      chunk += format(e, clock) + '\n'
+      const off = i * EVENT.size
+      if (buf.readUInt32LE(off + EVENT.kind) === EVENT_KIND.tailCallFailed) {
+        const slot = buf.readUInt32LE(off + EVENT.slot)
+        failed[slot] = (failed[slot] ?? 0) + 1
+      } else {
+        const prog = STAGE_PROGS[buf.readUInt32LE(off + EVENT.prog)] ?? 'unknown'
+        events[prog] = (events[prog] ?? 0) + 1
+      }
+
+      chunk += formatRecord(buf, off, clock, opts.json) + '\n'
       printed++
     }
 
@@ -134,7 +142,9 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
 
   const end = source.stats()
   const stageRuns = Object.fromEntries(STAGE_PROGS.map((p) => [p, end.runs[p] - baseline.runs[p]]))
+  const cpu = process.cpuUsage(cpuStart)
   return {
+    cpu_us: cpu.user + cpu.system,
     duration_s: Number(process.hrtime.bigint() - started) / 1e9,
     events,
     events_total: printed,

@@ -29,6 +29,7 @@ export class RingBufferReader {
   private readonly capacity: number
   private poll: PollHandle | undefined
   private paused = false
+  private timer: NodeJS.Timeout | undefined
   private closed = false
 
   constructor(
@@ -36,6 +37,7 @@ export class RingBufferReader {
     recordSize: number,
     private readonly onBatch: (batch: Batch) => void,
     capacity = 8192,
+    private readonly coalesceMs = 10,
   ) {
     const {koffi, libbpf, libc} = sys()
     this.capacity = capacity
@@ -67,12 +69,30 @@ export class RingBufferReader {
     this.onBatch({buf: this.batch, count})
   }
 
-  /** Start watching: each readable wakeup drains the ring. */
+  /**
+   * Start watching. A wakeup does not drain at once: it stops watching and drains once
+   * `coalesceMs` later, so a burst of events costs one wakeup, one FFI round and one
+   * write instead of one per event (the per-wakeup cost dominates at exec rates).
+   */
   start(): void {
     const {koffi, libbpf} = sys()
     const fd = libbpf.ring_buffer__epoll_fd(this.rb)
     const node = (koffi as unknown as {node: {poll(fd: number, o: unknown, cb: () => void): PollHandle}}).node
-    this.poll = node.poll(fd, {readable: true}, () => this.drain())
+    this.poll = node.poll(fd, {readable: true}, () => this.onReadable())
+  }
+
+  private onReadable(): void {
+    if (this.coalesceMs <= 0) {
+      this.drain()
+      return
+    }
+
+    this.poll?.stop()
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined
+      this.drain()
+      if (!this.paused && !this.closed) this.poll?.start({readable: true}, () => this.onReadable())
+    }, this.coalesceMs)
   }
 
   /** Drain whatever is in the ring now. Returns the number of samples consumed. */
@@ -88,17 +108,20 @@ export class RingBufferReader {
     if (this.paused || !this.poll) return
     this.paused = true
     this.poll.stop()
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
   }
 
   resume(): void {
     if (!this.paused || !this.poll || this.closed) return
     this.paused = false
-    this.poll.start({readable: true}, () => this.drain())
+    this.poll.start({readable: true}, () => this.onReadable())
     this.drain()
   }
 
   close(): void {
     if (this.closed) return
+    if (this.timer) clearTimeout(this.timer)
     this.poll?.close()
     this.closed = true
     const {koffi, libbpf} = sys()

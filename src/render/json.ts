@@ -60,7 +60,7 @@ export function toJson(value: unknown): string {
  * Write a string to stdout (or `out`), resolving when it is flushed. Resolves false when
  * the reader has gone away.
  */
-export function writeOut(text: string, out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+export function writeOut(text: string | Uint8Array, out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       if (isBrokenPipe(error)) resolve(false)

@@ -90,6 +90,8 @@ export interface Libc {
   mount(source: string, target: string, fstype: string, flags: number, data: null): number
   /** ts: a 16-byte buffer receiving struct timespec {i64 tv_sec; i64 tv_nsec}. */
   clock_gettime(clock: number, ts: Buffer): number
+  /** glibc's message for an errno (bpftool prints these in map dump error entries). */
+  strerror(errnum: number): string
 }
 
 export interface Sys {
@@ -184,6 +186,7 @@ function bind(): Sys {
     'uint32_t geteuid(void)',
     'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
     'int clock_gettime(int clock, void *ts)',
+    'const char *strerror(int errnum)',
   ]
 
   return {

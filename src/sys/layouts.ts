@@ -75,7 +75,8 @@ export const BPF_OBJ_NAME_LEN = 16
 /** enum bpf_map_type values this project needs by name. */
 export const MAP_TYPE = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6,
-  lru_percpu_hash: 10, cgroup_storage: 19, percpu_cgroup_storage: 21, ringbuf: 27,
+  lru_hash: 9, lru_percpu_hash: 10, array_of_maps: 12, hash_of_maps: 13, cgroup_storage: 19,
+  percpu_cgroup_storage: 21, struct_ops: 26, ringbuf: 27,
 } as const
 
 /** BPF_ANY: the only flag a prog array update accepts. */

@@ -1,0 +1,304 @@
+/**
+ * `tailcalls doctor`: the seed's prerequisites, checked live on this machine. Every check
+ * that can be a probe is one: the bundled chain is really loaded, its prog array filled,
+ * prog1 attached, one exec run through all three stages, and everything released; stats and
+ * map types are asked of the kernel, not inferred from its version.
+ */
+import {spawnSync} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+import {arch, release} from 'node:os'
+
+import {Chain, KERNEL_BTF, TRACEPOINT} from '../chain/chain.js'
+import {BPFFS_ROOT, isBpffs} from '../chain/pinpath.js'
+import {TailcallsError} from '../errors.js'
+import {closeFd} from '../kernel/ids.js'
+import {mapFdinfo, progInfo} from '../kernel/info.js'
+import {progTypeName} from '../kernel/names.js'
+import {effectiveCapabilities} from '../privileges.js'
+import {describeErrno} from '../sys/errno.js'
+import {sys} from '../sys/ffi.js'
+import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
+
+export type Status = 'pass' | 'warn' | 'fail' | 'skip'
+
+export interface Check {
+  id: string
+  title: string
+  status: Status
+  detail: string
+  /** What to do when it is not a pass. */
+  fix?: string
+}
+
+export interface DoctorReport {
+  /** False when the chain cannot run here (some check failed). */
+  ok: boolean
+  checks: Check[]
+  /** What the tool relies on, as probed on this machine. */
+  facts: Record<string, unknown>
+}
+
+const BTF_KIND_TYPEDEF = 8
+const CAP = {SYS_ADMIN: 21, PERFMON: 38, BPF: 39} as const
+
+function readSysctl(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+function kernelVersion(): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(release())
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0]
+}
+
+export function runDoctor(): DoctorReport {
+  const checks: Check[] = []
+  const facts: Record<string, unknown> = {}
+  const add = (c: Check) => checks.push(c)
+
+  // --- kernel version: reported; the probes below decide.
+  const [major, minor] = kernelVersion()
+  facts.kernel_release = release()
+  facts.arch = arch()
+  const old = major < 5 || (major === 5 && minor < 8)
+  add({
+    detail: `Linux ${release()} (${arch()})${old ? ': older than 5.8 (ring buffer, BPF_ENABLE_STATS); the probes below say what works' : ''}`,
+    fix: old ? 'a 5.8+ kernel has everything the chain uses; 6.x recommended' : undefined,
+    id: 'kernel',
+    status: old ? 'warn' : 'pass',
+    title: 'kernel version',
+  })
+
+  // --- libbpf
+  let libbpfOk = true
+  try {
+    const {libbpf} = sys()
+    const v = `${libbpf.libbpf_major_version()}.${libbpf.libbpf_minor_version()}`
+    facts.libbpf_version = v
+    libbpfOk = libbpf.libbpf_major_version() >= 1
+    add({
+      detail: `libbpf.so.1 ${v}`,
+      fix: libbpfOk ? undefined : 'install libbpf 1.x (apt-get install libbpf1)',
+      id: 'libbpf',
+      status: libbpfOk ? 'pass' : 'fail',
+      title: 'libbpf version',
+    })
+  } catch (error) {
+    libbpfOk = false
+    add({detail: (error as Error).message, fix: 'apt-get install libbpf1', id: 'libbpf', status: 'fail', title: 'libbpf version'})
+  }
+
+  // --- capabilities
+  const caps = effectiveCapabilities()
+  const has = (c: number) => (caps & (1n << BigInt(c))) !== 0n
+  const held = Object.entries(CAP).filter(([, bit]) => has(bit)).map(([name]) => `CAP_${name}`)
+  facts.capabilities = held
+  const canLoad = has(CAP.SYS_ADMIN) || (has(CAP.BPF) && has(CAP.PERFMON))
+  add({
+    detail: held.length > 0 ? `effective: ${held.join(', ')}${has(CAP.SYS_ADMIN) ? '' : ' (no CAP_SYS_ADMIN: `stats` and mounting bpffs need it)'}` : 'none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN',
+    fix: canLoad ? (has(CAP.SYS_ADMIN) ? undefined : 'run as root for `stats` (BPF_ENABLE_STATS needs CAP_SYS_ADMIN)') : 'run as root (sudo tailcalls …), or grant CAP_BPF + CAP_PERFMON',
+    id: 'capabilities',
+    status: canLoad ? (has(CAP.SYS_ADMIN) ? 'pass' : 'warn') : 'fail',
+    title: 'capabilities',
+  })
+
+  // --- BTF and the tracepoint in it
+  const btfFile = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF
+  const btfPresent = existsSync(btfFile)
+  let tracepointFound = false
+  let btfDetail = btfPresent ? `${btfFile} present` : `${btfFile} missing`
+  if (btfPresent && libbpfOk) {
+    const {libbpf, errno} = sys()
+    const btf = libbpf.btf__load_vmlinux_btf()
+    if (btf) {
+      try {
+        const id = libbpf.btf__find_by_name_kind(btf, `btf_trace_${TRACEPOINT}`, BTF_KIND_TYPEDEF)
+        tracepointFound = id > 0
+        facts.tracepoint_btf_type_id = tracepointFound ? id : null
+      } finally {
+        libbpf.btf__free(btf)
+      }
+    } else {
+      btfDetail += `, but libbpf cannot load it: ${describeErrno(errno())}`
+    }
+  }
+
+  add({
+    detail: btfDetail,
+    fix: btfPresent ? undefined : 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',
+    id: 'btf',
+    status: btfPresent ? 'pass' : 'fail',
+    title: 'kernel BTF',
+  })
+  add({
+    detail: tracepointFound ? `btf_trace_${TRACEPOINT} found in vmlinux BTF` : btfPresent ? `btf_trace_${TRACEPOINT} is not in vmlinux BTF` : 'no BTF to look in',
+    fix: tracepointFound ? undefined : `a kernel with the ${TRACEPOINT} tracepoint and BTF (CONFIG_DEBUG_INFO_BTF=y)`,
+    id: 'tracepoint',
+    status: tracepointFound ? 'pass' : btfPresent ? 'fail' : 'skip',
+    title: `tracepoint ${TRACEPOINT}`,
+  })
+
+  // --- bpffs (only --pin needs it)
+  const mounted = isBpffs(BPFFS_ROOT)
+  facts.bpffs_mounted = mounted
+  add({
+    detail: mounted ? `bpffs mounted at ${BPFFS_ROOT}` : `${BPFFS_ROOT} is not a bpf filesystem (only \`load --pin\` needs it, and mounts it itself)`,
+    fix: mounted ? undefined : `mount -t bpf bpf ${BPFFS_ROOT}`,
+    id: 'bpffs',
+    status: mounted ? 'pass' : 'warn',
+    title: 'bpffs',
+  })
+
+  // --- JIT
+  const jit = readSysctl('/proc/sys/net/core/bpf_jit_enable')
+  facts.bpf_jit_enable = jit === undefined ? null : Number(jit)
+  facts.bpf_jit_harden = readSysctl('/proc/sys/net/core/bpf_jit_harden') ?? null
+  facts.unprivileged_bpf_disabled = readSysctl('/proc/sys/kernel/unprivileged_bpf_disabled') ?? null
+  facts.bpf_stats_enabled_sysctl = readSysctl('/proc/sys/kernel/bpf_stats_enabled') ?? null
+  const jitOn = jit === '1' || jit === '2'
+  add({
+    detail: jit === undefined ? '/proc/sys/net/core/bpf_jit_enable is missing (no JIT in this kernel?)' : `bpf_jit_enable = ${jit}`,
+    fix: jitOn ? undefined : 'echo 1 > /proc/sys/net/core/bpf_jit_enable (the interpreter runs tail calls too, slower; direct-jump tail calls need the JIT)',
+    id: 'jit',
+    status: jitOn ? 'pass' : 'warn',
+    title: 'BPF JIT',
+  })
+
+  // --- map types, asked of the kernel
+  if (libbpfOk && canLoad) {
+    const {libbpf} = sys()
+    for (const [id, type, title] of [
+      ['ringbuf', MAP_TYPE.ringbuf, 'ring buffer maps'],
+      ['prog_array_type', MAP_TYPE.prog_array, 'prog array maps'],
+      ['percpu_array', MAP_TYPE.percpu_array, 'per-CPU array maps'],
+    ] as const) {
+      const ret = libbpf.libbpf_probe_bpf_map_type(type, null)
+      facts[`map_type_${id}`] = ret === 1
+      add({
+        detail: ret === 1 ? 'supported (probed: a map was created)' : ret === 0 ? 'not supported by this kernel' : `probe failed: ${describeErrno(-ret)}`,
+        fix: ret === 1 ? undefined : 'a 5.8+ kernel',
+        id,
+        status: ret === 1 ? 'pass' : 'fail',
+        title,
+      })
+    }
+  } else {
+    for (const [id, title] of [['ringbuf', 'ring buffer maps'], ['prog_array_type', 'prog array maps'], ['percpu_array', 'per-CPU array maps']]) {
+      add({detail: canLoad ? 'needs libbpf' : 'needs the capabilities above', id, status: 'skip', title})
+    }
+  }
+
+  // --- the chain itself: load, fill the prog array, attach, run one exec, release
+  probeChain(canLoad && libbpfOk && btfPresent, add, facts)
+
+  // --- BPF_ENABLE_STATS (tailcalls stats)
+  if (libbpfOk && canLoad) {
+    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_RUN_TIME)
+    facts.enable_stats_fd = fd >= 0
+    if (fd >= 0) closeFd(fd)
+    add({
+      detail: fd >= 0 ? 'BPF_ENABLE_STATS gave an fd (released at once)' : `refused: ${describeErrno(-fd)}`,
+      fix: fd >= 0 ? undefined : fd === -1 ? 'run as root (CAP_SYS_ADMIN)' : 'a 5.8+ kernel; `tailcalls stats --no-kernel-stats` still shows the chain\'s counters',
+      id: 'stats',
+      status: fd >= 0 ? 'pass' : 'warn',
+      title: 'run-time stats (BPF_ENABLE_STATS)',
+    })
+  } else {
+    add({detail: 'needs the capabilities above', id: 'stats', status: 'skip', title: 'run-time stats (BPF_ENABLE_STATS)'})
+  }
+
+  return {checks, facts, ok: !checks.some((c) => c.status === 'fail')}
+}
+
+/** Which probe step a load error belongs to. */
+function stepOf(error: unknown): 'load' | 'prog_array' | 'attach' {
+  if (error instanceof TailcallsError) {
+    if (/TAIL_CALL_MAP\[/.test(error.message)) return 'prog_array'
+    if (/attaching/.test(error.message)) return 'attach'
+  }
+
+  return 'load'
+}
+
+function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<string, unknown>): void {
+  const steps = {
+    attach: {id: 'attach', title: `attach prog1 to tp_btf/${TRACEPOINT}`},
+    load: {id: 'load', title: 'load the bundled programs (verifier)'},
+    prog_array: {id: 'prog_array', title: 'prog array accepts the chain\'s programs'},
+    tail_calls: {id: 'tail_calls', title: 'tail calls run end to end'},
+  }
+  if (!possible) {
+    for (const s of Object.values(steps)) add({...s, detail: 'needs the checks above', status: 'skip'})
+    return
+  }
+
+  let chain: Chain
+  try {
+    chain = Chain.load()
+  } catch (error) {
+    const failed = stepOf(error)
+    const message = error instanceof TailcallsError ? error.line() : (error as Error).message
+    let reached = true
+    for (const [key, s] of Object.entries(steps)) {
+      if (key === failed) {
+        add({...s, detail: message, fix: fixFor(key), status: 'fail'})
+        reached = false
+      } else {
+        add({...s, detail: reached ? 'done' : `not reached (${steps[failed].id} failed)`, status: reached ? 'pass' : 'skip'})
+      }
+    }
+
+    return
+  }
+
+  try {
+    const p1 = progInfo(chain.fds.prog1)
+    facts.program_type = progTypeName(p1.type)
+    facts.jited = p1.jitedProgLen > 0
+    facts.prog1_jited_bytes = p1.jitedProgLen
+    facts.prog1_xlated_bytes = p1.xlatedProgLen
+    const owner = mapFdinfo(chain.fds.TAIL_CALL_MAP)
+    facts.prog_array_owner_prog_type = owner.ownerProgType === undefined ? null : progTypeName(owner.ownerProgType)
+    facts.prog_array_owner_jited = owner.ownerJited ?? null
+    facts.possible_cpus = chain.possibleCpus
+    add({...steps.load, detail: `prog1, prog2, prog3, prog3_v2 verified and loaded (${p1.jitedProgLen > 0 ? `JIT-compiled, prog1 ${p1.jitedProgLen} B` : 'not JIT-compiled'})`, status: 'pass'})
+    add({...steps.prog_array, detail: `TAIL_CALL_MAP[0] = prog2, [1] = prog3 (owner: ${facts.prog_array_owner_prog_type}${owner.ownerJited ? ', jited' : ''})`, status: 'pass'})
+    add({...steps.attach, detail: 'attached through a BPF link', status: 'pass'})
+    const before = chain.stats()
+    spawnSync('/bin/true')
+    const after = chain.stats()
+    const d = (p: string) => after.runs[p] - before.runs[p]
+    const failed = after.tailCallFailed.reduce((a, b) => a + b, 0) - before.tailCallFailed.reduce((a, b) => a + b, 0)
+    const ok = d('prog1') >= 1 && d('prog2') >= 1 && d('prog3') >= 1 && failed === 0
+    facts.tail_call_probe = {failed_tail_calls: failed, prog1: d('prog1'), prog2: d('prog2'), prog3: d('prog3')}
+    add({
+      ...steps.tail_calls,
+      detail: ok
+        ? `one exec ran prog1 → prog2 → prog3 (stage runs +${d('prog1')}/+${d('prog2')}/+${d('prog3')}, no failed tail call)`
+        : `after one exec: stage runs +${d('prog1')}/+${d('prog2')}/+${d('prog3')}, failed tail calls +${failed}`,
+      fix: ok ? undefined : 'the tracepoint did not fire or a tail call fell through; report this kernel (uname -a)',
+      status: ok ? 'pass' : 'fail',
+    })
+  } finally {
+    chain.close()
+  }
+}
+
+function fixFor(step: string): string {
+  switch (step) {
+    case 'prog_array': {
+      return 'this kernel refuses the programs in one prog array (attach type/target mismatch): report it with `uname -a`'
+    }
+
+    case 'attach': {
+      return `this kernel cannot attach tp_btf/${TRACEPOINT}: needs BTF and 5.5+`
+    }
+
+    default: {
+      return 'the verifier log above says why; a 5.8+ kernel with BTF is needed'
+    }
+  }
+}

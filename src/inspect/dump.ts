@@ -1,0 +1,255 @@
+/**
+ * `map dump`: every entry of a map, as bpftool 7.1 prints it with --json (map.c
+ * print_entry_json), streamed in 1 MiB chunks:
+ *
+ *   {"key":["0x00",…],"value":["0x2a",…]}                                  no BTF
+ *   {"key":[…],"values":[{"cpu":0,"value":[…]},…]}                         per-CPU, no BTF
+ *   …,"formatted":{"key":K,"value":V}  /  "formatted":{"key":K,"values":[{"cpu":0,"value":V},…]}
+ *                                       with BTF ("key" only when the map has a key type)
+ *   {"key":[…],"value":{"error":"<strerror>"}}                              failed lookup
+ *
+ * Empty prog_array / map-of-maps slots are left out, as bpftool does. A name that matches
+ * several maps gives an array of {"id","type","name","flags","elements":[…]}.
+ *
+ * Extra (documented, never renaming a bpftool key): prog_array entries end with
+ * "prog":{"id","name","type","tag"} for the program in the slot.
+ */
+import {kernelBtf, vmlinuxBtf} from '../btf/kernel.js'
+import {type Renderer, compileRenderer} from '../btf/render.js'
+import {closeFd, tryOpenById} from '../kernel/ids.js'
+import {type MapInfo, mapInfo, progFullName, progInfo} from '../kernel/info.js'
+import {mapTypeName, progTypeName} from '../kernel/names.js'
+import {sys} from '../sys/ffi.js'
+import {MAP_TYPE} from '../sys/layouts.js'
+import {type EntryBatch, type MapLayout, type ReadMode, mapLayout, readEntries} from './map-read.js'
+import {OutBuffer} from './out-buffer.js'
+import {type Selector, select} from './select.js'
+
+export interface DumpOptions {
+  json: boolean
+  /** Use BPF_MAP_LOOKUP_BATCH where possible (default true). */
+  batch?: boolean
+  /** Warnings for stderr (undecodable BTF parts, fallbacks). */
+  warn?: (line: string) => void
+  out?: NodeJS.WritableStream
+}
+
+/** How the key and value bytes of a map are decoded with BTF, when the map has a value type. */
+export interface Formatter {
+  /** Absent when the map has no key type (global data maps): bpftool then omits "key". */
+  key?: Renderer
+  value: Renderer
+}
+
+/**
+ * bpftool's get_map_kv_btf(): BTF is used when the map has a value type, from vmlinux for
+ * struct_ops values (btf_vmlinux_value_type_id), else from the map's own BTF object.
+ * BTF we cannot read or decode is a warning, and the dump goes on without "formatted".
+ */
+export function mapFormatter(info: MapInfo, warn: (line: string) => void = () => {}): Formatter | undefined {
+  const valueId = info.btfVmlinuxValueTypeId || info.btfValueTypeId
+  if (!valueId) return undefined
+  const label = `map ${info.id}${info.name ? ` (${info.name})` : ''}`
+  let btf
+  try {
+    btf = info.btfVmlinuxValueTypeId ? (info.btfVmlinuxId ? kernelBtf(info.btfVmlinuxId) : vmlinuxBtf()) : kernelBtf(info.btfId ?? 0)
+  } catch (error) {
+    warn(`${label}: its BTF cannot be read (${(error as Error).message}); dumping raw bytes only`)
+    return undefined
+  }
+
+  const key = info.btfKeyTypeId ? compileRenderer(btf, info.btfKeyTypeId, info.keySize, {label: 'key'}) : undefined
+  const value = compileRenderer(btf, valueId, info.valueSize, {label: 'value'})
+  for (const [what, r] of [['key', key], ['value', value]] as const) {
+    for (const p of r?.problems ?? []) warn(`${label}: cannot decode ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}): ${p.message}`)
+  }
+
+  return {key, value}
+}
+
+export interface ProgSummary {
+  id: number
+  name?: string
+  type?: number | string
+  tag?: string
+}
+
+/** Program details for prog_array values, each program opened once per dump. */
+export class ProgCache {
+  private readonly cache = new Map<number, ProgSummary>()
+
+  get(id: number): ProgSummary {
+    let p = this.cache.get(id)
+    if (!p) {
+      p = {id}
+      const fd = tryOpenById('prog', id)
+      if (fd !== undefined) {
+        try {
+          const info = progInfo(fd)
+          p = {id, name: progFullName(fd, info), tag: info.tag, type: progTypeName(info.type)}
+        } catch {
+          // The program went away or cannot be read: the id alone.
+        } finally {
+          closeFd(fd)
+        }
+      }
+
+      this.cache.set(id, p)
+    }
+
+    return p
+  }
+}
+
+const strerrors = new Map<number, string>()
+/** glibc's strerror(), which bpftool prints in error entries. */
+export function strerror(errno: number): string {
+  let s = strerrors.get(errno)
+  if (s === undefined) {
+    s = sys().libc.strerror(errno)
+    strerrors.set(errno, s)
+  }
+
+  return s
+}
+
+function progJson(p: ProgSummary): string {
+  let s = `{"id":${p.id}`
+  if (p.name !== undefined) s += `,"name":${JSON.stringify(p.name)}`
+  if (p.type !== undefined) s += `,"type":${JSON.stringify(p.type)}`
+  if (p.tag !== undefined) s += `,"tag":"${p.tag}"`
+  return `${s}}`
+}
+
+/** Writes one map's entries as bpftool's JSON objects. */
+export class EntryJsonWriter {
+  private readonly progs?: ProgCache
+
+  constructor(
+    private readonly o: OutBuffer,
+    private readonly layout: MapLayout,
+    private readonly fmt: Formatter | undefined,
+    progs?: ProgCache,
+  ) {
+    if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4) this.progs = progs ?? new ProgCache()
+  }
+
+  /** Entry i of a batch; `first` decides the leading comma. */
+  entry(b: EntryBatch, i: number, first: boolean): void {
+    const {o, layout: L, fmt} = this
+    const ks = L.info.keySize
+    const ko = i * ks
+    const vo = i * L.valueBytes
+    o.ascii(first ? '{"key":[' : ',{"key":[')
+    o.hexJson(b.keys, ko, ks)
+    const errno = b.errnos?.[i]
+    if (errno) {
+      o.ascii('],"value":{"error":')
+      o.text(JSON.stringify(strerror(errno)))
+      o.ascii('}}')
+      return
+    }
+
+    if (L.perCpu) {
+      o.ascii('],"values":[')
+      for (let c = 0; c < L.ncpus; c++) {
+        o.ascii(c ? `,{"cpu":${c},"value":[` : `{"cpu":${c},"value":[`)
+        o.hexJson(b.values, vo + c * L.stride, L.info.valueSize)
+        o.ascii(']}')
+      }
+
+      o.ascii(']')
+      if (fmt) {
+        o.ascii(',"formatted":{')
+        if (fmt.key) o.text(`"key":${fmt.key.json(b.keys, ko)},`)
+        o.ascii('"values":[')
+        for (let c = 0; c < L.ncpus; c++) o.text(`${c ? ',' : ''}{"cpu":${c},"value":${fmt.value.json(b.values, vo + c * L.stride)}}`)
+        o.ascii(']}')
+      }
+    } else {
+      o.ascii('],"value":[')
+      o.hexJson(b.values, vo, L.info.valueSize)
+      o.ascii(']')
+      if (fmt) {
+        o.ascii(',"formatted":{')
+        if (fmt.key) o.text(`"key":${fmt.key.json(b.keys, ko)},`)
+        o.text(`"value":${fmt.value.json(b.values, vo)}}`)
+      }
+    }
+
+    if (this.progs) o.text(`,"prog":${progJson(this.progs.get(b.values.readUInt32LE(vo)))}`)
+    o.ascii('}')
+  }
+}
+
+export interface DumpResult {
+  entries: number
+  mode: ReadMode
+  /** False when the reader went away before the end (`| head`). */
+  complete: boolean
+}
+
+/** Stream one map's entries as a JSON array into `o` (without a trailing newline). */
+export async function dumpMapJson(fd: number, info: MapInfo, o: OutBuffer, opts: DumpOptions): Promise<DumpResult> {
+  const layout = mapLayout(info)
+  const fmt = mapFormatter(info, opts.warn)
+  const w = new EntryJsonWriter(o, layout, fmt)
+  let entries = 0
+  o.ascii('[')
+  const it = readEntries(fd, layout, {batch: opts.batch, onFallback: (why) => opts.warn?.(`map ${info.id}: ${why}; reading entries one by one`)})
+  let mode: ReadMode = 'per-element'
+  try {
+    for (;;) {
+      const r = it.next()
+      if (r.done) {
+        mode = r.value
+        break
+      }
+
+      const b = r.value
+      for (let i = 0; i < b.n; i++) w.entry(b, i, entries++ === 0)
+      if (!(await o.maybeFlush())) return {complete: false, entries, mode}
+    }
+  } finally {
+    it.return(mode)
+  }
+
+  o.ascii(']')
+  return {complete: true, entries, mode}
+}
+
+/** bpftool's show_map_header_json(): the object around each map when a name matched several. */
+function headerJson(info: MapInfo): string {
+  let s = `{"id":${info.id},"type":${JSON.stringify(mapTypeName(info.type))}`
+  if (info.name) s += `,"name":${JSON.stringify(info.name)}`
+  return `${s},"flags":${info.mapFlags | 0},"elements":`
+}
+
+/** `tailcalls map dump <MAP> --json`. */
+export async function runMapDumpJson(sel: Selector, opts: DumpOptions): Promise<void> {
+  const s = select('map', sel)
+  const o = new OutBuffer(opts.out)
+  try {
+    if (s.many) o.ascii('[')
+    for (const [i, fd] of s.fds.entries()) {
+      const info = mapInfo(fd)
+      if (s.many) o.text(`${i ? ',' : ''}${headerJson(info)}`)
+      const r = await dumpMapJson(fd, info, o, opts)
+      if (!r.complete) return
+      if (s.many) o.ascii('}')
+    }
+
+    if (s.many) o.ascii(']')
+    o.ascii('\n')
+    await o.flush()
+  } finally {
+    for (const fd of s.fds) closeFd(fd)
+  }
+}
+
+/** Used by the table view: how to read a map, and whether its entries can be decoded. */
+export function openDump(fd: number, info: MapInfo, warn?: (line: string) => void): {fmt?: Formatter; layout: MapLayout} {
+  return {fmt: mapFormatter(info, warn), layout: mapLayout(info)}
+}
+
+export {readEntries} from './map-read.js'
