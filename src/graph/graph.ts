@@ -362,7 +362,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     })
   }
 
-  const chains = roots.map((root) => longestChain(root, succ, cycles, inCycle))
+  const chains = roots.map((root) => longestChain(root, succ, certainSucc, certain, cycles, inCycle))
   for (const c of chains) {
     if (c.longest !== null && c.longest > MAX_TAIL_CALLS) {
       findings.push({
@@ -578,7 +578,7 @@ function findCycles(nodes: number[], succ: Map<number, number[]>): {cycles: numb
 }
 
 /** The longest run of tail calls from `root`, or unbounded when a cycle is reachable. */
-function longestChain(root: number, succ: Map<number, number[]>, cycles: number[][], cyclic: Set<number>): ChainSummary {
+function longestChain(root: number, succ: Map<number, number[]>, certainSucc: Map<number, number[]>, certainCycles: number[][], cycles: number[][], cyclic: Set<number>): ChainSummary {
   // Longest path over the DAG part; reaching a cyclic node makes the chain unbounded.
   const memo = new Map<number, {len: number | null; next?: number}>()
   const order: number[] = []
@@ -630,9 +630,33 @@ function longestChain(root: number, succ: Map<number, number[]>, cycles: number[
   const rootMemo = memo.get(root)
   const len = rootMemo === undefined ? 0 : rootMemo.len
   if (len === null) {
-    // Show the loop once: around the cycle the path ran into, back to where it entered.
-    const entry = path.at(-1)!
-    const cycle = cycles.find((c) => c.includes(entry)) ?? cycles.find((c) => c.some((v) => (succ.get(entry) ?? []).includes(v)))
+    // Show the loop once: preferably a certain cycle reached through certain jumps from where
+    // the path entered the looping part; else the cycle it ran into.
+    let entry = path.at(-1)!
+    const onCertain = new Set(certainCycles.flat())
+    const prev = new Map<number, number>([[entry, entry]])
+    const queue = [entry]
+    let found: number | undefined
+    while (queue.length > 0 && found === undefined) {
+      const v = queue.shift()!
+      if (onCertain.has(v)) found = v
+      for (const w of certainSucc.get(v) ?? []) {
+        if (!prev.has(w)) {
+          prev.set(w, v)
+          queue.push(w)
+        }
+      }
+    }
+
+    if (found !== undefined && !path.includes(found)) {
+      const hop: number[] = []
+      for (let v = found; v !== entry; v = prev.get(v)!) hop.unshift(v)
+      path.push(...hop)
+      entry = found
+    }
+
+    const cycle = (found === undefined ? undefined : certainCycles.find((c) => c.includes(entry))) ??
+      cycles.find((c) => c.includes(entry)) ?? cycles.find((c) => c.some((v) => (succ.get(entry) ?? []).includes(v)))
     if (cycle) {
       const ring = cycle.slice(0, -1)
       const at = ring.indexOf(entry)
