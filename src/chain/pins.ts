@@ -183,10 +183,18 @@ function unpinObjects(dir: string, objects: PinnedObject[]): void {
  */
 export function waitFreed(objects: PinnedObject[], timeoutMs = 2000): PinnedObject[] {
   const deadline = Date.now() + timeoutMs
-  let alive = objects.filter((o) => nextId(o.kind, o.id - 1) === o.id)
+  const exists = (o: PinnedObject) => {
+    try {
+      return nextId(o.kind, o.id - 1) === o.id
+    } catch {
+      return false // get_next_id needs CAP_SYS_ADMIN: cannot watch, assume freed
+    }
+  }
+
+  let alive = objects.filter(exists)
   while (alive.length > 0 && Date.now() < deadline) {
     sleepMs(5)
-    alive = alive.filter((o) => nextId(o.kind, o.id - 1) === o.id)
+    alive = alive.filter(exists)
   }
 
   return alive

@@ -33,11 +33,13 @@ export function formatTick(t: Tick, opts: {header: boolean}): string {
     n(p.stage_runs),
     n(p.stage_runs_per_s),
   ])
-  lines.push(renderTable(COLUMNS, rows).trimEnd())
+  // Without kernel stats only the chain's own counters mean anything.
+  const keep = t.kernel_stats === 'off' ? [0, 1, 6, 7] : COLUMNS.map((_c, i) => i)
+  lines.push(renderTable(keep.map((i) => COLUMNS[i]), rows.map((r) => keep.map((i) => r[i]))).trimEnd())
   const failed = t.tail_call_failed.map((f) => `slot ${f.slot} (${f.target}): ${f.total} (+${f.delta})`).join(', ')
   const unread = t.ringbuf_drops.delta > 0 && t.chain.source === 'pinned' ? ' (is anyone reading? `tailcalls events` drains the ring buffer)' : ''
   lines.push(`Failed tail calls: ${failed}; ring-buffer drops: ${t.ringbuf_drops.total} (+${t.ringbuf_drops.delta})${unread}`)
-  if (opts.header && t.programs.some((p) => p.tail_called)) {
+  if (opts.header && t.kernel_stats !== 'off' && t.programs.some((p) => p.tail_called)) {
     lines.push('RUN_CNT/RUN_TIME_NS are the kernel\'s: it charges the whole chain to the entry program, so tail-called stages show 0; STAGE RUNS are the chain\'s own per-stage counters.')
   }
 
