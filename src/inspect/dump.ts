@@ -246,10 +246,3 @@ export async function runMapDumpJson(sel: Selector, opts: DumpOptions): Promise<
     for (const fd of s.fds) closeFd(fd)
   }
 }
-
-/** Used by the table view: how to read a map, and whether its entries can be decoded. */
-export function openDump(fd: number, info: MapInfo, warn?: (line: string) => void): {fmt?: Formatter; layout: MapLayout} {
-  return {fmt: mapFormatter(info, warn), layout: mapLayout(info)}
-}
-
-export {readEntries} from './map-read.js'
