@@ -264,6 +264,8 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
     facts.prog_array_owner_prog_type = owner.ownerProgType === undefined ? null : progTypeName(owner.ownerProgType)
     facts.prog_array_owner_jited = owner.ownerJited ?? null
     facts.possible_cpus = chain.possibleCpus
+    // The ids the probe created and released, so a caller can check nothing stayed behind.
+    facts.probe_ids = chain.ids()
     add({...steps.load, detail: `prog1, prog2, prog3, prog3_v2 verified and loaded (${p1.jitedProgLen > 0 ? `JIT-compiled, prog1 ${p1.jitedProgLen} B` : 'not JIT-compiled'})`, status: 'pass'})
     add({...steps.prog_array, detail: `TAIL_CALL_MAP[0] = prog2, [1] = prog3 (owner: ${facts.prog_array_owner_prog_type}${owner.ownerJited ? ', jited' : ''})`, status: 'pass'})
     add({...steps.attach, detail: 'attached through a BPF link', status: 'pass'})
