@@ -10,7 +10,8 @@ import {toJson} from '../dist/src/render/json.js'
 import {ATTACH_TYPE_NAMES, LIBBPF_1_1_LAST, LINK_TYPE_NAMES, MAP_TYPE_NAMES, PROG_TYPE_NAMES} from '../dist/src/kernel/names.js'
 import {sys} from '../dist/src/sys/ffi.js'
 import {BIN, ROOT, runCli} from './helpers/cli.js'
-import {bpftoolJson, exists, startChain} from './helpers/kernel.js'
+import {loadFixture} from './helpers/bpf-fixture.js'
+import {assertGone, bpftoolJson, exists, startChain} from './helpers/kernel.js'
 
 /** Keys that legitimately differ between two runs, or that Debian's bpftool never prints. */
 function comparable(obj) {
@@ -286,6 +287,55 @@ describe('objects created here: several name matches, pins, frozen maps', () => 
       assert.equal(json.code, code)
       assert.match(JSON.parse(json.stdout).error, re)
     }
+  })
+})
+
+describe('a fixture object: full BTF names, metadata, a raw_tp link held by this process', () => {
+  let fx
+  let ids
+  let linkId
+
+  before(() => {
+    fx = loadFixture('inspect-extras')
+    linkId = fx.attach('tcinsp_raw_tp')
+    ids = fx.ids()
+  })
+
+  after(async () => {
+    fx?.close()
+    await assertGone({...ids, link: linkId})
+  })
+
+  test('prog show: the full name beyond 15 characters, and metadata, as bpftool', async () => {
+    for (const [name, id] of Object.entries(ids.programs)) {
+      const mine = await ours(['prog', 'show', 'id', String(id)])
+      assertSameObject(mine, bpftoolJson(['prog', 'show', 'id', String(id)]), name)
+      assert.equal(mine.name, name)
+      assert.deepEqual(Object.keys(mine).slice(-2), ['pids', 'metadata'])
+      assert.equal(mine.metadata.version, '1.2.3')
+      assert.equal(mine.metadata.answer, 42)
+      assert.equal(mine.metadata.not_metadata, undefined)
+      assert.deepEqual(mine.pids, [{pid: process.pid, comm: 'node'}])
+    }
+
+    const r = await runCli(['prog', 'show', 'name', 'tailcalls_inspect_long_program_name', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    // u64 metadata keeps every digit (JSON.parse would round it).
+    assert.match(r.stdout, /"big":18446744073709551615/)
+    assert.equal(JSON.parse(r.stdout).id, ids.programs.tailcalls_inspect_long_program_name)
+    const tooLong = await runCli(['prog', 'show', 'name', 'x'.repeat(128)])
+    assert.equal(tooLong.code, 2)
+  })
+
+  test('link show and perf list for a raw_tp attachment held by this process', async () => {
+    const mine = await ours(['link', 'show', 'id', String(linkId)])
+    assertSameObject(mine, bpftoolJson(['link', 'show', 'id', String(linkId)]), 'raw_tp link')
+    assert.equal(mine.tp_name, 'sys_enter')
+    const perfMine = (await ours(['perf', 'list'])).filter((e) => e.pid === process.pid)
+    const perfTheirs = bpftoolJson(['perf', 'list']).filter((e) => e.pid === process.pid)
+    assert.deepEqual(perfMine, perfTheirs)
+    assert.equal(perfMine.length, 1)
+    assert.equal(perfMine[0].prog_id, ids.programs.tcinsp_raw_tp)
   })
 })
 

@@ -4,10 +4,13 @@
  * are opened, as bpftool does (so we never report ourselves).
  */
 import type {ObjectKind} from '../kernel/ids.js'
+import type {MapCache} from './metadata.js'
 import {type PidTable, buildPidTable} from '../kernel/pids.js'
 import {type PinTable, buildPinTable} from '../kernel/pinned.js'
 
 export interface ShowContext {
+  /** Maps already looked at for program metadata (each map id is opened once per command). */
+  maps?: MapCache
   pids?: PidTable
   /**
    * bpftool prints `pinned` only with -f and only when at least one object of the kind is
@@ -26,6 +29,7 @@ export interface ShowOptions {
 export function showContext(kind: ObjectKind, opts: ShowOptions = {}): ShowContext {
   const pins = opts.bpffs ? buildPinTable(kind) : undefined
   return {
+    maps: new Map(),
     pids: opts.noPids ? undefined : buildPidTable(kind),
     pins: pins && pins.size > 0 ? pins : undefined,
   }

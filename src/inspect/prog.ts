@@ -8,12 +8,13 @@
  *   btf_id? (!= 0), pinned? (--bpffs), pids? (extra: processes holding an fd)
  *
  * u64 counters (run_time_ns, run_cnt, recursion_misses) are BigInts: written exactly.
- * Not reproduced: `metadata` (the .rodata bpf_metadata_* variables) — see the README.
+ *   metadata? (the bpf_metadata_* variables of the program's .rodata, rendered with BTF)
  */
 import {eachObject} from '../kernel/ids.js'
 import {ifnameInNs, loadTimeToEpoch, progFullName, progInfo, progMapIds, progMemlock} from '../kernel/info.js'
 import {progTypeName} from '../kernel/names.js'
 import {type ShowContext, addRefs} from './context.js'
+import {progMetadata} from './metadata.js'
 
 export type ProgJson = Record<string, unknown> & {id: number; tag: string; type: number | string}
 
@@ -47,13 +48,19 @@ export function progJson(fd: number, ctx: ShowContext = {}): ProgJson {
   if (info.jitedProgLen) o.bytes_jited = info.jitedProgLen
   const memlock = progMemlock(fd)
   if (memlock !== undefined) o.bytes_memlock = memlock
+  let mapIds: number[] = []
   if (info.nrMapIds) {
-    const ids = progMapIds(fd, info.nrMapIds)
-    if (ids.length > 0) o.map_ids = ids
+    mapIds = progMapIds(fd, info.nrMapIds)
+    if (mapIds.length > 0) o.map_ids = mapIds
   }
 
   if (info.btfId) o.btf_id = info.btfId
   addRefs(o, info.id, ctx)
+  if (mapIds.length > 0) {
+    const metadata = progMetadata(mapIds, (ctx.maps ??= new Map()))
+    if (metadata) o.metadata = metadata
+  }
+
   return o as ProgJson
 }
 
