@@ -33,9 +33,16 @@ export function formatTick(t: Tick, opts: {header: boolean}): string {
     n(p.stage_runs),
     n(p.stage_runs_per_s),
   ])
+  if (rows.length === 0) {
+    // No program of the chain is loaded any more (or none is visible): the stage counters alone.
+    lines.push('No program of this chain is loaded; its per-stage counters:')
+    lines.push(renderTable([{header: 'STAGE'}, {header: 'RUNS', right: true}, {header: 'RUNS/S', right: true}],
+      t.stages.map((st) => [st.name, String(st.runs), String(st.runs_per_s)])).trimEnd())
+  }
+
   // Without kernel stats only the chain's own counters mean anything.
   const keep = t.kernel_stats === 'off' ? [0, 1, 6, 7] : COLUMNS.map((_c, i) => i)
-  lines.push(renderTable(keep.map((i) => COLUMNS[i]), rows.map((r) => keep.map((i) => r[i]))).trimEnd())
+  if (rows.length > 0) lines.push(renderTable(keep.map((i) => COLUMNS[i]), rows.map((r) => keep.map((i) => r[i]))).trimEnd())
   const failed = t.tail_call_failed.map((f) => `slot ${f.slot} (${f.target}): ${f.total} (+${f.delta})`).join(', ')
   const unread = t.ringbuf_drops.delta > 0 && t.chain.source === 'pinned' ? ' (is anyone reading? `tailcalls events` drains the ring buffer)' : ''
   lines.push(`Failed tail calls: ${failed}; ring-buffer drops: ${t.ringbuf_drops.total} (+${t.ringbuf_drops.delta})${unread}`)

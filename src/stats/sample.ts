@@ -57,6 +57,8 @@ export interface Tick {
   chain: {source: string; path?: string; pids?: number[]; chain_stats_map_id: number}
   kernel_stats: 'held fd' | 'off'
   programs: ProgramTick[]
+  /** CHAIN_STATS per stage, whether or not the stage's program is still loaded. */
+  stages: Array<{name: string; runs: number; runs_delta: number; runs_per_s: number}>
   tail_call_failed: Array<{slot: number; target: string; total: number; delta: number}>
   ringbuf_drops: {total: number; delta: number}
 }
@@ -99,6 +101,12 @@ export function makeTick(target: StatsTarget, prev: Sample, cur: Sample, kernelS
     interval_s: round(seconds, 3),
     kernel_stats: kernelStats ? 'held fd' : 'off',
     programs,
+    stages: Object.entries(cur.chain.runs).map(([name, runs]) => ({
+      name,
+      runs,
+      runs_delta: runs - (prev.chain.runs[name] ?? 0),
+      runs_per_s: perSec(runs - (prev.chain.runs[name] ?? 0)),
+    })),
     ringbuf_drops: {delta: cur.chain.ringbufDrops - prev.chain.ringbufDrops, total: cur.chain.ringbufDrops},
     tail_call_failed: cur.chain.tailCallFailed.map((total, slot) => ({
       delta: total - (prev.chain.tailCallFailed[slot] ?? 0),
