@@ -68,6 +68,21 @@ test('a pinned chain outlives its process, streams through `events`, and `unload
     // The loading process has exited: everything is still in the kernel.
     assert.deepEqual(stillAlive(ids).length, 4 + 4 + 1, 'all programs, maps and the link outlive the process')
 
+    // The inspection commands select the pins and report where objects are pinned (-f).
+    const prog = await runCli(['prog', 'show', 'pinned', join(path, 'prog1'), '--json', '-f'])
+    assert.equal(prog.code, 0, prog.stderr)
+    assert.equal(JSON.parse(prog.stdout).id, ids.programs.prog1)
+    assert.deepEqual(JSON.parse(prog.stdout).pinned, [join(path, 'prog1')])
+    const map = await runCli(['map', 'show', 'pinned', join(path, 'TAIL_CALL_MAP'), '--json', '-f'])
+    assert.equal(JSON.parse(map.stdout).id, ids.maps.TAIL_CALL_MAP)
+    assert.deepEqual(JSON.parse(map.stdout).pinned, [join(path, 'TAIL_CALL_MAP')])
+    const link = await runCli(['link', 'show', 'pinned', join(path, 'prog1_link'), '--json', '-f'])
+    const l = JSON.parse(link.stdout)
+    assert.deepEqual([l.id, l.prog_id, l.tp_name, l.pinned], [ids.link, ids.programs.prog1, 'sched_process_exec', [join(path, 'prog1_link')]])
+    const dump = await runCli(['map', 'dump', 'pinned', join(path, 'TAIL_CALL_MAP'), '--json'])
+    assert.deepEqual(JSON.parse(dump.stdout).map((e) => e.formatted), [{key: 0, value: ids.programs.prog2}, {key: 1, value: ids.programs.prog3}],
+      'the pinned prog array stays filled after the loader exited')
+
     const events = startCli(['events', '--pin-path', path, '--json', '--since-now', '--duration', '120'])
     try {
       await events.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 20_000, 'events to start')
