@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {runCli, startCli} from './helpers/cli.js'
+import {BIN, runCli, startCli} from './helpers/cli.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone, stillAlive} from './helpers/kernel.js'
 
@@ -233,6 +233,45 @@ test('events and unload on a missing chain, --force without --pin: one line, dis
   assertError(await runCli(['events', '--pin-path', path, '--json']), EXIT.notFound, /no pinned chain at/)
   assertError(await runCli(['unload', '--pin-path', path]), EXIT.notFound, /no pinned chain at/)
   assertError(await runCli(['load', '--force']), EXIT.usage, /--force only applies to a pinned chain/)
+})
+
+test('load --pin mounts bpffs at /sys/fs/bpf when it is not (in a private mount namespace)', async () => {
+  // The namespace's own bpffs disappears with it: nothing can outlive the test.
+  const path = `${BPFFS}/tailcalls-test-mnt-${process.pid}`
+  const script = `umount ${BPFFS} && stat -f -c %T ${BPFFS} && "$0" "$1" load --pin --pin-path ${path} --json && stat -f -c %T ${BPFFS} && "$0" "$1" unload --pin-path ${path} --json`
+  const r = await runCli([], {command: 'unshare', prefix: ['--mount', '--propagation', 'private', 'sh', '-c', script, process.execPath, BIN]})
+  assert.equal(r.code, 0, r.stderr)
+  const [before, pinned, after, unloaded] = r.stdout.trimEnd().split('\n')
+  assert.equal(before, 'sysfs')
+  assert.equal(JSON.parse(pinned).mounted_bpffs, true)
+  assert.equal(after, 'bpf_fs')
+  const report = JSON.parse(unloaded)
+  assert.equal(report.unpinned.objects.length, 9)
+  const ids = {link: report.unpinned.objects.find((o) => o.kind === 'link').id, maps: {}, programs: {}}
+  for (const o of report.unpinned.objects) if (o.kind !== 'link') ids[o.kind === 'map' ? 'maps' : 'programs'][o.pin] = o.id
+  await assertGone(ids)
+})
+
+test('load --pin --follow streams and leaves the chain pinned', async () => {
+  const path = pinPath()
+  try {
+    const cli = startCli(['load', '--pin', '--pin-path', path, '--follow', '--json'])
+    const loaded = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 30_000, 'loaded')
+    const ids = JSON.parse(loaded).loaded
+    await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 10_000, 'streaming')
+    assert.ok(cli.state.stderrLines.some((l) => l.startsWith('{"pinned"') || l.includes('"pinned":')), 'a pinned status line')
+    const tgids = await execLoop(10, {timeoutMs: 20_000})
+    await cli.waitFor((s) => tgids.every((t) => s.stdoutLines.some((l) => l.includes(`"tgid":${t},`) && l.includes('"prog3"'))), 20_000, 'events')
+    const end = await cli.stop('SIGINT')
+    assert.equal(end.code, 0, end.stderr)
+    assert.match(end.stderr, /\{"summary"/)
+    assert.match(end.stderr, /Exiting\.\.\./)
+    assert.equal(stillAlive(ids).length, 9, 'still pinned after the streaming process exited')
+    assert.equal((await runCli(['unload', '--pin-path', path])).code, 0)
+    await assertGone(ids)
+  } finally {
+    await cleanup(path)
+  }
 })
 
 test('--help of load, unload, events, stats and doctor has examples', async () => {
