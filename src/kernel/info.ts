@@ -17,6 +17,7 @@ import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_OBJ_NAME_LEN, BTF_INFO, CLOCK, LINK_INFO, LINK_INFO_UNION, LINK_TYPE, MAP_INFO, PROG_INFO} from '../sys/layouts.js'
 import {tryOpenById, withFd} from './ids.js'
+import {fieldInt, readProcFile} from './procfile.js'
 
 // ---------------------------------------------------------------------------------------------
 // raw calls
@@ -338,12 +339,8 @@ export function mapInfo(fd: number): MapInfo {
 /** /proc/self/fdinfo/<fd> as key → value (text after the TAB); empty if unreadable. */
 export function fdinfo(fd: number): Map<string, string> {
   const out = new Map<string, string>()
-  let text: string
-  try {
-    text = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
-  } catch {
-    return out
-  }
+  const text = readProcFile(`/proc/self/fdinfo/${fd}`)
+  if (text === undefined) return out
 
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':')
@@ -379,8 +376,8 @@ export function mapFdinfo(fd: number): MapFdinfo {
 
 /** memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. */
 export function progMemlock(fd: number): number | undefined {
-  const memlock = fdinfo(fd).get('memlock')
-  return memlock === undefined ? undefined : Number.parseInt(memlock, 10)
+  const text = readProcFile(`/proc/self/fdinfo/${fd}`)
+  return text === undefined ? undefined : fieldInt(text, 'memlock')
 }
 
 // ---------------------------------------------------------------------------------------------

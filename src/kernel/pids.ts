@@ -14,6 +14,7 @@
 import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
 
 import {type ObjectKind, kindOfLink} from './ids.js'
+import {fieldInt, readProcFile} from './procfile.js'
 
 export interface PidRef {
   pid: number
@@ -42,17 +43,8 @@ function numericEntries(dir: string): number[] {
 }
 
 function fdinfoId(pid: number, fd: number, key: string): number | undefined {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
-  } catch {
-    return undefined
-  }
-
-  const at = text.indexOf(`\n${key}:`)
-  if (at === -1) return undefined
-  const value = Number.parseInt(text.slice(at + key.length + 2), 10)
-  return Number.isNaN(value) ? undefined : value
+  const text = readProcFile(`/proc/${pid}/fdinfo/${fd}`)
+  return text === undefined ? undefined : fieldInt(text, key)
 }
 
 /** Build the table for the given kinds in one /proc walk. */
