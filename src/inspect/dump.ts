@@ -129,9 +129,10 @@ export class EntryJsonWriter {
     private readonly o: OutBuffer,
     private readonly layout: MapLayout,
     private readonly fmt: Formatter | undefined,
-    progs?: ProgCache,
+    /** Program details for prog_array entries; null leaves the "prog" extra out. */
+    progs?: ProgCache | null,
   ) {
-    if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4) this.progs = progs ?? new ProgCache()
+    if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
   }
 
   /** Entry i of a batch; `first` decides the leading comma. */

@@ -1,0 +1,217 @@
+// Fuzzing the BTF decoder and value renderer: real BTF blobs (captured from the kernel) are
+// mutated, and random type graphs are built, then every stage runs on them: parse, describe
+// every type, resolve sizes, compile renderers for random types and value sizes, render random
+// bytes. A case passes when nothing throws except BtfError from the parser, and every rendered
+// value is valid JSON. Runs inside a worker (see runFuzzInWorker) so a hang is caught by a
+// timer instead of blocking the test runner.
+import {readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Worker} from 'node:worker_threads'
+
+import {BtfBuilder, KIND} from './btf-builder.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const ROOT = join(here, '..', '..')
+
+export function seedBlobs() {
+  return ['maps.btf', 'chain.btf'].map((f) => readFileSync(join(ROOT, 'test', 'fixtures', 'btf', f)))
+}
+
+function xorshift(seed) {
+  let s = (seed >>> 0) || 1
+  return () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s
+  }
+}
+
+const INTERESTING = [0, 1, 2, 3, 7, 8, 12, 16, 24, 31, 32, 63, 64, 127, 128, 255, 256, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff]
+
+function mutate(blob, rnd) {
+  let b = Buffer.from(blob)
+  const ops = 1 + (rnd() % 4)
+  for (let k = 0; k < ops; k++) {
+    switch (rnd() % 6) {
+      case 0: { // flip a bit
+        const i = rnd() % b.length
+        b[i] ^= 1 << (rnd() % 8)
+        break
+      }
+
+      case 1: { // random byte
+        b[rnd() % b.length] = rnd() & 0xff
+        break
+      }
+
+      case 2: { // an interesting u32 at a 4-aligned offset (header fields, type records)
+        const i = (rnd() % Math.max(1, (b.length >> 2) - 1)) * 4
+        if (i + 4 <= b.length) b.writeUInt32LE(INTERESTING[rnd() % INTERESTING.length] >>> 0, i)
+        break
+      }
+
+      case 3: { // truncate
+        b = b.subarray(0, rnd() % (b.length + 1))
+        break
+      }
+
+      case 4: { // a type's kind/vlen/kflag word
+        const i = 24 + (rnd() % Math.max(1, (b.length - 28) >> 2)) * 4
+        if (i + 4 <= b.length) b.writeUInt32LE(((rnd() & 0x9f00ffff) | ((rnd() % 21) << 24)) >>> 0, i)
+        break
+      }
+
+      default: { // copy a chunk elsewhere
+        const len = rnd() % 64
+        const from = rnd() % b.length
+        const to = rnd() % b.length
+        b.copy(b, to, from, Math.min(b.length, from + len))
+      }
+    }
+
+    if (b.length === 0) break
+  }
+
+  return b
+}
+
+/** A random, often malformed type graph: references may point anywhere, including at themselves. */
+function randomGraph(rnd) {
+  const bb = new BtfBuilder()
+  const n = 1 + (rnd() % 24)
+  const ref = () => rnd() % (n + 3)
+  const pick = (a) => a[rnd() % a.length]
+  for (let i = 0; i < n; i++) {
+    switch (rnd() % 16) {
+      case 0: bb.int(`i${i}`, pick([1, 2, 4, 8, 16, 3, 0, 5]), {bits: pick([8, 16, 32, 64, 128, 1, 3, 24, 0, 200]), encoding: pick([0, 1, 2, 4, 3, 8]), offset: pick([0, 0, 1, 7, 64])}); break
+      case 1: bb.ptr(ref()); break
+      case 2: bb.array(ref(), pick([0, 1, 2, 3, 16, 1000, 0xffffffff, 65536])); break
+      case 3:
+      case 4: {
+        const m = rnd() % 6
+        bb.struct(`s${i}`, pick([0, 4, 8, 16, 64]), Array.from({length: m}, (_, j) => ({
+          bitOffset: pick([0, 8, 32, 3, 64, 0xffffff, 1 << 20]),
+          bitfieldSize: rnd() % 3 === 0 ? pick([1, 3, 8, 31, 64, 255]) : 0,
+          name: `m${j}`,
+          type: ref(),
+        })), {union: rnd() % 4 === 0})
+        break
+      }
+
+      case 5: bb.enum(`e${i}`, pick([1, 2, 4, 8, 3]), [['A', 0], ['B', -1], ['C', 0x7fffffff]], {signed: rnd() % 2 === 0}); break
+      case 6: bb.enum64(`E${i}`, pick([8, 4]), [['X', 0n], ['Y', -1n], ['Z', 1n << 63n]], {signed: rnd() % 2 === 0}); break
+      case 7: bb.typedef(`t${i}`, ref()); break
+      case 8: bb.const(ref()); break
+      case 9: bb.volatile(ref()); break
+      case 10: bb.typeTag('tag', ref()); break
+      case 11: bb.fwd(`f${i}`, rnd() % 2 === 0); break
+      case 12: bb.float(`fl${i}`, pick([2, 4, 8, 16, 12, 3])); break
+      case 13: bb.var(`v${i}`, ref()); break
+      case 14: bb.datasec(`.d${i}`, 32, [{offset: pick([0, 4, 100]), size: 4, type: ref()}, {offset: 8, size: 8, type: ref()}]); break
+      default: bb.funcProto(ref(), [['a', ref()]]); break
+    }
+  }
+
+  return bb.bytes()
+}
+
+/**
+ * Run `cases` fuzz cases from `seed`. `report(i)` is called every 256 cases (progress, so a
+ * hang can be pinned to a case). Returns {cases, parsed, rendered, failures: [{case, error}]}.
+ */
+export async function runFuzz({seed = 1, cases = 1000, report} = {}) {
+  const {Btf, BtfError} = await import('../../dist/src/btf/btf.js')
+  const {compileRenderer} = await import('../../dist/src/btf/render.js')
+  const {describeType} = await import('../../dist/src/btf/describe.js')
+  const {parseJson} = await import('../../dist/src/render/parse.js')
+  const seeds = seedBlobs()
+  const rnd = xorshift(seed)
+  const stats = {cases: 0, failures: [], parsed: 0, rendered: 0}
+  for (let c = 0; c < cases; c++) {
+    if (report && c % 256 === 0) report(c)
+    const kind = rnd() % 3
+    const blob = kind === 2 ? randomGraph(rnd) : mutate(seeds[rnd() % seeds.length], rnd)
+    const tag = `seed ${seed} case ${c}`
+    try {
+      let btf
+      try {
+        btf = Btf.parse(blob, {name: tag})
+      } catch (error) {
+        if (error instanceof BtfError) continue
+        throw error
+      }
+
+      stats.parsed++
+      const count = btf.typeCount
+      for (let id = btf.startId; id < count; id++) {
+        const t = btf.type(id)
+        describeType(btf, t)
+        btf.resolveSize(id)
+        btf.resolveType(id)
+      }
+
+      for (let k = 0; k < 6; k++) {
+        const id = rnd() % (count + 2)
+        const avail = [0, 1, 4, 8, 16, 64, 176, 4096][rnd() % 8]
+        const r = compileRenderer(btf, id, avail)
+        const bytes = Buffer.alloc(avail)
+        for (let i = 0; i < avail; i++) bytes[i] = rnd() & 0xff
+        const text = r.json(bytes, 0)
+        parseJson(text)
+        stats.rendered++
+      }
+    } catch (error) {
+      stats.failures.push({case: c, error: `${tag}: ${error?.stack ?? error}`, blob: blob.toString('base64')})
+      if (stats.failures.length >= 10) break
+    } finally {
+      stats.cases = c + 1
+    }
+  }
+
+  return stats
+}
+
+
+/**
+ * runFuzz in a worker thread, killed if it runs past `timeoutMs` or a single stretch of 256
+ * cases takes longer than `stallMs` (a hang); resolves the stats or rejects naming the case.
+ */
+export function runFuzzInWorker(opts, {timeoutMs = 120_000, stallMs = 20_000} = {}) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('fuzz-btf-worker.js', import.meta.url), {workerData: opts})
+    let last = 0
+    let lastAt = Date.now()
+    const fail = (why) => {
+      clearInterval(timer)
+      worker.terminate()
+      reject(new Error(why))
+    }
+
+    const timer = setInterval(() => {
+      if (Date.now() - lastAt > stallMs) fail(`fuzz stalled after case ${last} (seed ${opts.seed}): a hang`)
+    }, 500)
+    const overall = setTimeout(() => fail(`fuzz ran past ${timeoutMs} ms (seed ${opts.seed}, case ${last})`), timeoutMs)
+    worker.on('message', (m) => {
+      if (m.progress !== undefined) {
+        last = m.progress
+        lastAt = Date.now()
+      } else if (m.done) {
+        clearInterval(timer)
+        clearTimeout(overall)
+        worker.terminate()
+        resolve(m.done)
+      }
+    })
+    worker.on('error', (e) => {
+      clearInterval(timer)
+      clearTimeout(overall)
+      reject(e)
+    })
+  })
+}
+
+export {KIND}
