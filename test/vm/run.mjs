@@ -40,6 +40,8 @@ const USAGE = `usage: node test/vm/run.mjs [options] [test files or globs, relat
                    A kernel may name its Debian suite and package: 6.12=trixie,
                    6.1=bookworm/linux-image-6.1.0-47-amd64
   --timeout S      per-kernel limit in seconds, boot to power-off (default 1200)
+  --budget S       limit for the whole matrix: a kernel's timeout is cut to what is left,
+                   and kernels not started in time are reported as faults (default: none)
   --jobs N         VMs at once (default 1; the machine has 2 cores)
   --smp N          vCPUs per VM (default 2)
   --mem MiB        memory per VM (default 2048)
@@ -61,6 +63,7 @@ try {
     options: {
       kernels: { type: 'string', default: '5.10,6.1,6.12,host' },
       timeout: { type: 'string', default: '1200' },
+      budget: { type: 'string', default: '0' },
       jobs: { type: 'string', default: '1' },
       smp: { type: 'string', default: '2' },
       mem: { type: 'string', default: '2048' },
@@ -93,6 +96,7 @@ const num = (name, v, min) => {
   return n;
 };
 const timeoutMs = num('timeout', o.timeout, 1) * 1000;
+const budgetMs = num('budget', o.budget, 0) * 1000;
 const jobs = Math.floor(num('jobs', o.jobs, 1));
 const smp = Math.floor(num('smp', o.smp, 1));
 const memMiB = Math.floor(num('mem', o.mem, 256));
@@ -186,6 +190,10 @@ try {
 // ---------------------------------------------------------------------------
 
 const t0 = Date.now();
+const deadline = budgetMs ? t0 + budgetMs : Infinity;
+/** The timeout for a kernel starting now: --timeout, cut to what is left of --budget. */
+const kernelTimeout = () => Math.min(timeoutMs, deadline - Date.now());
+const MIN_USEFUL_MS = 30_000;
 const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(5)}s]`;
 const say = (label, msg) => console.log(`${stamp()} ${label.padEnd(5)} ${msg}`);
 const shares = new Set();
@@ -240,6 +248,12 @@ async function runHost(spec) {
   const row = emptyRow(spec);
   row.release = osRelease();
   const start = Date.now();
+  const timeoutMs = kernelTimeout();
+  if (timeoutMs < MIN_USEFUL_MS) {
+    row.reason = `not run: less than ${MIN_USEFUL_MS / 1000}s left of the --budget of ${budgetMs / 1000}s`;
+    say('host', `FAULT ${row.reason}`);
+    return row;
+  }
   say('host', `node --test ${files.length} file(s) on the host kernel ${row.release}`);
   const env = { ...process.env, ...testEnv('host') };
   const logFile = join(outDir, 'host.test.log');
@@ -319,6 +333,11 @@ async function runVm(spec) {
   const row = emptyRow(spec);
   const label = spec.label;
   const start = Date.now();
+  if (kernelTimeout() < MIN_USEFUL_MS) {
+    row.reason = `not run: less than ${MIN_USEFUL_MS / 1000}s left of the --budget of ${budgetMs / 1000}s`;
+    say(label, `FAULT ${row.reason}`);
+    return row;
+  }
   let k;
   let ir;
   try {
@@ -333,6 +352,12 @@ async function runVm(spec) {
     return row;
   }
   row.prepMs = Date.now() - start;
+  const timeoutMs = kernelTimeout();
+  if (timeoutMs < MIN_USEFUL_MS) {
+    row.reason = `not run: less than ${MIN_USEFUL_MS / 1000}s left of the --budget of ${budgetMs / 1000}s`;
+    say(label, `FAULT ${row.reason}`);
+    return row;
+  }
 
   mkdirSync(join(cache, 'runs'), { recursive: true });
   const share = mkdtempSync(join(cache, 'runs', `${label}-`));

@@ -134,6 +134,9 @@ function aptOpts(d) {
 
 const LISTS_MAX_AGE_MS = 6 * 3600 * 1000;
 
+// apt's messages name the archive's URI; reports say "the archive" instead.
+const noUri = (text) => text.replace(/\bhttps?:\/\/\S+/g, '<archive>');
+
 async function aptUpdate(cache, suite, { refresh, log }) {
   const d = aptDirs(cache, suite);
   const uri = debianArchiveUri();
@@ -152,7 +155,8 @@ async function aptUpdate(cache, suite, { refresh, log }) {
   const bad = r.code !== 0 || r.timedOut || /^(E:|Err:)/m.test(text) || /^W: .*(does not have a Release file|Failed to fetch)/m.test(text);
   if (bad) {
     const why = r.timedOut ? 'timed out' : text.split('\n').filter((l) => /^(E|W|Err):/.test(l)).slice(0, 3).join(' | ') || `exit ${r.code}`;
-    return { d, updated: false, error: `apt-get update for suite "${suite}" failed: ${why}` };
+    if (!existsSync(stamp)) rmSync(d.base, { recursive: true, force: true }); // never worked: leave no empty state behind
+    return { d, updated: false, error: `apt-get update for suite "${suite}" failed: ${noUri(why)}` };
   }
   writeFileSync(stamp, new Date().toISOString() + '\n');
   return { d, updated: true };
@@ -195,7 +199,15 @@ export async function fetchKernel(spec, { cache, refresh = false, log }) {
       } else throw new Error(up.error);
     } else {
       pkg = await resolvePackage(up.d, suite);
+      const prev = existsSync(pinFile) ? readFileSync(pinFile, 'utf8').trim() : null;
       writeFileSync(pinFile, pkg + '\n');
+      if (prev && prev !== pkg && /^linux-image-[A-Za-z0-9.+~-]+$/.test(prev)) {
+        // Debian moved the suite to a newer kernel ABI: drop the superseded one from the cache.
+        log(`suite ${suite} moved from ${prev} to ${pkg}; removing ${prev} from the cache`);
+        rmSync(join(cache, 'kernels', prev), { recursive: true, force: true });
+        const old = findDeb(debs, prev);
+        if (old) rmSync(old, { force: true });
+      }
     }
   }
   if (!pkg.endsWith('-amd64') || pkg.includes('-cloud-') || pkg.includes('-rt-')) {
@@ -214,7 +226,7 @@ export async function fetchKernel(spec, { cache, refresh = false, log }) {
     deb = findDeb(debs, pkg);
     if (r.code !== 0 || !deb) {
       const why = r.timedOut ? 'timed out' : (r.stderr || r.stdout).trim().split('\n').filter((l) => /^(E|W|Err):/.test(l)).slice(0, 2).join(' | ') || `exit ${r.code}`;
-      throw new Error(`cannot fetch ${pkg} from suite "${suite}": ${why}`);
+      throw new Error(`cannot fetch ${pkg} from suite "${suite}": ${noUri(why)}`);
     }
   }
 
