@@ -73,6 +73,10 @@ export interface Libbpf {
   bpf_task_fd_query(pid: number, fd: number, flags: number, buf: Buffer | null, bufLen: number[],
     progId: number[], fdType: number[], probeOffset: bigint[], probeAddr: bigint[]): number
   bpf_enable_stats(type: number): number
+  /** BPF_BTF_LOAD: a raw BTF blob into the kernel; returns a BTF fd (opts: NULL or struct bpf_btf_load_opts). */
+  bpf_btf_load(data: Buffer, size: number, opts: VoidPtr): number
+  /** BPF_MAP_CREATE; opts: struct bpf_map_create_opts (MAP_CREATE_OPTS in layouts.ts) or NULL. Returns a map fd. */
+  bpf_map_create(type: number, name: string | null, keySize: number, valueSize: number, maxEntries: number, opts: VoidPtr): number
   // --- feature probes and kernel BTF (doctor) ---
   libbpf_probe_bpf_prog_type(progType: number, opts: null): number
   libbpf_probe_bpf_map_type(mapType: number, opts: null): number
@@ -172,6 +176,8 @@ function bind(): Sys {
     'int bpf_btf_get_fd_by_id(uint32_t id)',
     'int bpf_task_fd_query(int pid, int fd, uint32_t flags, char *buf, _Inout_ uint32_t *buf_len, _Out_ uint32_t *prog_id, _Out_ uint32_t *fd_type, _Out_ uint64_t *probe_offset, _Out_ uint64_t *probe_addr)',
     'int bpf_enable_stats(int type)',
+    'int bpf_btf_load(const void *btf_data, size_t btf_size, const void *opts)',
+    'int bpf_map_create(int map_type, const char *map_name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const void *opts)',
     'int libbpf_probe_bpf_prog_type(int prog_type, const void *opts)',
     'int libbpf_probe_bpf_map_type(int map_type, const void *opts)',
     'int libbpf_probe_bpf_helper(int prog_type, int helper_id, const void *opts)',

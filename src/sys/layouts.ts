@@ -66,6 +66,13 @@ export const LINK_INFO = {
   type: 0, id: 4, prog_id: 8, union: 16,
 } as const
 
+/** libbpf 1.1's struct bpf_map_create_opts (sz first: libbpf checks it). */
+export const MAP_CREATE_OPTS = {
+  size: 48,
+  sz: 0, btf_fd: 8, btf_key_type_id: 12, btf_value_type_id: 16, btf_vmlinux_value_type_id: 20, inner_map_fd: 24,
+  map_flags: 28, map_extra: 32, numa_node: 40, map_ifindex: 44,
+} as const
+
 /** struct bpf_btf_info (32 bytes). */
 export const BTF_INFO = {size: 32, btf: 0, btf_size: 8, id: 12, name: 16, name_len: 24, kernel_btf: 28} as const
 
