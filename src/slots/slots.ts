@@ -69,9 +69,34 @@ function selectOne(kind: 'map' | 'prog', sel: Selector): number {
     }
   }
 
-  throw new TailcallsError('usage', `${describeSelector(sel)} matches ${ids.length} ${kind === 'map' ? 'maps' : 'programs'} (ids ${ids.join(', ')})`, {
-    hint: `name one by id: ${kind} id ${ids[0]}`,
-  })
+  // Prog arrays outlive their programs when the kernel leaks them (kernel-and-anchors.md §4.6),
+  // so a name often matches stale arrays too: point at the ones loaded programs use.
+  let hint = `name one by id: ${kind} id ${ids[0]}`
+  if (kind === 'map') {
+    const used = ids.filter((id) => mapsUsedByPrograms().has(id))
+    if (used.length === 1) hint = `use map id ${used[0]} (the only one a loaded program uses)`
+    else if (used.length > 1) hint = `name one by id; loaded programs use ids ${used.join(', ')}`
+  }
+
+  throw new TailcallsError('usage', `${describeSelector(sel)} matches ${ids.length} ${kind === 'map' ? 'maps' : 'programs'} (ids ${ids.join(', ')})`, {hint})
+}
+
+/** Ids of every map some loaded program references. */
+function mapsUsedByPrograms(): Set<number> {
+  const used = new Set<number>()
+  for (const id of objectIds('prog')) {
+    const fd = tryOpenById('prog', id)
+    if (fd === undefined) continue
+    try {
+      for (const m of progMapIds(fd)) used.add(m)
+    } catch {
+      // vanished
+    } finally {
+      closeFd(fd)
+    }
+  }
+
+  return used
 }
 
 interface OpenArray {
