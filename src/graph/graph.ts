@@ -324,7 +324,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   for (const m of graphMaps) {
     if (m.usedByAttached) continue
     const who = m.referencedBy.length === 0
-      ? 'no program references it'
+      ? 'no program references it, so nothing can tail call through it'
       : `only ${m.referencedBy.map((p) => label(progs.get(p)!)).join(', ')} ${m.referencedBy.length === 1 ? 'references' : 'reference'} it, and none is attached (through a BPF link) or reached from an attached program`
     findings.push({
       kind: 'unused-map',

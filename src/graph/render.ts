@@ -9,8 +9,19 @@ function progLabel(p: GraphProgram | undefined, id: number): string {
   return p ? `${p.name || '(no name)'} (id ${id})` : `id ${id}`
 }
 
+/** Map names shared by several prog arrays in the graph: those get their id shown too. */
+let sharedNames = new Set<string>()
+
 function slotName(site: GraphSite, key: number | string): string {
-  return `${site.mapName || (site.mapId === undefined ? '?' : `map ${site.mapId}`)}[${key}]`
+  const name = site.mapName || (site.mapId === undefined ? '?' : `map ${site.mapId}`)
+  const id = site.mapName && sharedNames.has(site.mapName) ? `(id ${site.mapId})` : ''
+  return `${name}${id}[${key}]`
+}
+
+function noteSharedNames(g: Graph): void {
+  const seen = new Map<string, number>()
+  for (const m of g.maps) if (m.name) seen.set(m.name, (seen.get(m.name) ?? 0) + 1)
+  sharedNames = new Set([...seen].filter(([, n]) => n > 1).map(([name]) => name))
 }
 
 /**
@@ -19,6 +30,7 @@ function slotName(site: GraphSite, key: number | string): string {
  *     └── TAIL_CALL_MAP[1] → prog3 (id 175)
  */
 export function renderTree(g: Graph, color = false): string {
+  noteSharedNames(g)
   const byId = new Map(g.programs.map((p) => [p.id, p]))
   const lines: string[] = []
   const expanded = new Set<number>()
@@ -127,6 +139,7 @@ function dotString(s: string): string {
 
 /** Graphviz: programs are boxes (attached ones bold, with where), slots are edge labels. */
 export function renderDot(g: Graph): string {
+  noteSharedNames(g)
   const lines = ['digraph tailcalls {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];', '  edge [fontname="monospace"];']
   for (const p of g.programs) {
     const att = p.attachments.map((a) => `\nattached: ${a.description}`).join('')
@@ -170,6 +183,7 @@ function mermaidText(s: string): string {
 
 /** Mermaid flowchart: same content as DOT; dotted arrows for possible (indirect) jumps. */
 export function renderMermaid(g: Graph): string {
+  noteSharedNames(g)
   const lines = ['flowchart LR']
   for (const p of g.programs) {
     const att = p.attachments.map((a) => `<br/>attached: ${mermaidText(a.description)}`).join('')
