@@ -58,6 +58,21 @@ async function ours(args) {
 
 const asArray = (v) => (Array.isArray(v) ? v : [v])
 
+/**
+ * bpftool for `show name …`: unlike its list, its name lookup fails when an object vanishes
+ * between GET_NEXT_ID and GET_FD_BY_ID ("can't get prog by id"), which happens here when
+ * other tests unload their chains concurrently. Retry a few times.
+ */
+function bpftoolByName(args) {
+  for (let i = 0; ; i++) {
+    try {
+      return bpftoolJson(args)
+    } catch (error) {
+      if (i >= 4) throw error
+    }
+  }
+}
+
 describe('inspection parity with bpftool on a live chain', () => {
   let chain
   let ids
@@ -108,7 +123,7 @@ describe('inspection parity with bpftool on a live chain', () => {
       assert.ok(Array.isArray(both))
       assert.ok(both.some((p) => p.id === prog1) && both.some((p) => p.id === second.ids.programs.prog1))
       assert.deepEqual(both.map((p) => p.id), [...both.map((p) => p.id)].sort((a, b) => a - b), 'id order')
-      const theirs = bpftoolJson(['prog', 'show', 'name', 'prog1'])
+      const theirs = bpftoolByName(['prog', 'show', 'name', 'prog1'])
       for (const id of [prog1, second.ids.programs.prog1]) {
         assertSameObject(both.find((p) => p.id === id), theirs.find((p) => p.id === id), `prog1 ${id} by name`)
       }
@@ -169,7 +184,7 @@ describe('inspection parity with bpftool on a live chain', () => {
   test("the seed's `map list name TAIL_CALL_MAP` gives our map as bpftool does", async () => {
     const id = ids.maps.TAIL_CALL_MAP
     const mine = asArray(await ours(['map', 'list', 'name', 'TAIL_CALL_MAP'])).find((m) => m.id === id)
-    const theirs = asArray(bpftoolJson(['map', 'list', 'name', 'TAIL_CALL_MAP'])).find((m) => m.id === id)
+    const theirs = asArray(bpftoolByName(['map', 'list', 'name', 'TAIL_CALL_MAP'])).find((m) => m.id === id)
     assert.ok(mine && theirs)
     assertSameObject(mine, theirs, 'TAIL_CALL_MAP')
     assert.ok(mine.pids.some((p) => p.pid === chain.cli.child.pid))
@@ -234,7 +249,7 @@ describe('objects created here: several name matches, pins, frozen maps', () => 
 
   test('map show name with several matches: an array, as bpftool', async () => {
     const mine = await ours(['map', 'show', 'name', 'tcinsp_dup'])
-    const theirs = bpftoolJson(['map', 'show', 'name', 'tcinsp_dup'])
+    const theirs = bpftoolByName(['map', 'show', 'name', 'tcinsp_dup'])
     assert.ok(Array.isArray(mine) && Array.isArray(theirs))
     const a = mine.filter((m) => created.includes(m.id))
     const b = theirs.filter((m) => created.includes(m.id))

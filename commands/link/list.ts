@@ -21,6 +21,6 @@ attachments such as the chain's prog1 show up (\`perf list\` only sees perf-even
     const {flags} = await this.parse(LinkList)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {linkSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(linkSpec, {bpffs: flags.bpffs, json: this.jsonEnabled()})
+    await runInspect(linkSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled()})
   }
 }

@@ -25,6 +25,6 @@ Without a selector it lists every link, like \`link list\`.`
     const {args, flags} = await this.parse(LinkShow)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {linkSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(linkSpec, {bpffs: flags.bpffs, json: this.jsonEnabled(), selector: selectorFrom('link', args)})
+    await runInspect(linkSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('link', args)})
   }
 }

@@ -22,6 +22,6 @@ JSON key for key, so jq recipes written for bpftool keep working; extras: "pids"
     const {args, flags} = await this.parse(MapList)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {mapSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(mapSpec, {bpffs: flags.bpffs, json: this.jsonEnabled(), selector: selectorFrom('map', args)})
+    await runInspect(mapSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('map', args)})
   }
 }

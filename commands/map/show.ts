@@ -28,6 +28,6 @@ Without a selector it lists every map, like \`map list\`.`
     const {args, flags} = await this.parse(MapShow)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {mapSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(mapSpec, {bpffs: flags.bpffs, json: this.jsonEnabled(), selector: selectorFrom('map', args)})
+    await runInspect(mapSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('map', args)})
   }
 }

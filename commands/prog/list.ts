@@ -25,6 +25,6 @@ programs, and \`| head\` ends quietly.`
     const {flags} = await this.parse(ProgList)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {progSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(progSpec, {bpffs: flags.bpffs, json: this.jsonEnabled()})
+    await runInspect(progSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled()})
   }
 }

@@ -29,6 +29,6 @@ A name is the full (BTF) function name, so names longer than 15 characters match
     const {args, flags} = await this.parse(ProgShow)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {progSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(progSpec, {bpffs: flags.bpffs, json: this.jsonEnabled(), selector: selectorFrom('prog', args)})
+    await runInspect(progSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('prog', args)})
   }
 }

@@ -8,6 +8,11 @@ export const bpffsFlag = {
     char: 'f',
     description: 'add `pinned` (paths under every bpffs mount), as bpftool -f; slower: it opens every pinned file',
   }),
+  pids: Flags.boolean({
+    allowNo: true,
+    default: true,
+    description: 'add `pids` (processes holding each object, read from /proc); --no-pids skips the /proc walk',
+  }),
 }
 
 export function selectorArgs(kind: SelectableKind): {selector: ReturnType<typeof Args.string>; value: ReturnType<typeof Args.string>} {

@@ -22,11 +22,22 @@ import {fieldInt, readProcFile} from './procfile.js'
 // ---------------------------------------------------------------------------------------------
 // raw calls
 
-/** One get_info call into a zeroed buffer; `prepare` may set input fields first. */
+/**
+ * Scratch info buffers, one per struct size, zeroed before every call and read by the caller
+ * right away (every decoder below copies what it needs out before the next call): listing
+ * 1,000 programs then allocates no buffers at all.
+ */
+const scratch = new Map<number, Buffer>()
+const lenBox = [0]
+
+/** One get_info call into a zeroed buffer; `prepare` may set input fields first. The buffer is reused by the next call. */
 function getInfo(fd: number, size: number, what: string, prepare?: (buf: Buffer) => void): {buf: Buffer; len: number} {
-  const buf = Buffer.alloc(size)
+  let buf = scratch.get(size)
+  if (buf) buf.fill(0)
+  else scratch.set(size, (buf = Buffer.alloc(size)))
   prepare?.(buf)
-  const len = [size]
+  const len = lenBox
+  len[0] = size
   const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, buf, len)
   if (ret < 0) throw fromErrno(`reading ${what} info`, ret)
   return {buf, len: len[0]}
@@ -544,6 +555,11 @@ export interface BtfInfo {
 export function btfInfo(fd: number): BtfInfo {
   const first = getInfo(fd, BTF_INFO.size, 'BTF')
   const f0 = new Fields(first.buf, first.len)
+  // Read everything before the second call: it reuses the same scratch buffer.
+  const kernel = f0.u32(BTF_INFO.kernel_btf)
+  const btfSize = first.buf.readUInt32LE(BTF_INFO.btf_size)
+  const id = first.buf.readUInt32LE(BTF_INFO.id)
+  const infoLen = first.len
   let name: string | undefined
   if (f0.has(BTF_INFO.name_len, 4)) {
     const {bytes} = withNative(256, (address) =>
@@ -554,14 +570,7 @@ export function btfInfo(fd: number): BtfInfo {
     name = cstring(bytes, 0, 256)
   }
 
-  const kernel = f0.u32(BTF_INFO.kernel_btf)
-  return {
-    btfSize: first.buf.readUInt32LE(BTF_INFO.btf_size),
-    id: first.buf.readUInt32LE(BTF_INFO.id),
-    infoLen: first.len,
-    kernelBtf: kernel === undefined ? undefined : kernel !== 0,
-    name,
-  }
+  return {btfSize, id, infoLen, kernelBtf: kernel === undefined ? undefined : kernel !== 0, name}
 }
 
 /** The raw BTF blob (header, types, strings) of a BTF fd: what `bpftool btf dump` decodes. */
