@@ -30,9 +30,10 @@
 import type {Btf} from './btf.js'
 import {INT_BOOL, INT_CHAR, INT_SIGNED, KIND, MAX_RESOLVE_DEPTH, kindName} from './kinds.js'
 import type {ArrayType, BtfType, CompositeType, DatasecType, Enum64Type, EnumType, IntType} from './types.js'
+import {ByteWriter} from './writer.js'
 
-/** Reads at `off` in `buf` and returns JSON text. */
-export type RenderFn = (buf: Buffer, off: number) => string
+/** Reads the value at `off` in `buf` and writes its JSON text into `w`. */
+export type EmitFn = (w: ByteWriter, buf: Buffer, off: number) => void
 
 export interface Problem {
   /** Where in the value, jq-style: `.counters[*].name`; "" is the value itself. */
@@ -45,8 +46,10 @@ export interface Problem {
 }
 
 export interface Renderer {
-  /** The JSON text of the value that starts at `off` in `buf` (buf must hold `available` bytes from off). */
-  json: RenderFn
+  /** Write the JSON text of the value that starts at `off` in `buf` (which holds `available` bytes from off). */
+  emit: EmitFn
+  /** The same, as a string (for tables and tests; dumps use emit). */
+  json(buf: Buffer, off: number): string
   /** Bytes read, counted from the start of the value (at most `available`). */
   extent: number
   problems: Problem[]
@@ -63,7 +66,7 @@ const MAX_DEPTH = 64
 const MAX_COMPILE_STEPS = 1 << 18
 
 interface Node {
-  fn: RenderFn
+  fn: EmitFn
   /** Bytes this node reads, relative to its start. */
   extent: number
   /** JSON values it writes per call (for the output bound). */
@@ -71,56 +74,65 @@ interface Node {
 }
 
 const HEX = Array.from({length: 256}, (_, i) => i.toString(16).padStart(2, '0'))
+const enc = (s: string): Buffer => Buffer.from(s, 'utf8')
 /** bpftool's CHAR rendering: the character when isprint(), else "\u00XX". */
-const CHAR_JSON = Array.from({length: 256}, (_, b) => (b >= 0x20 && b <= 0x7e ? JSON.stringify(String.fromCharCode(b)) : `"\\u00${HEX[b]}"`))
+const CHAR_JSON = Array.from({length: 256}, (_, b) => enc(b >= 0x20 && b <= 0x7e ? JSON.stringify(String.fromCharCode(b)) : `"\\u00${HEX[b]}"`))
+const TRUE = enc('true')
+const FALSE = enc('false')
 
 const TWO32 = 4294967296
 const SAFE_HI = 0x200000 // hi word below this: hi * 2^32 + lo is exactly representable
 
-function u64(buf: Buffer, o: number): string {
+function u64(w: ByteWriter, buf: Buffer, o: number): void {
   const lo = buf.readUInt32LE(o)
   const hi = buf.readUInt32LE(o + 4)
-  return hi < SAFE_HI ? String(hi * TWO32 + lo) : buf.readBigUInt64LE(o).toString()
+  if (hi < SAFE_HI) w.uint(hi * TWO32 + lo)
+  else w.ascii(buf.readBigUInt64LE(o).toString())
 }
 
-function s64(buf: Buffer, o: number): string {
+function s64(w: ByteWriter, buf: Buffer, o: number): void {
   const lo = buf.readUInt32LE(o)
   const hi = buf.readInt32LE(o + 4)
-  return hi < SAFE_HI && hi >= -SAFE_HI ? String(hi * TWO32 + lo) : buf.readBigInt64LE(o).toString()
+  if (hi < SAFE_HI && hi >= -SAFE_HI) w.int(hi * TWO32 + lo)
+  else w.ascii(buf.readBigInt64LE(o).toString())
 }
 
 /** Bits [bitOff, bitOff+nrBits) of the little-endian number at o, as bpftool prints a bitfield: "0x…". */
-function bitfieldFn(byteOff: number, bitOff: number, nrBits: number): RenderFn {
+function bitfieldFn(byteOff: number, bitOff: number, nrBits: number): EmitFn {
   const bytes = Math.ceil((bitOff + nrBits) / 8)
-  if (nrBits === 0) return () => '"0x0"'
+  if (nrBits === 0) {
+    const zero = enc('"0x0"')
+    return (w) => w.lit(zero)
+  }
+
   if (bytes <= 6) {
     // Fits a double exactly: plain arithmetic.
     const div = 2 ** bitOff
     const mod = 2 ** nrBits
-    return (buf, off) => {
+    return (w, buf, off) => {
       const v = Math.floor(buf.readUIntLE(off + byteOff, bytes) / div) % mod
-      return `"0x${v.toString(16)}"`
+      w.ascii(`"0x${v.toString(16)}"`)
     }
   }
 
   const mask = (1n << BigInt(nrBits)) - 1n
   const shift = BigInt(bitOff)
-  return (buf, off) => {
+  return (w, buf, off) => {
     let v = 0n
     for (let i = bytes - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[off + byteOff + i])
-    return `"0x${((v >> shift) & mask).toString(16)}"`
+    w.ascii(`"0x${((v >> shift) & mask).toString(16)}"`)
   }
 }
 
 /** A 128-bit int as bpftool prints it: hex without leading zeros, as a string. */
-function int128Fn(buf: Buffer, off: number): string {
+function int128Fn(w: ByteWriter, buf: Buffer, off: number): void {
   const lo = buf.readBigUInt64LE(off)
   const hi = buf.readBigUInt64LE(off + 8)
-  return `"0x${((hi << 64n) | lo).toString(16)}"`
+  w.ascii(`"0x${((hi << 64n) | lo).toString(16)}"`)
 }
 
-function floatText(x: number): string {
-  return Number.isFinite(x) ? String(x) : `"${x}"`
+function floatOut(w: ByteWriter, x: number): void {
+  w.ascii(Number.isFinite(x) ? String(x) : `"${x}"`)
 }
 
 /** IEEE half precision. */
@@ -148,6 +160,9 @@ function jsonKey(name: string): string {
   return `${JSON.stringify(name)}:`
 }
 
+const EMPTY_OBJECT = enc('{}')
+const EMPTY_ARRAY = enc('[]')
+
 class Compiler {
   readonly problems: Problem[] = []
   private steps = 0
@@ -162,8 +177,8 @@ class Compiler {
   /** A node that renders the marker string and records why. */
   marker(typeId: number, path: string, offset: number, message: string): Node {
     if (this.problems.length < 100) this.problems.push({message, offset, path, typeId})
-    const text = JSON.stringify(`(cannot decode: ${message})`)
-    return {extent: 0, fn: () => text, nodes: 1}
+    const text = enc(JSON.stringify(`(cannot decode: ${message})`))
+    return {extent: 0, fn: (w) => w.lit(text), nodes: 1}
   }
 
   private describe(t: BtfType): string {
@@ -209,7 +224,7 @@ class Compiler {
       case KIND.PTR:
         // bpftool reads an unsigned long (8 bytes on 64-bit hosts) whatever the pointee.
         if (avail < 8) return this.tooShort(t, path, offset, 8, avail)
-        return {extent: 8, fn: (buf, off) => u64(buf, off), nodes: 1}
+        return {extent: 8, fn: u64, nodes: 1}
       case KIND.TYPEDEF:
       case KIND.VOLATILE:
       case KIND.CONST:
@@ -222,8 +237,17 @@ class Compiler {
 
       case KIND.VAR: {
         const inner = this.compile(t.type, bitOff, avail, `${path}.${t.name ?? ''}`, offset, depth + 1)
-        const key = `{${jsonKey(t.name ?? '')}`
-        return {extent: inner.extent, fn: (buf, off) => `${key}${inner.fn(buf, off)}}`, nodes: inner.nodes + 1}
+        const key = enc(`{${jsonKey(t.name ?? '')}`)
+        const inFn = inner.fn
+        return {
+          extent: inner.extent,
+          fn(w, buf, off) {
+            w.lit(key)
+            inFn(w, buf, off)
+            w.byte(0x7d)
+          },
+          nodes: inner.nodes + 1,
+        }
       }
 
       case KIND.DATASEC:
@@ -255,18 +279,18 @@ class Compiler {
       return {extent: 16, fn: int128Fn, nodes: 1}
     }
 
-    const fixed = (width: number, fn: RenderFn): Node => (avail < width ? this.tooShort(t, path, offset, width, avail) : {extent: width, fn, nodes: 1})
+    const fixed = (width: number, fn: EmitFn): Node => (avail < width ? this.tooShort(t, path, offset, width, avail) : {extent: width, fn, nodes: 1})
     switch (t.encoding) {
       case 0:
         switch (bits) {
           case 64:
             return fixed(8, u64)
           case 32:
-            return fixed(4, (buf, off) => String(buf.readUInt32LE(off)))
+            return fixed(4, (w, buf, off) => w.uint(buf.readUInt32LE(off)))
           case 16:
-            return fixed(2, (buf, off) => String(buf.readUInt16LE(off)))
+            return fixed(2, (w, buf, off) => w.uint(buf.readUInt16LE(off)))
           case 8:
-            return fixed(1, (buf, off) => String(buf[off]))
+            return fixed(1, (w, buf, off) => w.uint(buf[off]))
           default:
             return bitfield()
         }
@@ -276,27 +300,27 @@ class Compiler {
           case 64:
             return fixed(8, s64)
           case 32:
-            return fixed(4, (buf, off) => String(buf.readInt32LE(off)))
+            return fixed(4, (w, buf, off) => w.int(buf.readInt32LE(off)))
           case 16:
-            return fixed(2, (buf, off) => String(buf.readInt16LE(off)))
+            return fixed(2, (w, buf, off) => w.int(buf.readInt16LE(off)))
           case 8:
-            return fixed(1, (buf, off) => String(buf.readInt8(off)))
+            return fixed(1, (w, buf, off) => w.int(buf.readInt8(off)))
           default:
             return bitfield()
         }
 
       case INT_CHAR:
-        return fixed(1, (buf, off) => CHAR_JSON[buf[off]])
+        return fixed(1, (w, buf, off) => w.lit(CHAR_JSON[buf[off]]))
       case INT_BOOL:
-        return fixed(1, (buf, off) => (buf[off] ? 'true' : 'false'))
+        return fixed(1, (w, buf, off) => w.lit(buf[off] ? TRUE : FALSE))
       default:
         return this.marker(t.id, path, offset, `${this.describe(t)} has an invalid encoding ${t.encoding}`)
     }
   }
 
   private composite(t: CompositeType, avail: number, path: string, offset: number, depth: number): Node {
-    const keys: string[] = []
-    const fns: RenderFn[] = []
+    const keys: Buffer[] = []
+    const fns: EmitFn[] = []
     const offs: number[] = []
     let extent = 0
     let nodes = 1
@@ -315,7 +339,8 @@ class Compiler {
         node = this.compile(m.type, m.bitOffset & 7, avail - byte, mPath, offset + byte, depth + 1)
       }
 
-      keys.push(`${i === 0 ? '' : ','}${jsonKey(name)}`)
+      // The opening brace and the separators travel with the keys: `{"a":`, `,"b":`.
+      keys.push(enc(`${i === 0 ? '{' : ','}${jsonKey(name)}`))
       fns.push(node.fn)
       offs.push(byte)
       extent = Math.max(extent, byte + node.extent)
@@ -323,22 +348,44 @@ class Compiler {
     }
 
     const n = fns.length
+    if (n === 0) return {extent, fn: (w) => w.lit(EMPTY_OBJECT), nodes}
     if (n === 1) {
       const [k0, f0, o0] = [keys[0], fns[0], offs[0]]
-      return {extent, fn: (buf, off) => `{${k0}${f0(buf, off + o0)}}`, nodes}
+      return {
+        extent,
+        fn(w, buf, off) {
+          w.lit(k0)
+          f0(w, buf, off + o0)
+          w.byte(0x7d)
+        },
+        nodes,
+      }
     }
 
     if (n === 2) {
       const [k0, k1, f0, f1, o0, o1] = [keys[0], keys[1], fns[0], fns[1], offs[0], offs[1]]
-      return {extent, fn: (buf, off) => `{${k0}${f0(buf, off + o0)}${k1}${f1(buf, off + o1)}}`, nodes}
+      return {
+        extent,
+        fn(w, buf, off) {
+          w.lit(k0)
+          f0(w, buf, off + o0)
+          w.lit(k1)
+          f1(w, buf, off + o1)
+          w.byte(0x7d)
+        },
+        nodes,
+      }
     }
 
     return {
       extent,
-      fn(buf, off) {
-        let s = '{'
-        for (let i = 0; i < n; i++) s += keys[i] + fns[i](buf, off + offs[i])
-        return `${s}}`
+      fn(w, buf, off) {
+        for (let i = 0; i < n; i++) {
+          w.lit(keys[i])
+          fns[i](w, buf, off + offs[i])
+        }
+
+        w.byte(0x7d)
       },
       nodes,
     }
@@ -378,32 +425,58 @@ class Compiler {
     }
 
     const rest = fit < n ?
-      this.marker(t.id, `${path}[${fit}]`, offset + fit * elemSize, `${this.describe(t)}: elements ${fit}..${n - 1} lie past the ${avail} bytes of the ${this.label}`) :
+      this.marker(t.id, `${path}[${fit}]`, offset + fit * elemSize, `${this.describe(t)}: elements ${fit}..${n - 1} lie past the ${avail} bytes of the ${this.label}`).fn :
       undefined
-    const restText = rest?.fn(Buffer.alloc(0), 0)
     const efn = elem.fn
     const extent = fit > 0 ? (fit - 1) * elemSize + elem.extent : 0
     const nodes = 1 + n * elem.nodes
-    const list: RenderFn = (buf, off) => {
-      if (n === 0) return '[]'
-      let s = '['
-      for (let i = 0; i < fit; i++) s += (i ? ',' : '') + efn(buf, off + i * elemSize)
-      for (let i = fit; i < n; i++) s += (i ? ',' : '') + restText
-      return `${s}]`
+    const list: EmitFn = (w, buf, off) => {
+      if (n === 0) {
+        w.lit(EMPTY_ARRAY)
+        return
+      }
+
+      w.byte(0x5b)
+      for (let i = 0; i < fit; i++) {
+        if (i) w.byte(0x2c)
+        efn(w, buf, off + i * elemSize)
+      }
+
+      for (let i = fit; i < n; i++) {
+        if (i) w.byte(0x2c)
+        rest!(w, buf, off)
+      }
+
+      w.byte(0x5d)
     }
 
     if (!chars || fit < n) return {extent, fn: list, nodes}
-    // A char array whose bytes up to a NUL are all printable is a string.
+    // A char array whose bytes up to a NUL are all printable (0x20..0x7e) is a string.
     return {
       extent,
-      fn(buf, off) {
+      fn(w, buf, off) {
         for (let i = 0; i < n; i++) {
           const b = buf[off + i]
-          if (b === 0) return JSON.stringify(buf.toString('latin1', off, off + i))
+          if (b === 0) {
+            w.reserve(2 * i + 2)
+            const d = w.buf
+            let p = w.pos
+            d[p++] = 0x22
+            for (let j = 0; j < i; j++) {
+              const c = buf[off + j]
+              if (c === 0x22 || c === 0x5c) d[p++] = 0x5c
+              d[p++] = c
+            }
+
+            d[p++] = 0x22
+            w.pos = p
+            return
+          }
+
           if (b <= 0x1f || b >= 0x7f) break
         }
 
-        return list(buf, off)
+        list(w, buf, off)
       },
       nodes,
     }
@@ -414,22 +487,32 @@ class Compiler {
     if (width !== 1 && width !== 2 && width !== 4 && width !== 8) return this.marker(t.id, path, offset, `${this.describe(t)} has size ${width} (1, 2, 4 or 8 expected)`)
     if (avail < width) return this.tooShort(t, path, offset, width, avail)
     // bpftool reads the value signed and takes the first enumerator equal to it.
-    const names = new Map<number, string>()
-    for (const v of t.values) if (!names.has(v.value)) names.set(v.value, JSON.stringify(v.name ?? ''))
-    const read: (buf: Buffer, off: number) => number | string =
-      width === 1 ? (buf, off) => buf.readInt8(off) :
-        width === 2 ? (buf, off) => buf.readInt16LE(off) :
-          width === 4 ? (buf, off) => buf.readInt32LE(off) :
-            (buf, off) => {
-              const s = s64(buf, off)
-              const x = Number(s)
-              return Number.isSafeInteger(x) ? x : s
-            }
+    const names = new Map<number, Buffer>()
+    for (const v of t.values) if (!names.has(v.value)) names.set(v.value, enc(JSON.stringify(v.name ?? '')))
+    if (width === 8) {
+      return {
+        extent: 8,
+        fn(w, buf, off) {
+          const lo = buf.readUInt32LE(off)
+          const hi = buf.readInt32LE(off + 4)
+          // Enumerators are s32: only a sign-extended s32 can match.
+          const name = (hi === 0 && lo < 0x80000000) || (hi === -1 && lo >= 0x80000000) ? names.get(lo | 0) : undefined
+          if (name) w.lit(name)
+          else s64(w, buf, off)
+        },
+        nodes: 1,
+      }
+    }
+
+    const read: (buf: Buffer, off: number) => number =
+      width === 1 ? (buf, off) => buf.readInt8(off) : width === 2 ? (buf, off) => buf.readInt16LE(off) : (buf, off) => buf.readInt32LE(off)
     return {
       extent: width,
-      fn(buf, off) {
+      fn(w, buf, off) {
         const v = read(buf, off)
-        return (typeof v === 'number' ? names.get(v) : undefined) ?? String(v)
+        const name = names.get(v)
+        if (name) w.lit(name)
+        else w.int(v)
       },
       nodes: 1,
     }
@@ -438,21 +521,25 @@ class Compiler {
   private enum64(t: Enum64Type, avail: number, path: string, offset: number): Node {
     // bpftool reads 8 bytes whatever the size, and prints an unmatched value as signed.
     if (avail < 8) return this.tooShort(t, path, offset, 8, avail)
-    const names = new Map<string, string>()
+    const names = new Map<string, Buffer>()
     for (const v of t.values) {
       const k = `${v.hi}:${v.lo}`
-      if (!names.has(k)) names.set(k, JSON.stringify(v.name ?? ''))
+      if (!names.has(k)) names.set(k, enc(JSON.stringify(v.name ?? '')))
     }
 
     return {
       extent: 8,
-      fn: (buf, off) => names.get(`${buf.readUInt32LE(off + 4)}:${buf.readUInt32LE(off)}`) ?? s64(buf, off),
+      fn(w, buf, off) {
+        const name = names.get(`${buf.readUInt32LE(off + 4)}:${buf.readUInt32LE(off)}`)
+        if (name) w.lit(name)
+        else s64(w, buf, off)
+      },
       nodes: 1,
     }
   }
 
   private datasec(t: DatasecType, avail: number, path: string, offset: number, depth: number): Node {
-    const fns: RenderFn[] = []
+    const fns: EmitFn[] = []
     const offs: number[] = []
     let extent = 0
     let nodes = 2
@@ -466,13 +553,18 @@ class Compiler {
       nodes += node.nodes
     }
 
-    const head = `{${jsonKey(t.name ?? '')}[`
+    const head = enc(`{${jsonKey(t.name ?? '')}[`)
+    const tail = enc(']}')
     return {
       extent,
-      fn(buf, off) {
-        let s = head
-        for (let i = 0; i < fns.length; i++) s += (i ? ',' : '') + fns[i](buf, off + offs[i])
-        return `${s}]}`
+      fn(w, buf, off) {
+        w.lit(head)
+        for (let i = 0; i < fns.length; i++) {
+          if (i) w.byte(0x2c)
+          fns[i](w, buf, off + offs[i])
+        }
+
+        w.lit(tail)
       },
       nodes,
     }
@@ -483,15 +575,15 @@ class Compiler {
     if (avail < width) return this.tooShort(t, path, offset, width, avail)
     switch (width) {
       case 2:
-        return {extent: 2, fn: (buf, off) => floatText(half(buf.readUInt16LE(off))), nodes: 1}
+        return {extent: 2, fn: (w, buf, off) => floatOut(w, half(buf.readUInt16LE(off))), nodes: 1}
       case 4:
-        return {extent: 4, fn: (buf, off) => floatText(buf.readFloatLE(off)), nodes: 1}
+        return {extent: 4, fn: (w, buf, off) => floatOut(w, buf.readFloatLE(off)), nodes: 1}
       case 8:
-        return {extent: 8, fn: (buf, off) => floatText(buf.readDoubleLE(off)), nodes: 1}
+        return {extent: 8, fn: (w, buf, off) => floatOut(w, buf.readDoubleLE(off)), nodes: 1}
       case 10:
       case 12:
       case 16:
-        return {extent: 10, fn: (buf, off) => floatText(extended(buf, off)), nodes: 1}
+        return {extent: 10, fn: (w, buf, off) => floatOut(w, extended(buf, off)), nodes: 1}
       default:
         return this.marker(t.id, path, offset, `${this.describe(t)} has size ${width} (2, 4, 8, 12 or 16 expected)`)
     }
@@ -505,5 +597,16 @@ class Compiler {
 export function compileRenderer(btf: Btf, typeId: number, available: number, opts: RenderOptions = {}): Renderer {
   const compiler = new Compiler(btf, opts.label ?? 'value', Math.max(1 << 16, available * 4))
   const root = compiler.compile(typeId, 0, available, '', 0, 0)
-  return {extent: root.extent, json: root.fn, problems: compiler.problems}
+  const emit = root.fn
+  let scratch: ByteWriter | undefined
+  return {
+    emit,
+    extent: root.extent,
+    json(buf, off) {
+      scratch ??= new ByteWriter(256)
+      emit(scratch, buf, off)
+      return scratch.take()
+    },
+    problems: compiler.problems,
+  }
 }

@@ -121,9 +121,31 @@ function progJson(p: ProgSummary): string {
   return `${s}}`
 }
 
-/** Writes one map's entries as bpftool's JSON objects. */
+const enc = (s: string): Buffer => Buffer.from(s, 'latin1')
+const K = {
+  close: enc('}'),
+  closeArr: enc(']'),
+  closeArrObj: enc(']}'),
+  errorOpen: enc('],"value":{"error":'),
+  fmtKey: enc(',"formatted":{"key":'),
+  fmtOpen: enc(',"formatted":{'),
+  fmtValue: enc(',"value":'),
+  fmtValueOnly: enc('"value":'),
+  fmtValues: enc(',"values":['),
+  fmtValuesOnly: enc('"values":['),
+  keyFirst: enc('{"key":['),
+  keyNext: enc(',{"key":['),
+  value: enc('],"value":['),
+  values: enc('],"values":['),
+}
+/** `{"cpu":N,"value":[` and `,{"cpu":N,"value":[` (hex) / `…"value":` (formatted) per CPU, pre-encoded. */
+const cpuHeads = (n: number, tail: string): Buffer[] => Array.from({length: n}, (_, c) => enc(`${c ? ',' : ''}{"cpu":${c},"value":${tail}`))
+
+/** Writes one map's entries as bpftool's JSON objects, bytes straight into the output buffer. */
 export class EntryJsonWriter {
   private readonly progs?: ProgCache
+  private readonly hexCpu: Buffer[]
+  private readonly fmtCpu: Buffer[]
 
   constructor(
     private readonly o: OutBuffer,
@@ -133,6 +155,8 @@ export class EntryJsonWriter {
     progs?: ProgCache | null,
   ) {
     if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
+    this.hexCpu = cpuHeads(layout.ncpus, '[')
+    this.fmtCpu = cpuHeads(layout.ncpus, '')
   }
 
   /** Entry i of a batch; `first` decides the leading comma. */
@@ -141,45 +165,65 @@ export class EntryJsonWriter {
     const ks = L.info.keySize
     const ko = i * ks
     const vo = i * L.valueBytes
-    o.ascii(first ? '{"key":[' : ',{"key":[')
+    o.lit(first ? K.keyFirst : K.keyNext)
     o.hexJson(b.keys, ko, ks)
     const errno = b.errnos?.[i]
     if (errno) {
-      o.ascii('],"value":{"error":')
+      o.lit(K.errorOpen)
       o.text(JSON.stringify(strerror(errno)))
-      o.ascii('}}')
+      o.lit(K.close)
+      o.lit(K.close)
       return
     }
 
     if (L.perCpu) {
-      o.ascii('],"values":[')
+      o.lit(K.values)
       for (let c = 0; c < L.ncpus; c++) {
-        o.ascii(c ? `,{"cpu":${c},"value":[` : `{"cpu":${c},"value":[`)
+        o.lit(this.hexCpu[c])
         o.hexJson(b.values, vo + c * L.stride, L.info.valueSize)
-        o.ascii(']}')
+        o.lit(K.closeArrObj)
       }
 
-      o.ascii(']')
+      o.lit(K.closeArr)
       if (fmt) {
-        o.ascii(',"formatted":{')
-        if (fmt.key) o.text(`"key":${fmt.key.json(b.keys, ko)},`)
-        o.ascii('"values":[')
-        for (let c = 0; c < L.ncpus; c++) o.text(`${c ? ',' : ''}{"cpu":${c},"value":${fmt.value.json(b.values, vo + c * L.stride)}}`)
-        o.ascii(']}')
+        if (fmt.key) {
+          o.lit(K.fmtKey)
+          fmt.key.emit(o, b.keys, ko)
+          o.lit(K.fmtValues)
+        } else {
+          o.lit(K.fmtOpen)
+          o.lit(K.fmtValuesOnly)
+        }
+
+        for (let c = 0; c < L.ncpus; c++) {
+          o.lit(this.fmtCpu[c])
+          fmt.value.emit(o, b.values, vo + c * L.stride)
+          o.lit(K.close)
+        }
+
+        o.lit(K.closeArrObj)
       }
     } else {
-      o.ascii('],"value":[')
+      o.lit(K.value)
       o.hexJson(b.values, vo, L.info.valueSize)
-      o.ascii(']')
+      o.lit(K.closeArr)
       if (fmt) {
-        o.ascii(',"formatted":{')
-        if (fmt.key) o.text(`"key":${fmt.key.json(b.keys, ko)},`)
-        o.text(`"value":${fmt.value.json(b.values, vo)}}`)
+        if (fmt.key) {
+          o.lit(K.fmtKey)
+          fmt.key.emit(o, b.keys, ko)
+          o.lit(K.fmtValue)
+        } else {
+          o.lit(K.fmtOpen)
+          o.lit(K.fmtValueOnly)
+        }
+
+        fmt.value.emit(o, b.values, vo)
+        o.lit(K.close)
       }
     }
 
     if (this.progs) o.text(`,"prog":${progJson(this.progs.get(b.values.readUInt32LE(vo)))}`)
-    o.ascii('}')
+    o.lit(K.close)
   }
 }
 
@@ -208,8 +252,11 @@ export async function dumpMapJson(fd: number, info: MapInfo, o: OutBuffer, opts:
       }
 
       const b = r.value
-      for (let i = 0; i < b.n; i++) w.entry(b, i, entries++ === 0)
-      if (!(await o.maybeFlush())) return {complete: false, entries, mode}
+      for (let i = 0; i < b.n; i++) {
+        w.entry(b, i, entries++ === 0)
+        // Flush per chunk, not per batch: a batch of 20k entries is ~12 MB of JSON.
+        if (o.full() && !(await o.flush())) return {complete: false, entries, mode}
+      }
     }
   } finally {
     it.return(mode)

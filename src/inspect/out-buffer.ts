@@ -1,44 +1,26 @@
 /**
- * A chunked stdout writer for large outputs (map dumps): text is appended into a 1 MiB
- * Buffer that is handed to the stream when full, and the caller awaits each hand-off, so
- * memory stays flat whatever the size of the output and a closed reader (`| head`) is noticed
- * within one chunk. Hex byte lists are written byte by byte, without building strings.
+ * A chunked stdout writer for large outputs (map dumps): JSON text is written as bytes into a
+ * 1 MiB buffer (src/btf/writer.ts) that is handed to the stream when full, and the caller
+ * awaits each hand-off, so memory stays flat whatever the size of the output and a closed
+ * reader (`| head`) is noticed within one chunk. Hex byte lists are written byte by byte.
  */
+import {ByteWriter} from '../btf/writer.js'
 import {writeOut} from '../render/json.js'
 
 const CHUNK = 1 << 20
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 
-export class OutBuffer {
-  private buf = Buffer.allocUnsafe(CHUNK + 4096)
-  private pos = 0
+export class OutBuffer extends ByteWriter {
   /** False once the reader has gone away; writers should stop. */
   open = true
 
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 4096))
-    this.buf.copy(bigger, 0, 0, this.pos)
-    this.buf = bigger
-  }
-
-  /** ASCII text (JSON punctuation, numbers, keys we made). */
-  ascii(s: string): void {
-    this.ensure(s.length)
-    this.pos += this.buf.write(s, this.pos, 'latin1')
-  }
-
-  /** Any text (rendered BTF values can hold UTF-8 names). */
-  text(s: string): void {
-    this.ensure(s.length * 3)
-    this.pos += this.buf.write(s, this.pos, 'utf8')
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
+    super(CHUNK + 4096)
   }
 
   /** `"0x01","0x02",…` for len bytes of src at off: bpftool's print_hex_data_json items. */
   hexJson(src: Buffer, off: number, len: number): void {
-    this.ensure(len * 7)
+    this.reserve(len * 7)
     const b = this.buf
     let p = this.pos
     for (let i = 0; i < len; i++) {
@@ -59,6 +41,11 @@ export class OutBuffer {
   /** `01 02 03` for len bytes: hex for tables. */
   static hexText(src: Buffer, off: number, len: number): string {
     return src.subarray(off, off + len).toString('hex').replaceAll(/(..)(?!$)/g, '$1 ')
+  }
+
+  /** True once the buffer holds a chunk: time to flush(). */
+  full(): boolean {
+    return this.pos >= CHUNK
   }
 
   /** Hand the buffer to the stream once it holds a chunk; resolves false if the reader is gone. */
