@@ -6,10 +6,8 @@ export default class LinkShow extends BaseCommand {
 
   static description = `LINK := id N | pinned PATH
 
-A link is what keeps a program attached (our chain's prog1 → tp_btf/sched_process_exec is a
-raw_tracepoint link). --json prints bpftool 7.1's object: id, type, prog_id, then per type
-tp_name (raw_tracepoint), prog_type + attach_type (tracing), cgroup_id + attach_type (cgroup),
-target_name … (iter), netns_ino + attach_type (netns); plus "pids" and, with -f, "pinned".
+A link is what keeps a program attached (our chain's prog1 → tp_btf/sched_process_exec is a raw_tracepoint link). --json prints bpftool 7.1's object: id, type, prog_id, then per type tp_name (raw_tracepoint), prog_type + attach_type (tracing), cgroup_id + attach_type (cgroup), target_name … (iter), netns_ino + attach_type (netns); plus "pids" and, with -f, "pinned".
+
 Without a selector it lists every link, like \`link list\`.`
 
   static examples = [

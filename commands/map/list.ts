@@ -4,10 +4,7 @@ import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 export default class MapList extends BaseCommand {
   static summary = 'List BPF maps (bpftool map list)'
 
-  static description = `One row per map (id order); with a selector (id N | name NAME | pinned PATH) only the matching
-maps, exactly like \`map show\` (bpftool treats list and show alike). --json prints bpftool's
-JSON key for key, so jq recipes written for bpftool keep working; extras: "pids" and, with -f,
-"pinned". The full list is streamed (memory stays flat; \`| head\` ends quietly).`
+  static description = `One row per map (id order); with a selector (id N | name NAME | pinned PATH) only the matching maps, exactly like \`map show\` (bpftool treats list and show alike). --json prints bpftool's JSON key for key, so jq recipes written for bpftool keep working; extras: "pids" and, with -f, "pinned". The full list is streamed (memory stays flat; \`| head\` ends quietly).`
 
   static examples = [
     {command: '<%= config.bin %> map list', description: 'A table of every map'},

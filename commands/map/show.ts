@@ -6,13 +6,9 @@ export default class MapShow extends BaseCommand {
 
   static description = `MAP := id N | name NAME | pinned PATH
 
-Works on every map in the kernel, not only ours. With --json the output is bpftool's: one
-object for id/pinned; for name one object if a single map matches, an array if several do.
-Same keys, order and conditions as bpftool 7.1: owner_prog_type/owner_jited only on a
-prog_array that a program has used, frozen always (0/1), btf_id when the map has BTF; plus
-"pids" (processes holding the map; Debian's bpftool lacks it) and, with -f, "pinned".
-A map name is the kernel's (at most 15 characters).
-Without a selector it lists every map, like \`map list\`.`
+Works on every map in the kernel, not only ours. With --json the output is bpftool's: one object for id/pinned; for name one object if a single map matches, an array if several do. Same keys, order and conditions as bpftool 7.1: owner_prog_type/owner_jited only on a prog_array that a program has used, frozen always (0/1), btf_id when the map has BTF; plus "pids" (processes holding the map; Debian's bpftool lacks it) and, with -f, "pinned".
+
+A map name is the kernel's (at most 15 characters). Without a selector it lists every map, like \`map list\`.`
 
   static examples = [
     {command: '<%= config.bin %> map show name TAIL_CALL_MAP', description: 'The chain\'s prog array'},

@@ -5,13 +5,9 @@ export default class PerfList extends BaseCommand {
 
   static summary = 'List programs attached through perf-event or raw-tracepoint fds (bpftool perf list)'
 
-  static description = `Asks every fd of every process with BPF_TASK_FD_QUERY, as bpftool does (needs CAP_SYS_ADMIN).
-It finds kprobe/uprobe/tracepoint programs attached through perf events, and raw-tracepoint
-attachments: the chain's tp_btf prog1 appears here as fd_type raw_tracepoint on
-sched_process_exec, held by the loading process.
+  static description = `Asks every fd of every process with BPF_TASK_FD_QUERY, as bpftool does (needs CAP_SYS_ADMIN). It finds kprobe/uprobe/tracepoint programs attached through perf events, and raw-tracepoint attachments: the chain's tp_btf prog1 appears here as fd_type raw_tracepoint on sched_process_exec, held by the loading process.
 
-Not here: attachments that are BPF links without such an fd (fentry/fexit, cgroup, xdp, tcx,
-netfilter, kprobe_multi, iter, …). A tp_btf attachment is itself a link: \`tailcalls link list\`
+Not here: attachments that are BPF links without such an fd (fentry/fexit, cgroup, xdp, tcx, netfilter, kprobe_multi, iter, …). A tp_btf attachment is itself a link: \`tailcalls link list\`
 shows every link.
 
 --json prints bpftool's array: pid, fd, prog_id, fd_type, then tracepoint | func + offset |

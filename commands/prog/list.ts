@@ -4,10 +4,7 @@ import {bpffsFlag} from '../../src/inspect/args.js'
 export default class ProgList extends BaseCommand {
   static summary = 'List every BPF program in the kernel (bpftool prog list)'
 
-  static description = `One row per program (id order). --json prints bpftool's array, key for key: existing jq
-recipes keep working. Extra keys: "pids" (processes holding the program; Debian's bpftool
-lacks them) and, with -f, "pinned". The list is streamed: memory stays flat with thousands of
-programs, and \`| head\` ends quietly.`
+  static description = `One row per program (id order). --json prints bpftool's array, key for key: existing jq recipes keep working. Extra keys: "pids" (processes holding the program; Debian's bpftool lacks them) and, with -f, "pinned". The list is streamed: memory stays flat with thousands of programs, and \`| head\` ends quietly.`
 
   static examples = [
     {command: '<%= config.bin %> prog list', description: 'A table of every program'},

@@ -6,14 +6,9 @@ export default class ProgShow extends BaseCommand {
 
   static description = `PROG := id N | name NAME | tag TAG | pinned PATH
 
-Works on every program in the kernel, not only ours. With --json the output is bpftool's:
-one object for id/pinned; for name/tag one object if a single program matches, an array if
-several do. Same keys, order and conditions as bpftool 7.1 (run_time_ns/run_cnt only while
-stats are enabled, bytes_jited only when jited, map_ids only when non-empty, btf_id when set),
-plus "pids" (processes holding the program; Debian's bpftool lacks it) and, with -f,
-"pinned". u64 counters keep every digit.
-Without a selector it lists every program, like \`prog list\`.
-A name is the full (BTF) function name, so names longer than 15 characters match too.`
+Works on every program in the kernel, not only ours. With --json the output is bpftool's: one object for id/pinned; for name/tag one object if a single program matches, an array if several do. Same keys, order and conditions as bpftool 7.1 (run_time_ns/run_cnt only while stats are enabled, bytes_jited only when jited, map_ids only when non-empty, btf_id when set, metadata when the program has bpf_metadata_* variables), plus "pids" (processes holding the program; Debian's bpftool lacks it) and, with -f, "pinned". u64 counters keep every digit.
+
+Without a selector it lists every program, like \`prog list\`. A name is the full (BTF) function name, so names longer than 15 characters match too.`
 
   static examples = [
     {command: '<%= config.bin %> prog show name prog1', description: 'A table of one program'},
