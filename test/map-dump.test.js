@@ -176,6 +176,51 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () 
   })
 })
 
+describe('maps without BTF of other types: map-of-maps (empty slots skipped), LRU hashes', () => {
+  const fds = []
+  after(() => {
+    for (const fd of fds.reverse()) sys().libc.close(fd)
+  })
+
+  test('byte for byte the same as bpftool, batch and per element', async () => {
+    const {libbpf} = sys()
+    const {mapInfo} = await import('../dist/src/kernel/info.js')
+    const create = (type, name, ks, vs, n, opts = null) => {
+      const fd = libbpf.bpf_map_create(type, name, ks, vs, n, opts)
+      assert.ok(fd >= 0, `bpf_map_create(${name}): ${fd}`)
+      fds.push(fd)
+      return fd
+    }
+
+    const inner = create(2, 'tailcalls_inner', 4, 8, 1)
+    const opts = Buffer.alloc(MAP_CREATE_OPTS.size)
+    opts.writeBigUInt64LE(BigInt(MAP_CREATE_OPTS.size), MAP_CREATE_OPTS.sz)
+    opts.writeUInt32LE(inner, MAP_CREATE_OPTS.inner_map_fd)
+    const outer = create(12, 'tailcalls_aom', 4, 4, 3, opts) // BPF_MAP_TYPE_ARRAY_OF_MAPS
+    const innerFd = Buffer.alloc(4)
+    innerFd.writeInt32LE(inner)
+    update(outer, Buffer.from([1, 0, 0, 0]), innerFd)
+    const lru = create(9, 'tailcalls_lru', 8, 4, 64) // BPF_MAP_TYPE_LRU_HASH
+    const lruPcpu = create(10, 'tailcalls_lrupc', 4, 12, 64) // BPF_MAP_TYPE_LRU_PERCPU_HASH
+    for (let i = 0; i < 20; i++) {
+      update(lru, Buffer.from([i, 0, 0, 0, 0, 0, 0, i]), Buffer.from([i, i, i, i]))
+      update(lruPcpu, Buffer.from([i, 1, 2, 3]), Buffer.alloc(16 * possibleCpus(), i))
+    }
+
+    for (const fd of [outer, lru, lruPcpu]) {
+      const id = String(mapInfo(fd).id)
+      const want = bpftoolDump('id', id)
+      for (const extra of [[], ['--no-batch']]) {
+        const r = await ours(['id', id, '--json', ...extra])
+        assert.equal(r.code, 0, r.stderr)
+        assert.equal(r.stdout, want, `map ${id} ${extra.join(' ')}`)
+      }
+    }
+
+    assert.equal(parseJson(bpftoolDump('id', String(mapInfo(outer).id))).length, 1, 'the two empty slots are left out')
+  })
+})
+
 describe('big maps: batch reads, streaming, | head', () => {
   const N = 100_000
   let big
