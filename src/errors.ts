@@ -23,6 +23,8 @@ export const EXIT = {
   statsRefused: 14,
   /** `tailcalls doctor`: a prerequisite of the chain failed on this machine. */
   cannotRun: 15,
+  /** A signal stopped a command before it finished (`load` while loading): 128 + the signal number. */
+  interrupted: 130,
 } as const
 
 export type ExitName = keyof typeof EXIT
@@ -34,10 +36,10 @@ export class TailcallsError extends Error {
   readonly details?: string[]
   readonly errno?: number
 
-  constructor(kind: ExitName, message: string, opts: {details?: string[]; errno?: number; hint?: string} = {}) {
+  constructor(kind: ExitName, message: string, opts: {details?: string[]; errno?: number; exitCode?: number; hint?: string} = {}) {
     super(message)
     this.name = 'TailcallsError'
-    this.exitCode = EXIT[kind]
+    this.exitCode = opts.exitCode ?? EXIT[kind]
     this.hint = opts.hint
     this.details = opts.details
     this.errno = opts.errno

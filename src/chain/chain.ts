@@ -70,6 +70,9 @@ export function requireKernelBtf(path = process.env.TAILCALLS_KERNEL_BTF ?? KERN
   }
 }
 
+/** The phases of a load, in order (`tailcalls load` can be interrupted between them). */
+export type LoadPhase = 'open' | 'load' | 'fill' | 'attach'
+
 export interface ChainOptions {
   object?: string
   /** EVENTS ring buffer size in bytes (a power of two, multiple of the page size). */
@@ -122,26 +125,62 @@ export class Chain {
    * before the error propagates: nothing stays loaded, filled or attached.
    */
   static load(opts: ChainOptions = {}): Chain {
+    const steps = Chain.steps(opts)
+    for (;;) {
+      const step = steps.next()
+      if (step.done) return step.value
+    }
+  }
+
+  /**
+   * The same load, one phase at a time: `before(phase)` runs (and may wait, e.g. to let a
+   * signal be handled) before each phase. If it throws, what was created so far is released
+   * and the error propagates, exactly as when a phase itself fails.
+   */
+  static async loadInPhases(opts: ChainOptions, before: (phase: LoadPhase) => Promise<void>): Promise<Chain> {
+    const steps = Chain.steps(opts)
+    let step = steps.next()
+    while (!step.done) {
+      try {
+        await before(step.value)
+      } catch (error) {
+        steps.return(undefined as never) // runs the generator's cleanup
+        throw error
+      }
+
+      step = steps.next()
+    }
+
+    return step.value
+  }
+
+  private static *steps(opts: ChainOptions): Generator<LoadPhase, Chain> {
     const path = opts.object ?? bundledObjectPath()
     requireBpfPrivileges()
     requireKernelBtf()
+    yield 'open'
     const object = LoadedObject.open(path)
     const chain = new Chain(object)
+    let ok = false
     try {
       object.require(CHAIN_PROGRAMS, CHAIN_MAPS)
       if (opts.ringbufSize !== undefined) {
         check('resizing EVENTS', sys().libbpf.bpf_map__set_max_entries(object.map('EVENTS')!, opts.ringbufSize), {EINVAL: 'usage'})
       }
 
+      yield 'load'
       object.load()
       chain.collectFds()
+      yield 'fill'
       chain.setSlot(SLOT.prog2, chain.fds.prog2)
       chain.setSlot(SLOT.prog3, chain.fds.prog3)
+      yield 'attach'
       chain.attach()
+      ok = true
       return chain
-    } catch (error) {
-      chain.close()
-      throw error
+    } finally {
+      // On an error, or when the caller stopped between phases (a signal).
+      if (!ok) chain.close()
     }
   }
 

@@ -5,7 +5,8 @@ import {TailcallsError} from '../errors.js'
 import {Chain, TRACEPOINT} from './chain.js'
 import {type PinReport, type StaleFolder, checkPinTarget, cleanStale, pinChain} from './pins.js'
 import {resolvePinDir} from './pinpath.js'
-import {type StreamSummary, streamEvents} from './stream.js'
+import {SignalGuard} from './interrupt.js'
+import {OutputLedger, type StreamSummary, ZERO_STATS, settleOutput, streamEvents} from './stream.js'
 
 export interface LoadOptions {
   object?: string
@@ -54,31 +55,62 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     checkPinTarget(target, opts.force ?? false)
   }
 
-  const chain = Chain.load({object: opts.object, ringbufSize: opts.ringbufSize})
+  // From here on a signal stops the load at the next phase boundary (src/chain/interrupt.ts).
+  const guard = new SignalGuard()
+  const before = (phase: string) => guard.before(phase, opts.status, opts.json)
+  const ledger = new OutputLedger()
+  let summary: StreamSummary
+  let pin: PinOutcome | undefined
   try {
-    opts.status(describeLoaded(chain, opts.json))
-    let pin: PinOutcome | undefined
-    if (target) {
-      const {pinned, replaced} = pinChain(chain.fds, chain.object.programNames(), target, opts.force ?? false)
-      chain.markPinned()
-      pin = {cleaned, mounted: target.mounted, pinned, replaced}
-      if (!opts.follow) return {pin}
-      opts.status(opts.json ? JSON.stringify(pinJson(pin)) : describePinned(pin))
-    }
+    const chain = await Chain.loadInPhases({object: opts.object, ringbufSize: opts.ringbufSize}, before)
+    try {
+      opts.status(describeLoaded(chain, opts.json))
+      if (target) {
+        await before('pin')
+        const {pinned, replaced} = pinChain(chain.fds, chain.object.programNames(), target, opts.force ?? false)
+        chain.markPinned()
+        pin = {cleaned, mounted: target.mounted, pinned, replaced}
+        // A signal during the (atomic) pinning: the chain is pinned whole; report it, do not follow.
+        if (!opts.follow || guard.signal) return {pin}
+        opts.status(opts.json ? JSON.stringify(pinJson(pin)) : describePinned(pin))
+      }
 
-    const summary = await streamEvents(
-      {
-        // A pinned chain keeps running after we stop reading: nothing to detach.
-        detach: () => (pin ? undefined : chain.detach()),
-        eventsFd: chain.fds.EVENTS,
-        stats: () => chain.stats(),
-      },
-      {count: opts.count, durationSec: opts.durationSec, json: opts.json, out: process.stdout, status: opts.status},
-    )
-    return {pin, summary}
+      await before('stream')
+      const streaming = streamEvents(
+        {
+          // A pinned chain keeps running after we stop reading: nothing to detach.
+          detach: () => {
+            if (pin) return false
+            chain.detach()
+            return true
+          },
+          eventsFd: chain.fds.EVENTS,
+          stats: () => chain.stats(),
+        },
+        {
+          // The chain was created by this process: its counters and its ring start empty.
+          baseline: ZERO_STATS,
+          count: opts.count,
+          durationSec: opts.durationSec,
+          json: opts.json,
+          ledger,
+          out: process.stdout,
+          status: opts.status,
+        },
+      )
+      // streamEvents installed its own signal handlers synchronously: hand over.
+      guard.dispose()
+      summary = await streaming
+    } finally {
+      chain.close()
+    }
   } finally {
-    chain.close()
+    guard.dispose()
   }
+
+  // The kernel side is gone; now let a slow reader take what is still buffered.
+  summary.undelivered = await settleOutput(process.stdout, ledger, opts.status, opts.json)
+  return {pin, summary}
 }
 
 /** One status line naming the kernel ids of what was loaded (stderr; JSON under --json). */

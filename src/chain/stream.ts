@@ -7,12 +7,16 @@ import {type Batch, RingBufferReader} from '../libbpf/ringbuf.js'
 import {EVENT, EVENT_KIND, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 import type {ChainStats} from './chain.js'
 import {WallClock, formatRecord} from './events.js'
+import {STOP_SIGNALS} from './interrupt.js'
 
 export interface EventSource {
   eventsFd: number
   stats(): ChainStats
-  /** Stop new events at the source (detach prog1), before the final drain. */
-  detach(): void
+  /**
+   * Stop new events at the source (detach prog1), before the final drain. Returns true when
+   * it did stop them (a pinned chain keeps running: nothing to stop).
+   */
+  detach(): boolean | void
 }
 
 export interface StreamOptions {
@@ -24,6 +28,20 @@ export interface StreamOptions {
   status: (line: string) => void
   /** How often the kernel's drop counter is checked while streaming. */
   dropCheckMs?: number
+  /**
+   * The counters to count from. A chain this process just created starts from zero, and so
+   * does its ring: pass ZERO_STATS so events that arrive before streaming starts are
+   * accounted exactly. Default: the counters read when streaming starts (a pinned chain).
+   */
+  baseline?: ChainStats
+  /** Counts events written to `out` until the reader took them (see settleOutput). */
+  ledger?: OutputLedger
+}
+
+export const ZERO_STATS: ChainStats = {
+  ringbufDrops: 0,
+  runs: Object.fromEntries(STAGE_PROGS.map((p) => [p, 0])),
+  tailCallFailed: Array.from({length: TAIL_CALL_SLOTS}, () => 0),
 }
 
 export interface StreamSummary {
@@ -40,13 +58,19 @@ export interface StreamSummary {
   duration_s: number
   /** CPU time this process spent while streaming (user + system), for the event-path bench. */
   cpu_us: number
+  /**
+   * Events written to stdout that never reached the reader: it stopped reading and the user
+   * asked twice to stop (see settleOutput). 0 unless output was abandoned.
+   */
+  undelivered: number
 }
 
 export async function streamEvents(source: EventSource, opts: StreamOptions): Promise<StreamSummary> {
   const clock = new WallClock()
   const started = process.hrtime.bigint()
   const cpuStart = process.cpuUsage()
-  const baseline = source.stats()
+  const baseline = opts.baseline ?? source.stats()
+  const ledger = opts.ledger ?? new OutputLedger()
   const events: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
   const failed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
   let printed = 0
@@ -85,7 +109,7 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
     }
 
     if (chunk && !outputClosed) {
-      const ok = opts.out.write(chunk)
+      const ok = ledger.write(opts.out, chunk, count)
       // A slow reader: stop draining the ring; the kernel side counts what it drops.
       if (!ok) {
         reader.pause()
@@ -121,7 +145,7 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
   }
 
   const dropTimer = setInterval(checkDrops, opts.dropCheckMs ?? 1000)
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  const signals = STOP_SIGNALS
   const onSignal = (signal: string) => finish('signal', signal)
   for (const s of signals) process.on(s, onSignal)
   const durationTimer = opts.durationSec === undefined ? undefined : setTimeout(() => finish('duration'), opts.durationSec * 1000)
@@ -134,13 +158,27 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
   for (const s of signals) process.off(s, onSignal)
   clearInterval(dropTimer)
   if (durationTimer) clearTimeout(durationTimer)
-  source.detach()
+  const stopped = source.detach() === true
   reader.drain()
+  let end = source.stats()
+  if (stopped) {
+    // A program that began on another CPU just before the detach may still be running: it has
+    // counted its run and not yet reserved its event. Drain until events + drops account for
+    // every run (bounded: the tracepoint stops calling into a detached program at once).
+    const deadline = Date.now() + 250
+    const accounted = () => printed + unprinted + end.ringbufDrops - baseline.ringbufDrops
+    const runs = () => sum(Object.values(end.runs)) - sum(Object.values(baseline.runs)) + sum(end.tailCallFailed) - sum(baseline.tailCallFailed)
+    while (accounted() < runs() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5))
+      reader.drain()
+      end = source.stats()
+    }
+  }
+
   reader.close()
   checkDrops()
   opts.out.off('error', onOutputError)
 
-  const end = source.stats()
   const stageRuns = Object.fromEntries(STAGE_PROGS.map((p) => [p, end.runs[p] - baseline.runs[p]]))
   const cpu = process.cpuUsage(cpuStart)
   return {
@@ -153,8 +191,63 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
     stage_runs: stageRuns,
     stop_reason: reason,
     tail_call_failed: failed,
+    undelivered: 0,
     unprinted,
   }
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+
+/** Events written to stdout that the kernel has not yet taken from this process. */
+export class OutputLedger {
+  pending = 0
+
+  write(out: NodeJS.WritableStream, chunk: string, events: number): boolean {
+    this.pending += events
+    return out.write(chunk, (error) => {
+      if (!error) this.pending -= events
+    })
+  }
+}
+
+type Out = NodeJS.WritableStream & {writableLength?: number; destroyed?: boolean; destroy?: () => void}
+
+/**
+ * After the chain is freed, wait until stdout has handed everything to the reader (Node keeps
+ * unwritten output in memory while a pipe is full; a stream into a pipe nobody reads must not
+ * hold anything in the kernel, and it does not: this runs after close()). The reader resuming
+ * ends the wait; a second SIGINT/SIGTERM/SIGHUP gives up, drops what is still buffered and
+ * returns how many events that was (the summary's `undelivered`).
+ */
+export async function settleOutput(out: Out, ledger: OutputLedger, status: (line: string) => void, json: boolean): Promise<number> {
+  // The reader went away (EPIPE): what was still buffered never reached anyone.
+  if (out.destroyed) return ledger.pending
+  const pendingBytes = () => (out.destroyed ? 0 : (out.writableLength ?? 0))
+  if (pendingBytes() === 0) return 0
+  status(json
+    ? JSON.stringify({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
+    : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`)
+  const gaveUp = await new Promise<boolean>((resolve) => {
+    const timer = setInterval(() => {
+      if (pendingBytes() === 0) finish(false)
+    }, 20)
+    const onSignal = () => finish(true)
+    const onClose = () => finish(false)
+    const finish = (abandoned: boolean) => {
+      clearInterval(timer)
+      for (const s of STOP_SIGNALS) process.off(s, onSignal)
+      out.off('close', onClose)
+      out.off('error', onClose)
+      resolve(abandoned)
+    }
+
+    for (const s of STOP_SIGNALS) process.on(s, onSignal)
+    out.on('close', onClose)
+    out.on('error', onClose)
+  })
+  const undelivered = ledger.pending
+  if (gaveUp) out.destroy?.()
+  return undelivered
 }
 
 export function formatSummary(s: StreamSummary): string {
@@ -164,6 +257,7 @@ export function formatSummary(s: StreamSummary): string {
     .join(', ')
   const failed = s.tail_call_failed.reduce((a, b) => a + b, 0)
   const failedSlots = failed ? ` (${s.tail_call_failed.map((n, i) => `slot ${i}: ${n}`).join(', ')})` : ''
-  const extra = s.unprinted ? `; ${s.unprinted} more received after --count` : ''
+  let extra = s.unprinted ? `; ${s.unprinted} more received after --count` : ''
+  if (s.undelivered) extra += `; ${s.undelivered} written but never read (the reader stopped)`
   return `Summary: ${s.events_total} events in ${s.duration_s.toFixed(1)} s (${perProg}); failed tail calls: ${failed}${failedSlots}; ring-buffer drops: ${s.ringbuf_drops}${extra}`
 }
