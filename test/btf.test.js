@@ -175,7 +175,7 @@ describe('renderer vs bpftool on map entries captured from the kernel', () => {
       let fmt
       if (m.btf && m.btfValueTypeId) {
         const btf = blobs[m.btf]
-        fmt = {key: m.btfKeyTypeId ? compileRenderer(btf, m.btfKeyTypeId, m.keySize, {label: 'key'}) : undefined, value: compileRenderer(btf, m.btfValueTypeId, m.valueSize)}
+        fmt = {btf, key: m.btfKeyTypeId ? compileRenderer(btf, m.btfKeyTypeId, m.keySize, {label: 'key'}) : undefined, value: compileRenderer(btf, m.btfValueTypeId, m.valueSize), valueTypeId: m.btfValueTypeId}
         assert.deepEqual(fmt.value.problems, [])
       }
 

@@ -108,6 +108,14 @@ describe('fixture maps: byte for byte the same as bpftool --json', () => {
     assert.equal(pc.stdout.match(/│\s*total\s*│/g).length, 4, 'one total row per key')
     assert.match(pc.stdout, /Found 4 elements\n$/)
     assert.doesNotMatch(pc.stdout, /\u001B\[/, 'no colour when piped')
+    for (const line of pc.stdout.split('\n').filter((l) => /│\s*total\s*│/.test(l))) {
+      assert.match(line, /│\s*total\s*│\s*\d+\s*│\s*\d+\s*│\s*│$/, 'integers are totalled, the char array tag is not')
+    }
+
+    const wide = await ours(['id', String(fx.ids.array_mixed)])
+    assert.match(wide.stdout, /KEY\s*│\s*FIELD\s*│\s*VALUE/, 'a value with many fields is listed one field per row')
+    assert.match(wide.stdout, /│ name\s*│ hello "x"\s*│/)
+    assert.match(wide.stdout, /│ bits\.wide\s*│ 0x6789abcdef\s*│/)
     const hk = await ours(['id', String(fx.ids.hash_struct_key)])
     assert.match(hk.stdout, /\{"id":7,"c":"RED"\}\s*│\s*0 /)
     const raw = await ours(['id', String(fx.ids.hash_no_btf)])

@@ -4,9 +4,11 @@
  * - prog_array: one row per slot: slot, program id, name, type, tag; empty slots are shown
  *   (as "-" / "(empty)") when the array has at most 4096 slots.
  * - per-CPU maps: one row per CPU and a total row per key, one column per field of the BTF
- *   value (nested structs become dotted paths; arrays stay one cell and are summed element by
- *   element). PER_CPU_MAP shows KEY, CPU, per_event_count, total_count.
+ *   value (nested structs become dotted paths; arrays stay one cell). Totals are given for
+ *   integer fields and integer arrays (element by element), never for chars, bools, enums,
+ *   pointers or bitfields. PER_CPU_MAP shows KEY, CPU, per_event_count, total_count.
  * - other maps: KEY and VALUE, the value split into its fields when it is a small struct.
+ * - a value with more than 16 fields is listed long: one row per field (KEY, FIELD, VALUE).
  * Keys and values without BTF are shown as hex bytes. Up to 500 rows go into a cli-table3
  * table; past that the rows are streamed as plain aligned text (cli-table3 is quadratic).
  */
@@ -16,6 +18,8 @@ import {mapTypeName} from '../kernel/names.js'
 import {toJson, writeOut} from '../render/json.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
 import {type Column, PLAIN_ABOVE, bold, renderTable, streamingRows} from '../render/table.js'
+import type {Btf} from '../btf/btf.js'
+import {INT_SIGNED, KIND} from '../btf/kinds.js'
 import {MAP_TYPE} from '../sys/layouts.js'
 import {type DumpOptions, type Formatter, ProgCache, mapFormatter, strerror} from './dump.js'
 import {type EntryBatch, type MapLayout, mapLayout, readEntries} from './map-read.js'
@@ -44,6 +48,34 @@ function flatten(v: JsonValue, prefix: string, out: Map<string, JsonValue>): voi
   }
 
   out.set(prefix || 'value', v)
+}
+
+/** An integer type whose values add up: plain (un)signed 8/16/32/64-bit, not char, bool or bitfield. */
+function isCounter(btf: Btf, id: number): boolean {
+  const r = btf.resolveType(id)
+  const t = r.ok ? btf.type(r.value) : undefined
+  return t?.kind === KIND.INT && (t.encoding === 0 || t.encoding === INT_SIGNED) && t.bitsOffset === 0 &&
+    [16, 32, 64].includes(t.bits) || (t?.kind === KIND.INT && t.bits === 8 && t.name !== 'char' && t.encoding === 0)
+}
+
+/** The leaf paths of a value (as flatten() names them) whose per-CPU values can be totalled. */
+function counterPaths(btf: Btf, id: number, prefix = '', out = new Set<string>(), depth = 0): Set<string> {
+  if (depth > 32) return out
+  const r = btf.resolveType(id)
+  const t = r.ok ? btf.type(r.value) : undefined
+  if (!t) return out
+  if (t.kind === KIND.STRUCT || t.kind === KIND.UNION) {
+    for (const m of t.members) {
+      if (m.bitfieldSize || m.bitOffset % 8) continue
+      counterPaths(btf, m.type, prefix ? `${prefix}.${m.name || '(anon)'}` : (m.name || '(anon)'), out, depth + 1)
+    }
+  } else if (t.kind === KIND.ARRAY) {
+    if (isCounter(btf, t.type)) out.add(prefix || 'value')
+  } else if (isCounter(btf, t.id)) {
+    out.add(prefix || 'value')
+  }
+
+  return out
 }
 
 /** Sum of numeric cells (exact, BigInt); element-wise for arrays of numbers; undefined otherwise. */
@@ -102,6 +134,8 @@ interface TableCtx {
   layout: MapLayout
   fmt?: Formatter
   opts: DumpOptions
+  /** Value leaves that are counters (totals are shown for these only). */
+  counters: Set<string>
 }
 
 function keyCell(c: TableCtx, b: EntryBatch, i: number): string {
@@ -160,9 +194,31 @@ async function progArrayTable(c: TableCtx, fd: number): Promise<boolean> {
   return sink.end(hidden + found(filled.size))
 }
 
+/** The value's leaves, or a single VALUE leaf (hex without BTF). */
+function leavesOf(c: TableCtx, buf: Buffer, off: number, split: boolean): Map<string, JsonValue> {
+  const leaves = new Map<string, JsonValue>()
+  if (!c.fmt) leaves.set('VALUE', OutBuffer.hexText(buf, off, c.info.valueSize))
+  else if (split) flatten(decodeValue(c, buf, off)!, '', leaves)
+  else leaves.set('VALUE', decodeValue(c, buf, off)!)
+  return leaves
+}
+
+/**
+ * The layout, chosen on the first entry: "columns" (one column per field, or one VALUE column),
+ * or "long" (one row per field) when the value has more fields than fit across.
+ */
+function chooseLayout(c: TableCtx, b: EntryBatch, i: number): {fields?: string[]; long: boolean} {
+  if (!c.fmt || b.errnos?.[i]) return {long: false}
+  const sample = decodeValue(c, b.values, i * c.layout.valueBytes)
+  const fields = fieldColumns(sample)
+  if (fields) return {fields, long: false}
+  const isStruct = sample !== null && typeof sample === 'object' && !Array.isArray(sample)
+  return {long: isStruct}
+}
+
 async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
   const L = c.layout
-  let fields: string[] | undefined
+  let layout: {fields?: string[]; long: boolean} | undefined
   let sink: RowSink | undefined
   let n = 0
   const it = readEntries(fd, L, {batch: c.opts.batch, onFallback: (why) => c.opts.warn?.(`map ${c.info.id}: ${why}; reading entries one by one`)})
@@ -171,9 +227,10 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
       for (let i = 0; i < b.n; i++) {
         const vo = i * L.valueBytes
         if (!sink) {
-          fields = fieldColumns(b.errnos?.[i] ? undefined : decodeValue(c, b.values, vo))
+          layout = chooseLayout(c, b, i)
           const cols: Column[] = [{header: 'KEY'}, {header: 'CPU', right: true}]
-          for (const f of fields ?? ['VALUE']) cols.push({header: f, right: Boolean(c.fmt)})
+          if (layout.long) cols.push({header: 'FIELD'}, {header: 'VALUE', right: true})
+          else for (const f of layout.fields ?? ['VALUE']) cols.push({header: f, right: Boolean(c.fmt)})
           sink = new RowSink(cols, c.opts.out)
         }
 
@@ -184,26 +241,31 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
           continue
         }
 
+        const split = Boolean(layout!.fields || layout!.long)
         const perCpu: Map<string, JsonValue>[] = []
-        for (let cpu = 0; cpu < L.ncpus; cpu++) {
-          const off = vo + cpu * L.stride
-          const leaves = new Map<string, JsonValue>()
-          if (c.fmt) {
-            const v = decodeValue(c, b.values, off)!
-            if (fields) flatten(v, '', leaves)
-            else leaves.set('VALUE', v)
-          } else {
-            leaves.set('VALUE', OutBuffer.hexText(b.values, off, c.info.valueSize))
+        for (let cpu = 0; cpu < L.ncpus; cpu++) perCpu.push(leavesOf(c, b.values, vo + cpu * L.stride, split))
+        const fields = layout!.fields ?? (layout!.long ? [...perCpu[0].keys()] : ['VALUE'])
+        const sums = fields.map((f) => (c.counters.has(f) ? cell(total(perCpu.map((m) => m.get(f)))) : ''))
+        let first = true
+        if (layout!.long) {
+          // One row per CPU and field, then the totals.
+          for (const [cpu, leaves] of perCpu.entries()) {
+            for (const f of fields) {
+              if (!(await sink.add([first ? key : '', String(cpu), f, cell(leaves.get(f))]))) return false
+              first = false
+            }
           }
 
-          perCpu.push(leaves)
-          const row = [cpu === 0 ? key : '', String(cpu), ...(fields ?? ['VALUE']).map((f) => cell(leaves.get(f)))]
-          if (!(await sink.add(row))) return false
-        }
+          for (const [j, f] of fields.entries()) {
+            if (sums[j] !== '' && !(await sink.add(['', bold('total'), f, sums[j]]))) return false
+          }
+        } else {
+          for (const [cpu, leaves] of perCpu.entries()) {
+            if (!(await sink.add([first ? key : '', String(cpu), ...fields.map((f) => cell(leaves.get(f)))]))) return false
+            first = false
+          }
 
-        if (c.fmt) {
-          const sums = (fields ?? ['VALUE']).map((f) => cell(total(perCpu.map((m) => m.get(f)))))
-          if (!(await sink.add(['', bold('total'), ...sums]))) return false
+          if (sums.some((x) => x !== '') && !(await sink.add(['', bold('total'), ...sums]))) return false
         }
       }
     }
@@ -217,7 +279,7 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
 
 async function plainTable(c: TableCtx, fd: number): Promise<boolean> {
   const L = c.layout
-  let fields: string[] | undefined
+  let layout: {fields?: string[]; long: boolean} | undefined
   let sink: RowSink | undefined
   let n = 0
   const it = readEntries(fd, L, {batch: c.opts.batch, onFallback: (why) => c.opts.warn?.(`map ${c.info.id}: ${why}; reading entries one by one`)})
@@ -225,28 +287,31 @@ async function plainTable(c: TableCtx, fd: number): Promise<boolean> {
     for (const b of it) {
       for (let i = 0; i < b.n; i++) {
         const vo = i * L.valueBytes
-        const value = b.errnos?.[i] ? undefined : decodeValue(c, b.values, vo)
         if (!sink) {
-          fields = fieldColumns(value)
-          sink = new RowSink([{header: 'KEY'}, ...(fields ?? ['VALUE']).map((f) => ({header: f}))], c.opts.out)
+          layout = chooseLayout(c, b, i)
+          const cols: Column[] = [{header: 'KEY'}]
+          if (layout.long) cols.push({header: 'FIELD'}, {header: 'VALUE'})
+          else for (const f of layout.fields ?? ['VALUE']) cols.push({header: f})
+          sink = new RowSink(cols, c.opts.out)
         }
 
         n++
         const key = keyCell(c, b, i)
-        let cells: string[]
         if (b.errnos?.[i]) {
-          cells = [`(error: ${strerror(b.errnos[i])})`]
-        } else if (!c.fmt) {
-          cells = [OutBuffer.hexText(b.values, vo, c.info.valueSize)]
-        } else if (fields) {
-          const leaves = new Map<string, JsonValue>()
-          flatten(value!, '', leaves)
-          cells = fields.map((f) => cell(leaves.get(f)))
-        } else {
-          cells = [cell(value)]
+          if (!(await sink.add([key, `(error: ${strerror(b.errnos[i])})`]))) return false
+          continue
         }
 
-        if (!(await sink.add([key, ...cells]))) return false
+        const leaves = leavesOf(c, b.values, vo, Boolean(layout!.fields || layout!.long))
+        if (layout!.long) {
+          let first = true
+          for (const [f, v] of leaves) {
+            if (!(await sink.add([first ? key : '', f, cell(v)]))) return false
+            first = false
+          }
+        } else if (!(await sink.add([key, ...(layout!.fields ?? ['VALUE']).map((f) => cell(leaves.get(f)))]))) {
+          return false
+        }
       }
     }
   } finally {
@@ -259,7 +324,8 @@ async function plainTable(c: TableCtx, fd: number): Promise<boolean> {
 
 /** One map as a table; false when the reader went away. */
 export async function dumpMapTable(fd: number, info: MapInfo, opts: DumpOptions): Promise<boolean> {
-  const c: TableCtx = {fmt: mapFormatter(info, opts.warn), info, layout: mapLayout(info), opts}
+  const fmt = mapFormatter(info, opts.warn)
+  const c: TableCtx = {counters: fmt ? counterPaths(fmt.btf, fmt.valueTypeId) : new Set(), fmt, info, layout: mapLayout(info), opts}
   if (info.type === MAP_TYPE.prog_array && info.keySize === 4 && info.valueSize === 4) return progArrayTable(c, fd)
   if (c.layout.perCpu) return perCpuTable(c, fd)
   return plainTable(c, fd)

@@ -14,6 +14,7 @@
  * Extra (documented, never renaming a bpftool key): prog_array entries end with
  * "prog":{"id","name","type","tag"} for the program in the slot.
  */
+import type {Btf} from '../btf/btf.js'
 import {kernelBtf, vmlinuxBtf} from '../btf/kernel.js'
 import {type Renderer, compileRenderer} from '../btf/render.js'
 import {closeFd, tryOpenById} from '../kernel/ids.js'
@@ -39,6 +40,9 @@ export interface Formatter {
   /** Absent when the map has no key type (global data maps): bpftool then omits "key". */
   key?: Renderer
   value: Renderer
+  /** The BTF and type the value is decoded with (tables look at field types). */
+  btf: Btf
+  valueTypeId: number
 }
 
 /**
@@ -50,7 +54,7 @@ export function mapFormatter(info: MapInfo, warn: (line: string) => void = () =>
   const valueId = info.btfVmlinuxValueTypeId || info.btfValueTypeId
   if (!valueId) return undefined
   const label = `map ${info.id}${info.name ? ` (${info.name})` : ''}`
-  let btf
+  let btf: Btf
   try {
     btf = info.btfVmlinuxValueTypeId ? (info.btfVmlinuxId ? kernelBtf(info.btfVmlinuxId) : vmlinuxBtf()) : kernelBtf(info.btfId ?? 0)
   } catch (error) {
@@ -64,7 +68,7 @@ export function mapFormatter(info: MapInfo, warn: (line: string) => void = () =>
     for (const p of r?.problems ?? []) warn(`${label}: cannot decode ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}): ${p.message}`)
   }
 
-  return {key, value}
+  return {btf, key, value, valueTypeId: valueId}
 }
 
 export interface ProgSummary {
