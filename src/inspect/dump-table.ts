@@ -26,6 +26,8 @@ import {type EntryBatch, type MapLayout, mapLayout, readEntries} from './map-rea
 import {OutBuffer} from './out-buffer.js'
 import {type Selector, select} from './select.js'
 
+const TOTAL = bold('total')
+
 /** Field columns beyond this: the value is shown as one JSON cell. */
 const MAX_FIELD_COLUMNS = 16
 /** prog arrays up to this size show their empty slots. */
@@ -140,12 +142,17 @@ interface TableCtx {
 
 function keyCell(c: TableCtx, b: EntryBatch, i: number): string {
   const ks = c.info.keySize
-  if (c.fmt?.key) return cell(parseJson(c.fmt.key.json(b.keys, i * ks)))
+  if (c.fmt?.key) return cell(parse(c.fmt.key.json(b.keys, i * ks)))
   return OutBuffer.hexText(b.keys, i * ks, ks)
 }
 
+/** Rendered JSON back into data: the native parser unless a number may be past 2^53 (16+ digits). */
+function parse(text: string): JsonValue {
+  return /\d{16}/.test(text) ? parseJson(text) : (JSON.parse(text) as JsonValue)
+}
+
 function decodeValue(c: TableCtx, buf: Buffer, off: number): JsonValue | undefined {
-  return c.fmt ? parseJson(c.fmt.value.json(buf, off)) : undefined
+  return c.fmt ? parse(c.fmt.value.json(buf, off)) : undefined
 }
 
 function found(n: number): string {
@@ -257,7 +264,7 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
           }
 
           for (const [j, f] of fields.entries()) {
-            if (sums[j] !== '' && !(await sink.add(['', bold('total'), f, sums[j]]))) return false
+            if (sums[j] !== '' && !(await sink.add(['', TOTAL, f, sums[j]]))) return false
           }
         } else {
           for (const [cpu, leaves] of perCpu.entries()) {
@@ -265,7 +272,7 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
             first = false
           }
 
-          if (sums.some((x) => x !== '') && !(await sink.add(['', bold('total'), ...sums]))) return false
+          if (sums.some((x) => x !== '') && !(await sink.add(['', TOTAL, ...sums]))) return false
         }
       }
     }

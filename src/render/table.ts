@@ -39,6 +39,7 @@ export function dim(s: string, color = useColor()): string {
 /** Display width of a string (no ANSI, wide characters count 2 only in cli-table3; good enough here). */
 function width(s: string): number {
   // Strip ANSI escapes before measuring.
+  if (!s.includes('\u001B')) return s.length // the common case, without a regex per cell
   // eslint-disable-next-line no-control-regex
   return s.replaceAll(/\u001B\[[0-9;]*m/g, '').length
 }
