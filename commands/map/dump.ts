@@ -10,7 +10,9 @@ export default class MapDump extends BaseCommand {
 
 Works on every map in the kernel. With --json the output is bpftool's, key for key: "key"/"value" as arrays of "0x%02x" byte strings, "values":[{"cpu","value"}] for per-CPU maps (one per possible CPU), and "formatted" (the key and value decoded with the map's BTF, by our own BTF decoder following bpftool's rules) when the map has BTF. Empty prog_array slots are left out, as bpftool does. A name matching several maps gives an array of {"id","type","name","flags","elements"}. Extra: prog_array entries end with "prog": {"id","name","type","tag"} for the program in the slot.
 
-Without --json: a table. A prog_array lists every slot (empty ones marked), with the program's id, name, type and tag; a per-CPU map gives one row per CPU and a total row per key, one column per field; other maps give key and value columns. Past 500 rows the table is streamed as plain aligned text.
+Where bpftool cannot render a BTF type (it prints an unterminated "(unsupported-kind" for FLOAT), we print numbers; a part of a key or value that cannot be decoded at all (a forward declaration, broken BTF) shows as "(cannot decode: …)" with a warning on stderr naming its path and byte offset, and the rest of the output stays valid JSON.
+
+Without --json: a table. A prog_array lists every slot (empty ones marked), with the program's id, name, type and tag; a per-CPU map gives one row per CPU and a total row per key (integer fields only), one column per field; other maps give key and value columns; a value with more than 16 fields is listed one field per row. Past 500 rows the table is streamed as plain aligned text.
 
 Large maps are read with BPF_MAP_LOOKUP_BATCH where the kernel supports it for the map type (hash, array and their per-CPU and LRU variants), and element by element otherwise; the output is streamed, so memory stays flat, and \`| head\` ends quietly.`
 
