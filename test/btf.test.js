@@ -15,12 +15,14 @@ import {fileURLToPath} from 'node:url'
 
 import {Btf, BtfError} from '../dist/src/btf/btf.js'
 import {describeType, describeTypes} from '../dist/src/btf/describe.js'
+import {btfFromObjectFile, elfSection} from '../dist/src/btf/elf.js'
 import {compileRenderer} from '../dist/src/btf/render.js'
 import {EntryJsonWriter} from '../dist/src/inspect/dump.js'
 import {isPerCpu} from '../dist/src/inspect/map-read.js'
 import {OutBuffer} from '../dist/src/inspect/out-buffer.js'
 import {parseJson} from '../dist/src/render/parse.js'
 import {BtfBuilder} from './helpers/btf-builder.js'
+import {compileBpf} from './helpers/clang.js'
 import {runFuzzInWorker} from './helpers/fuzz-btf.js'
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'btf')
@@ -79,6 +81,23 @@ describe('parser vs bpftool btf dump', () => {
       assert.ok(a === b, firstDiff(a, b))
     })
   }
+
+  test('the .BTF section of ELF objects (the bundled chain object, a fresh clang build)', () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+    const built = compileBpf(join(root, 'test', 'fixtures', 'btf-maps.bpf.c'), join(tmp, 'btf-maps.bpf.o'))
+    for (const obj of [join(root, 'bpf', 'tailcalls.bpf.o'), built]) {
+      const btf = btfFromObjectFile(obj)
+      assert.deepEqual(btf.problems, [])
+      const a = ours(btf)
+      const b = bpftoolTypes(obj)
+      assert.ok(a === b, firstDiff(a, b))
+    }
+
+    assert.throws(() => elfSection(Buffer.from('not an elf file, not at all, really not, no no no no no no no no no no')), /is not an ELF file/)
+    const elf = readFileSync(built)
+    const cut = Buffer.from(elf.subarray(0, 200))
+    assert.throws(() => elfSection(cut, '.BTF', 'cut.o'), (e) => e instanceof BtfError && /section headers .* lie outside/.test(e.message))
+  })
 
   test('synthetic BTF with every kind (ENUM64, signed enums, tags, floats, funcs)', () => {
     const bb = new BtfBuilder()
