@@ -11,6 +11,7 @@ import {ATTACH_TYPE_NAMES, LIBBPF_1_1_LAST, LINK_TYPE_NAMES, MAP_TYPE_NAMES, PRO
 import {sys} from '../dist/src/sys/ffi.js'
 import {BIN, ROOT, runCli} from './helpers/cli.js'
 import {loadFixture} from './helpers/bpf-fixture.js'
+import {execLoop} from './helpers/exec.js'
 import {assertGone, bpftoolJson, exists, startChain} from './helpers/kernel.js'
 
 /** Keys that legitimately differ between two runs, or that Debian's bpftool never prints. */
@@ -98,6 +99,30 @@ describe('inspection parity with bpftool on a live chain', () => {
       assert.equal(mine.name, name)
       // The documented extra: the loader holds the program.
       assert.ok(mine.pids?.some((p) => p.pid === chain.cli.child.pid), `pids of ${name}: ${JSON.stringify(mine.pids)}`)
+    }
+  })
+
+  test('with run-time stats on, run_time_ns and run_cnt appear after gpl_compatible, as in bpftool', async () => {
+    // Stats stay on only while this fd is open: keep the window short (other tests run too).
+    const statsFd = sys().libbpf.bpf_enable_stats(0)
+    assert.ok(statsFd >= 0, `BPF_ENABLE_STATS: ${statsFd}`)
+    try {
+      await execLoop(5)
+      const id = String(ids.programs.prog1)
+      const r = await runCli(['prog', 'show', 'id', id, '--json'])
+      const theirs = bpftoolJson(['prog', 'show', 'id', id])
+      const mine = JSON.parse(r.stdout)
+      const keys = Object.keys(mine)
+      assert.deepEqual(keys.slice(4, 7), ['gpl_compatible', 'run_time_ns', 'run_cnt'])
+      assert.deepEqual(Object.keys(theirs).slice(4, 7), ['gpl_compatible', 'run_time_ns', 'run_cnt'])
+      assert.ok(mine.run_cnt >= 5 && mine.run_time_ns > 0)
+      // Written as bare integers (u64 values as digits, never floats or strings).
+      assert.match(r.stdout, /"run_time_ns":\d+,"run_cnt":\d+,/)
+      // prog2/prog3 run through tail calls, which the kernel does not count: no keys, as bpftool.
+      const p3 = await ours(['prog', 'show', 'id', String(ids.programs.prog3)])
+      assert.equal(p3.run_cnt, undefined)
+    } finally {
+      sys().libc.close(statsFd)
     }
   })
 
@@ -299,7 +324,7 @@ describe('objects created here: several name matches, pins, frozen maps', () => 
       assert.match(lines[0], /^tailcalls: error: /)
       assert.match(lines[0], re)
       const json = await runCli([...args, '--json'])
-      assert.equal(json.code, code)
+      assert.equal(json.code, code, `${args.join(' ')} --json: ${json.stdout} ${json.stderr}`)
       assert.match(JSON.parse(json.stdout).error, re)
     }
   })
