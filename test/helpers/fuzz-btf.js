@@ -119,20 +119,28 @@ function randomGraph(rnd) {
   return bb.bytes()
 }
 
+/** Case c of seed s draws from its own generator: any case can be replayed alone. */
+function caseRng(seed, c) {
+  return xorshift(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(c + 1, 0xc2b2ae35))
+}
+
 /**
- * Run `cases` fuzz cases from `seed`. `report(i)` is called every 256 cases (progress, so a
- * hang can be pinned to a case). Returns {cases, parsed, rendered, failures: [{case, error}]}.
+ * Run cases [from, from + cases) of `seed`. `report(i)` is called before every 16th case
+ * (progress, so a hang can be pinned to a case). Returns {cases, parsed, rendered, failures:
+ * [{case, error, blob}]}; a failure's (seed, case) replays it: runFuzz({seed, from: case, cases: 1}).
  */
-export async function runFuzz({seed = 1, cases = 1000, report} = {}) {
+export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt} = {}) {
   const {Btf, BtfError} = await import('../../dist/src/btf/btf.js')
   const {compileRenderer} = await import('../../dist/src/btf/render.js')
   const {describeType} = await import('../../dist/src/btf/describe.js')
   const {parseJson} = await import('../../dist/src/render/parse.js')
   const seeds = seedBlobs()
-  const rnd = xorshift(seed)
   const stats = {cases: 0, failures: [], parsed: 0, rendered: 0}
-  for (let c = 0; c < cases; c++) {
-    if (report && c % 256 === 0) report(c)
+  for (let c = from; c < from + cases; c++) {
+    if (report && c % 16 === 0) report(c)
+    // Test hook: a deliberate hang, to prove the detector catches one.
+    if (c === hangAt) for (;;) Math.random()
+    const rnd = caseRng(seed, c)
     const kind = rnd() % 3
     const blob = kind === 2 ? randomGraph(rnd) : mutate(seeds[rnd() % seeds.length], rnd)
     const tag = `seed ${seed} case ${c}`
@@ -168,50 +176,80 @@ export async function runFuzz({seed = 1, cases = 1000, report} = {}) {
       stats.failures.push({case: c, error: `${tag}: ${error?.stack ?? error}`, blob: blob.toString('base64')})
       if (stats.failures.length >= 10) break
     } finally {
-      stats.cases = c + 1
+      stats.cases = c + 1 - from
     }
   }
 
   return stats
 }
 
-
-/**
- * runFuzz in a worker thread, killed if it runs past `timeoutMs` or a single stretch of 256
- * cases takes longer than `stallMs` (a hang); resolves the stats or rejects naming the case.
- */
-export function runFuzzInWorker(opts, {timeoutMs = 120_000, stallMs = 20_000} = {}) {
+/** One worker run; rejects with {stalledAt} when no progress came for stallMs. */
+function workerRun(opts, {timeoutMs, stallMs}) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('fuzz-btf-worker.js', import.meta.url), {workerData: opts})
-    let last = 0
+    let last = opts.from ?? 0
     let lastAt = Date.now()
-    const fail = (why) => {
+    const stop = (error) => {
       clearInterval(timer)
+      clearTimeout(overall)
       worker.terminate()
-      reject(new Error(why))
+      if (error) reject(error)
     }
 
     const timer = setInterval(() => {
-      if (Date.now() - lastAt > stallMs) fail(`fuzz stalled after case ${last} (seed ${opts.seed}): a hang`)
-    }, 500)
-    const overall = setTimeout(() => fail(`fuzz ran past ${timeoutMs} ms (seed ${opts.seed}, case ${last})`), timeoutMs)
+      if (Date.now() - lastAt > stallMs) stop(Object.assign(new Error(`no progress for ${stallMs} ms after case ${last}`), {stalledAt: last}))
+    }, 250)
+    const overall = setTimeout(() => stop(Object.assign(new Error(`ran past ${timeoutMs} ms (case ${last})`), {stalledAt: last})), timeoutMs)
     worker.on('message', (m) => {
       if (m.progress !== undefined) {
         last = m.progress
         lastAt = Date.now()
       } else if (m.done) {
-        clearInterval(timer)
-        clearTimeout(overall)
-        worker.terminate()
+        stop()
         resolve(m.done)
       }
     })
-    worker.on('error', (e) => {
-      clearInterval(timer)
-      clearTimeout(overall)
-      reject(e)
-    })
+    worker.on('error', (e) => stop(e))
   })
+}
+
+/**
+ * runFuzz in a worker thread, so a hang cannot block the caller. When a worker makes no
+ * progress for `stallMs` (16 cases), the 16 cases it was on are replayed alone in a fresh
+ * worker with a `replayMs` budget: still stuck is a hang, reported as a failure;
+ * done is a starved worker on a busy machine, and the run goes on after them.
+ */
+export async function runFuzzInWorker(opts, {timeoutMs = 120_000, stallMs = 20_000, replayMs = 60_000} = {}) {
+  const from = opts.from ?? 0
+  const end = from + (opts.cases ?? 1000)
+  const total = {cases: 0, failures: [], parsed: 0, rendered: 0, slow: []}
+  let at = from
+  while (at < end) {
+    try {
+      const s = await workerRun({...opts, cases: end - at, from: at}, {stallMs, timeoutMs})
+      total.cases += s.cases
+      total.parsed += s.parsed
+      total.rendered += s.rendered
+      total.failures.push(...s.failures)
+      return total
+    } catch (error) {
+      if (error.stalledAt === undefined) throw error
+      const stuck = error.stalledAt
+      const n = Math.min(16, end - stuck)
+      try {
+        const s = await workerRun({...opts, cases: n, from: stuck}, {stallMs: replayMs, timeoutMs: replayMs})
+        total.slow.push(`seed ${opts.seed} cases ${stuck}..${stuck + n - 1}: stalled in a busy worker, ${n} cases passed when replayed`)
+        total.failures.push(...s.failures)
+      } catch {
+        total.failures.push({case: stuck, error: `seed ${opts.seed} cases ${stuck}..${stuck + n - 1}: a hang (no progress for ${replayMs} ms when replayed alone; replay one with runFuzz({seed: ${opts.seed}, from: N, cases: 1}))`})
+      }
+
+      total.cases += stuck - at + n
+      at = stuck + n
+    }
+  }
+
+  return total
 }
 
 export {KIND}
