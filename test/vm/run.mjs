@@ -42,8 +42,8 @@ const USAGE = `usage: node test/vm/run.mjs [options] [test files or globs, relat
   --timeout S      per-kernel limit in seconds, boot to power-off (default 1200)
   --budget S       limit for the whole matrix: a kernel's timeout is cut to what is left,
                    and kernels not started in time are reported as faults (default: none)
-  --jobs N         VMs at once (default 1; the machine has 2 cores)
-  --smp N          vCPUs per VM (default 2)
+  --jobs N         VMs at once (default 2; the machine has 2 cores)
+  --smp N          vCPUs per VM (default 1: two 1-vCPU VMs beat one 2-vCPU VM under TCG)
   --mem MiB        memory per VM (default 2048)
   --out DIR        where matrix.json, matrix.md and the logs go (default test/vm/out)
   --cache DIR      kernel/apt cache (default $TAILCALLS_VM_CACHE, $XDG_CACHE_HOME/tailcalls-vm or ~/.cache/tailcalls-vm)
@@ -64,8 +64,8 @@ try {
       kernels: { type: 'string', default: '5.10,6.1,6.12,host' },
       timeout: { type: 'string', default: '1200' },
       budget: { type: 'string', default: '0' },
-      jobs: { type: 'string', default: '1' },
-      smp: { type: 'string', default: '2' },
+      jobs: { type: 'string', default: '2' },
+      smp: { type: 'string', default: '1' },
       mem: { type: 'string', default: '2048' },
       out: { type: 'string', default: join(REPO, 'test', 'vm', 'out') },
       cache: { type: 'string' },
@@ -327,6 +327,7 @@ mark tests-end "$(cat $R/test.rc 2>/dev/null)"
 `;
 }
 
+let prepLock = Promise.resolve();
 const readMaybe = (p) => (existsSync(p) ? readFileSync(p, 'utf8') : null);
 
 async function runVm(spec) {
@@ -340,11 +341,16 @@ async function runVm(spec) {
   }
   let k;
   let ir;
-  try {
+  // Package fetch and initramfs build run one kernel at a time (they share the cache).
+  const prep = prepLock.then(async () => {
     k = await fetchKernel(spec, { cache, refresh: o.refresh, log: (m) => say(label, m) });
     row.package = k.pkg;
     row.packageRelease = k.release;
     ir = await buildInitramfs(k, { log: (m) => say(label, m) });
+  });
+  prepLock = prep.catch(() => {});
+  try {
+    await prep;
   } catch (e) {
     row.prepMs = row.totalMs = Date.now() - start;
     row.reason = `kernel package: ${e.message}`;

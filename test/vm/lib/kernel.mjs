@@ -222,7 +222,15 @@ export async function fetchKernel(spec, { cache, refresh = false, log }) {
   if (!deb) {
     if (up.error) throw new Error(`${up.error}; and ${pkg} is not in the cache`);
     log(`apt-get download ${pkg} (suite ${suite})`);
-    const r = await run('apt-get', [...aptOpts(up.d), 'download', '-q', pkg], { cwd: debs, timeoutMs: 900_000 });
+    // Download into a private directory and move the finished file: an interrupted
+    // download never leaves a partial .deb where the next run would take it.
+    const tmp = join(debs, `.download-${process.pid}-${suite}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    const r = await run('apt-get', [...aptOpts(up.d), 'download', '-q', pkg], { cwd: tmp, timeoutMs: 900_000 });
+    const got = findDeb(tmp, pkg);
+    if (r.code === 0 && got) renameSync(got, join(debs, got.slice(tmp.length + 1)));
+    rmSync(tmp, { recursive: true, force: true });
     deb = findDeb(debs, pkg);
     if (r.code !== 0 || !deb) {
       const why = r.timedOut ? 'timed out' : (r.stderr || r.stdout).trim().split('\n').filter((l) => /^(E|W|Err):/.test(l)).slice(0, 2).join(' | ') || `exit ${r.code}`;
@@ -237,7 +245,13 @@ export async function fetchKernel(spec, { cache, refresh = false, log }) {
     const tmp = join(kdir, `root.tmp-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    await runOk('dpkg', ['-x', deb, tmp], { timeoutMs: 600_000 });
+    try {
+      await runOk('dpkg', ['-x', deb, tmp], { timeoutMs: 600_000 });
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      rmSync(deb, { force: true }); // damaged: fetch it again next time
+      throw new Error(`${e.message} (removed ${pkg}'s .deb from the cache)`);
+    }
     rmSync(root, { recursive: true, force: true });
     renameSync(tmp, root);
     writeFileSync(join(kdir, 'unpacked'), deb + '\n');
