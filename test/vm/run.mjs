@@ -21,7 +21,7 @@ import { ensureTools } from './lib/tools.mjs';
 import { fetchKernel, buildInitramfs, parseKernelSpec } from './lib/kernel.mjs';
 import { bootVm } from './lib/vm.mjs';
 import { parseTap, judge, textTable, markdownTable, failureExcerpt } from './lib/report.mjs';
-import { killAll, killTracked, track } from './lib/proc.mjs';
+import { killAll, killTracked, track, waitAllExited } from './lib/proc.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -198,8 +198,11 @@ const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(5)}s]`;
 const say = (label, msg) => console.log(`${stamp()} ${label.padEnd(5)} ${msg}`);
 const shares = new Set();
 
-function cleanupAndExit(code) {
+let stopping = false;
+async function cleanupAndExit(code) {
+  stopping = true;
   killAll('SIGKILL');
+  await waitAllExited(5000); // reap them: nothing of ours is left behind, not even a zombie
   if (!o.keep) for (const d of shares) rmSync(d, { recursive: true, force: true });
   process.exit(code);
 }
@@ -391,6 +394,7 @@ async function runVm(spec) {
       }
     },
   });
+  if (stopping) return row; // interrupted: cleanupAndExit owns the rest
   row.logs.console = relative(REPO, consoleLog);
   row.totalMs = Date.now() - start;
   row.bootMs = vm.marks['job-start'] ?? null;

@@ -33,6 +33,14 @@ export function killAll(signal = 'SIGKILL') {
   for (const { child } of [...live.values()]) killTracked(child, signal);
 }
 
+/** Resolve once every tracked process has exited (and been reaped), or after ms. */
+export function waitAllExited(ms) {
+  const pending = [...live.values()].map(
+    ({ child }) => new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : child.once('exit', res))),
+  );
+  return Promise.race([Promise.all(pending), new Promise((res) => setTimeout(res, ms).unref())]);
+}
+
 export function liveCount() {
   return live.size;
 }
