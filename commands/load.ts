@@ -71,6 +71,8 @@ pinned chain's events, \`tailcalls stats\` counts them, \`tailcalls unload\` rem
     if (result.summary) {
       this.status(json ? JSON.stringify({summary: result.summary}) : (await import('../src/chain/stream.js')).formatSummary(result.summary))
       this.status('Exiting...')
+      // stdout holds output nobody will read (see settleOutput): leave without it.
+      if (result.abandonedOutput) process.stderr.write('', () => process.exit())
     } else if (result.pin) {
       const {describePinned, pinJson} = await import('../src/chain/load.js')
       this.out(`${json ? JSON.stringify(pinJson(result.pin)) : describePinned(result.pin)}\n`)

@@ -34,6 +34,11 @@ export interface PinOutcome {
 }
 
 export interface LoadResult {
+  /**
+   * The reader never took the last output and a second signal gave up on it: exit with
+   * process.exit() after the summary (Node would otherwise wait for the pipe forever).
+   */
+  abandonedOutput?: boolean
   /** When events were streamed. */
   summary?: StreamSummary
   /** When the chain was pinned. */
@@ -109,8 +114,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
 
   // The kernel side is gone; now let a slow reader take what is still buffered.
-  summary.undelivered = await settleOutput(process.stdout, ledger, opts.status, opts.json)
-  return {pin, summary}
+  const settled = await settleOutput(process.stdout, ledger, opts.status, opts.json)
+  summary.undelivered = settled.undelivered
+  return {abandonedOutput: settled.abandoned, pin, summary}
 }
 
 /** One status line naming the kernel ids of what was loaded (stderr; JSON under --json). */

@@ -210,26 +210,28 @@ export class OutputLedger {
   }
 }
 
-type Out = NodeJS.WritableStream & {writableLength?: number; destroyed?: boolean; destroy?: () => void}
+type Out = NodeJS.WritableStream & {writableLength?: number; destroyed?: boolean}
 
 /**
  * After the chain is freed, wait until stdout has handed everything to the reader (Node keeps
  * unwritten output in memory while a pipe is full; a stream into a pipe nobody reads must not
  * hold anything in the kernel, and it does not: this runs after close()). The reader resuming
- * ends the wait; a second SIGINT/SIGTERM/SIGHUP gives up, drops what is still buffered and
- * returns how many events that was (the summary's `undelivered`).
+ * ends the wait; a second SIGINT/SIGTERM/SIGHUP gives up (`abandoned`: the caller must exit
+ * with process.exit()) and says how many events were never read (the summary's `undelivered`).
  */
-export async function settleOutput(out: Out, ledger: OutputLedger, status: (line: string) => void, json: boolean): Promise<number> {
+export async function settleOutput(out: Out, ledger: OutputLedger, status: (line: string) => void, json: boolean): Promise<{undelivered: number; abandoned: boolean}> {
   // The reader went away (EPIPE): what was still buffered never reached anyone.
-  if (out.destroyed) return ledger.pending
+  if (out.destroyed) return {abandoned: false, undelivered: ledger.pending}
   const pendingBytes = () => (out.destroyed ? 0 : (out.writableLength ?? 0))
-  if (pendingBytes() === 0) return 0
+  if (ledger.pending === 0) return {abandoned: false, undelivered: 0}
   status(json
     ? JSON.stringify({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
     : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`)
   const gaveUp = await new Promise<boolean>((resolve) => {
+    // Done when every write's callback ran (the kernel took the bytes), not merely when
+    // writableLength reads 0: the callbacks of a batched write run a little later.
     const timer = setInterval(() => {
-      if (pendingBytes() === 0) finish(false)
+      if (ledger.pending === 0) finish(false)
     }, 20)
     const onSignal = () => finish(true)
     const onClose = () => finish(false)
@@ -245,9 +247,9 @@ export async function settleOutput(out: Out, ledger: OutputLedger, status: (line
     out.on('close', onClose)
     out.on('error', onClose)
   })
-  const undelivered = ledger.pending
-  if (gaveUp) out.destroy?.()
-  return undelivered
+  // process.stdout cannot be destroyed (Node keeps fd 1 open, and its pending writes keep the
+  // process alive): the caller exits with process.exit() once the summary is out.
+  return {abandoned: gaveUp, undelivered: ledger.pending}
 }
 
 export function formatSummary(s: StreamSummary): string {

@@ -1,0 +1,235 @@
+// Loss accounting under load, shared by test/soak.test.js (bounded) and bench/soak.mjs (100k):
+// `tailcalls load --json` streams while a C exec storm (bench/ref/storm.c) runs N execs from W
+// workers and prints the pid of every exec'd child. Then:
+//   - every exec of the storm arrives as prog1 → prog2 → prog3 with the seed's counters
+//     (per_event_count 1, 2, 3 on one CPU, total_count consecutive), or its missing stages are
+//     covered by the drops the chain counted;
+//   - events received + events dropped (counted in the kernel) == the runs the chain's own
+//     counters saw, exactly, and the lines that reached us are exactly the events the CLI counted;
+//   - the NDJSON drop records add up to the summary's drops.
+import {execFileSync, spawn} from 'node:child_process'
+import {closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync} from 'node:fs'
+import {Socket} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {BIN, ROOT} from './cli.js'
+import {assertGone} from './kernel.js'
+
+export const STORM = join(ROOT, 'bench', 'results', 'storm')
+const STORM_SRC = join(ROOT, 'bench', 'ref', 'storm.c')
+
+/** Build the C exec storm into bench/results/ (git-ignored) when missing or stale. */
+export function buildStorm() {
+  if (!existsSync(STORM) || statSync(STORM).mtimeMs < statSync(STORM_SRC).mtimeMs) {
+    mkdirSync(join(ROOT, 'bench', 'results'), {recursive: true})
+    execFileSync('gcc', ['-O2', '-o', STORM, STORM_SRC])
+  }
+
+  return STORM
+}
+
+const PROG = {prog1: 0, prog2: 1, prog3: 2, prog3_v2: 3}
+
+/** Run the storm; resolves {pids, seconds}. Bounded by its own count; killed (by pid) after timeoutMs. */
+export function runStorm(execs, workers, timeoutMs = 300_000) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    const child = spawn(buildStorm(), [String(execs), String(workers), 'pids'], {stdio: ['ignore', 'pipe', 'inherit']})
+    let text = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => (text += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      const seconds = (performance.now() - t0) / 1000
+      if (code !== 0) return reject(new Error(`storm exited ${code}`))
+      resolve({pids: text.split('\n').filter(Boolean).map(Number), seconds})
+    })
+  })
+}
+
+/**
+ * Start `load --json` (stdout read and checked line by line here, never all kept as text).
+ * Returns {ready, stop(signal), result}.
+ */
+export function startLoad(extraArgs = [], {env = {}, timeoutMs = 600_000, fifo = false} = {}) {
+  // With `fifo`, stdout is a real pipe (a FIFO in a temp folder), as in `tailcalls load | jq`;
+  // otherwise Node's stdio 'pipe', which is a socketpair.
+  let out = 'pipe'
+  let stdout
+  let dir
+  if (fifo) {
+    dir = mkdtempSync(join(tmpdir(), 'tailcalls-fifo-'))
+    const path = join(dir, 'out')
+    execFileSync('mkfifo', [path])
+    const r = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    out = openSync(path, 'w')
+    stdout = new Socket({fd: r, readable: true, writable: false})
+  }
+
+  const child = spawn(process.execPath, [BIN, 'load', '--json', ...extraArgs], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', out, 'pipe']})
+  if (fifo) {
+    closeSync(out)
+    rmSync(dir, {force: true, recursive: true})
+  } else {
+    stdout = child.stdout
+  }
+
+  const seen = {byTgid: new Map(), dropRecords: 0, dropTotal: 0, lines: 0, other: 0, stage: 0, tailCallFailed: 0, bad: []}
+  let rest = ''
+  stdout.setEncoding('utf8').on('data', (d) => {
+    const parts = (rest + d).split('\n')
+    rest = parts.pop()
+    for (const line of parts) {
+      seen.lines++
+      let e
+      try {
+        e = JSON.parse(line)
+      } catch {
+        if (seen.bad.length < 5) seen.bad.push(line)
+        continue
+      }
+
+      if (e.event === 'stage') {
+        seen.stage++
+        let a = seen.byTgid.get(e.tgid)
+        if (!a) seen.byTgid.set(e.tgid, (a = []))
+        a.push(PROG[e.prog] ?? 9, e.per_event_count, e.total_count, e.cpu_id)
+      } else if (e.event === 'tail_call_failed') {
+        seen.tailCallFailed++
+      } else if (e.event === 'ringbuf_drops') {
+        seen.dropRecords += e.dropped
+        seen.dropTotal = e.dropped_total
+      } else {
+        seen.other++
+      }
+    }
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  // Done when the process exited and its output was read to the end.
+  const exited = Promise.all([
+    new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal}))),
+    new Promise((resolve) => stdout.on('close', resolve)),
+    new Promise((resolve) => child.stderr.on('close', resolve)),
+  ]).then(([r]) => {
+    clearTimeout(killer)
+    return r
+  })
+  const quit = new Promise((resolve) => child.on('exit', resolve))
+  const ready = new Promise((resolve, reject) => {
+    const giveUp = setTimeout(() => reject(new Error(`load not ready after 60 s: ${stderr}`)), 60_000)
+    const t = setInterval(() => {
+      if (stderr.includes('Waiting for Ctrl-C...')) {
+        clearInterval(t)
+        clearTimeout(giveUp)
+        resolve(JSON.parse(stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded)
+      }
+    }, 10)
+    exited.then(() => {
+      clearInterval(t)
+      reject(new Error(`load exited early: ${stderr}`))
+    })
+  })
+  return {
+    child,
+    exited,
+    /** The process has exited (its output may still be unread). */
+    quit,
+    ready,
+    seen,
+    /** The reader side of stdout: pause() it to play a slow consumer, resume() to read on. */
+    stdout,
+    stderr: () => stderr,
+    /** Send `signal` (none with null) and wait for the end; resolves {code, signal, stderr, summary}. */
+    async stop(signal = 'SIGINT', ms = 60_000) {
+      if (signal && child.exitCode === null && child.signalCode === null) child.kill(signal)
+      let timer
+      const r = await Promise.race([exited, new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`load did not end within ${ms} ms (exit ${child.exitCode}, stdout closed: ${stdout.destroyed}): ${stderr.slice(-1500)}`)), ms)
+      })]).finally(() => clearTimeout(timer))
+      const line = stderr.split('\n').find((l) => l.startsWith('{"summary"'))
+      return {...r, stderr, summary: line ? JSON.parse(line).summary : undefined}
+    },
+  }
+}
+
+const sum = (xs) => xs.reduce((a, b) => a + b, 0)
+
+/** Check the storm's execs and the summary's identity. Returns a list of problems (empty: all good). */
+export function checkAccounting(seen, summary, pids) {
+  const problems = []
+  const s = summary
+  const runs = sum(Object.values(s.stage_runs)) + sum(s.tail_call_failed)
+  const accounted = s.events_total + s.unprinted + s.ringbuf_drops
+  if (accounted !== runs) problems.push(`received ${s.events_total} + unprinted ${s.unprinted} + dropped ${s.ringbuf_drops} = ${accounted} != ${runs} runs counted by the chain`)
+  if (seen.stage + seen.tailCallFailed !== s.events_total) problems.push(`${seen.stage + seen.tailCallFailed} event lines reached the reader, the CLI counted ${s.events_total}`)
+  if (seen.dropRecords !== s.ringbuf_drops) problems.push(`NDJSON drop records add up to ${seen.dropRecords}, the summary says ${s.ringbuf_drops}`)
+  if (seen.bad.length) problems.push(`lines that are not JSON: ${seen.bad.map((l) => JSON.stringify(l.slice(0, 80))).join(', ')}`)
+  for (const p of ['prog1', 'prog2', 'prog3']) {
+    if (s.ringbuf_drops === 0 && s.events[p] !== s.stage_runs[p]) problems.push(`${p}: ${s.events[p]} events, ${s.stage_runs[p]} runs, no drops`)
+  }
+
+  // Per exec of the storm: its stages, in order, with the seed's counters on one CPU.
+  let missing = 0
+  let complete = 0
+  let wrong = 0
+  for (const pid of pids) {
+    const a = seen.byTgid.get(pid) ?? []
+    const n = a.length / 4
+    const stages = []
+    for (let i = 0; i < n; i++) stages.push({cpu: a[i * 4 + 3], pec: a[i * 4 + 1], prog: a[i * 4], total: a[i * 4 + 2]})
+    // per_event_count is the stage number whether or not earlier stages' events were dropped.
+    const ok = n <= 3 && stages.every((e, i) => e.pec === e.prog + 1 && (i === 0 || (e.prog > stages[i - 1].prog && e.cpu === stages[0].cpu && e.total - stages[i - 1].total === e.prog - stages[i - 1].prog)))
+    if (!ok) {
+      wrong++
+      if (wrong <= 3) problems.push(`exec ${pid}: stages ${JSON.stringify(stages)}`)
+      continue
+    }
+
+    if (n === 3) complete++
+    missing += 3 - n
+  }
+
+  if (missing > s.ringbuf_drops) problems.push(`${missing} stages of the storm's execs are missing, only ${s.ringbuf_drops} drops were counted`)
+  return {complete, missing, problems, wrong}
+}
+
+/**
+ * One soak round: load, storm, stop, check, leak check. Returns the figures and the problems.
+ * `reader` optionally delays reading stdout (a slow consumer): {pauseMs}.
+ */
+export async function soakRound({execs, workers, ringbufSize, settleMs = 300}) {
+  const load = startLoad(ringbufSize ? ['--ringbuf-size', String(ringbufSize)] : [])
+  const ids = await load.ready
+  let stopped
+  try {
+    const storm = await runStorm(execs, workers)
+    await new Promise((r) => setTimeout(r, settleMs))
+    stopped = await load.stop('SIGINT')
+    const problems = []
+    if (stopped.code !== 0) problems.push(`load exited ${stopped.code} (${stopped.signal}): ${stopped.stderr.slice(-500)}`)
+    if (storm.pids.length !== execs) problems.push(`the storm reported ${storm.pids.length} pids for ${execs} execs`)
+    if (!stopped.summary) return {ids, problems: [...problems, 'no summary']}
+    const check = checkAccounting(load.seen, stopped.summary, storm.pids)
+    await assertGone(ids)
+    return {
+      complete: check.complete,
+      drops: stopped.summary.ringbuf_drops,
+      events: stopped.summary.events_total,
+      execRate: Math.round(execs / storm.seconds),
+      execs,
+      ids,
+      missing: check.missing,
+      problems: [...problems, ...check.problems],
+      runs: sum(Object.values(stopped.summary.stage_runs)),
+      seconds: storm.seconds,
+      summary: stopped.summary,
+      workers,
+    }
+  } finally {
+    if (!stopped) await load.stop('SIGKILL')
+  }
+}
