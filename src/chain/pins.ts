@@ -155,7 +155,8 @@ function pinAll(fds: Record<string, number>, programs: string[], dir: string): v
 
 /**
  * Fault injection for the crash-recovery test: TAILCALLS_TEST_CRASH_AFTER_PIN=<pin name>
- * SIGKILLs this process right after that pin, mid-pinning, as a crash or `kill -9` would.
+ * SIGKILLs this process right after that pin, mid-pinning, as a crash or `kill -9` would;
+ * `moved-aside`: with --force, right after the old chain was moved aside.
  */
 function crashPoint(pin: string): void {
   if (process.env.TAILCALLS_TEST_CRASH_AFTER_PIN === pin) process.kill(process.pid, 'SIGKILL')
@@ -297,14 +298,23 @@ export function pinChain(fds: Record<string, number>, programs: string[], target
 
   const pinnedObjects = readPinFolder(temp).objects
   let replaced: PinReport | undefined
-  // Re-check right before the rename: another process may have pinned meanwhile.
-  const existing = checkPinTarget({...target, exists: statSync(target.path, {throwIfNoEntry: false})?.isDirectory() ?? false}, force)
+  let existing: FolderContents | undefined
+  try {
+    // Re-check right before the rename: another process may have pinned meanwhile.
+    existing = checkPinTarget({...target, exists: statSync(target.path, {throwIfNoEntry: false})?.isDirectory() ?? false}, force)
+  } catch (error) {
+    // Refused: take this run's pins back out (they would otherwise outlive it as a stale folder).
+    unpinObjects(temp, pinnedObjects)
+    throw error
+  }
+
   let aside: string | undefined
   try {
     if (existing && existing.objects.length > 0) {
       aside = join(target.parent, `${target.name}-replaced-${process.pid}`)
       renameSync(target.path, aside)
       replaced = {objects: existing.objects, path: target.path}
+      crashPoint('moved-aside')
     }
 
     renameSync(temp, target.path)

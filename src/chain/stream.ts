@@ -201,11 +201,14 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 /** Events written to stdout that the kernel has not yet taken from this process. */
 export class OutputLedger {
   pending = 0
+  /** A write failed (EPIPE: the reader went away): nothing pending will ever be delivered. */
+  failed = false
 
   write(out: NodeJS.WritableStream, chunk: string, events: number): boolean {
     this.pending += events
     return out.write(chunk, (error) => {
-      if (!error) this.pending -= events
+      if (error) this.failed = true
+      else this.pending -= events
     })
   }
 }
@@ -221,7 +224,8 @@ type Out = NodeJS.WritableStream & {writableLength?: number; destroyed?: boolean
  */
 export async function settleOutput(out: Out, ledger: OutputLedger, status: (line: string) => void, json: boolean): Promise<{undelivered: number; abandoned: boolean}> {
   // The reader went away (EPIPE): what was still buffered never reached anyone.
-  if (out.destroyed) return {abandoned: false, undelivered: ledger.pending}
+  const gone = () => ledger.failed || out.destroyed === true || Boolean((out as {errored?: unknown}).errored)
+  if (gone()) return {abandoned: false, undelivered: ledger.pending}
   const pendingBytes = () => (out.destroyed ? 0 : (out.writableLength ?? 0))
   if (ledger.pending === 0) return {abandoned: false, undelivered: 0}
   status(json
@@ -231,7 +235,7 @@ export async function settleOutput(out: Out, ledger: OutputLedger, status: (line
     // Done when every write's callback ran (the kernel took the bytes), not merely when
     // writableLength reads 0: the callbacks of a batched write run a little later.
     const timer = setInterval(() => {
-      if (ledger.pending === 0) finish(false)
+      if (ledger.pending === 0 || gone()) finish(false)
     }, 20)
     const onSignal = () => finish(true)
     const onClose = () => finish(false)
