@@ -287,6 +287,7 @@ async function runHost(spec) {
       res({ text, rc: code ?? (signal ? 128 + ({ SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGABRT: 6 }[signal] ?? 0) : null), timedOut });
     });
   });
+  if (stopping) return row; // interrupted: cleanupAndExit owns the rest
   writeFileSync(logFile, text);
   row.logs.test = relative(REPO, logFile);
   row.totalMs = row.testsMs = Date.now() - start;

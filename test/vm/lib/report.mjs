@@ -7,9 +7,17 @@ export function parseTap(text) {
     sum[m[1]] = Number(m[2]);
   }
   if (sum.pass === undefined || sum.fail === undefined) return null;
+  // Failing tests by name, leaving out parents that failed only because a subtest did.
   const failed = [];
-  for (const m of text.matchAll(/^( *)not ok \d+ - (.*?)(?: # .*)?$/gm)) {
-    if (failed.length < 12) failed.push(`${m[1].length ? '  '.repeat(m[1].length / 4) : ''}${m[2]}`.trimStart());
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length && failed.length < 12; i++) {
+    const m = lines[i].match(/^( *)not ok \d+ - (.*?)(?: # .*)?$/);
+    if (!m) continue;
+    let parentOnly = false;
+    for (let j = i + 1; j < lines.length && lines[j] !== `${m[1]}  ...`; j++) {
+      if (lines[j].startsWith(`${m[1]}  failureType: 'subtestsFailed'`)) parentOnly = true;
+    }
+    if (!parentOnly) failed.push(m[2]);
   }
   return {
     tests: sum.tests ?? sum.pass + sum.fail,
