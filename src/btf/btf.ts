@@ -92,7 +92,7 @@ export class Btf {
       version: bytes[2],
     }
     this.header = h
-    if (h.version !== 1) this.problems.push(`BTF version ${h.version} (only version 1 is defined); decoding it as version 1`)
+    if (h.version !== 1) this.problems.push(`BTF version ${h.version} (only version 1 is defined; at byte 2); decoding it as version 1`)
     if (h.hdrLen < BTF_HEADER_SIZE) throw new BtfError(`${this.name}: header length ${h.hdrLen} is less than ${BTF_HEADER_SIZE}`, 4)
     if (h.hdrLen > bytes.length) throw new BtfError(`${this.name}: header length ${h.hdrLen} exceeds the ${bytes.length}-byte blob`, 4)
     const dataLen = bytes.length - h.hdrLen
@@ -105,7 +105,7 @@ export class Btf {
     }
 
     if (h.typeOff + h.typeLen > h.strOff && h.strOff + h.strLen > h.typeOff) {
-      this.problems.push(`the type section (${h.typeOff}+${h.typeLen}) overlaps the string section (${h.strOff}+${h.strLen})`)
+      this.problems.push(`the type section (${h.typeOff}+${h.typeLen}) overlaps the string section (${h.strOff}+${h.strLen}; at byte ${h.hdrLen + Math.max(h.typeOff, h.strOff)})`)
     }
 
     this.strStart = h.hdrLen + h.strOff
@@ -116,7 +116,7 @@ export class Btf {
     } else {
       this.startId = 1
       this.startStrOff = 0
-      if (h.strLen > 0 && bytes[this.strStart] !== 0) this.problems.push('the string section does not start with an empty string')
+      if (h.strLen > 0 && bytes[this.strStart] !== 0) this.problems.push(`the string section does not start with an empty string (at byte ${this.strStart})`)
     }
 
     if (h.strLen > 0 && bytes[this.strEnd - 1] !== 0) {

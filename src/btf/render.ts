@@ -336,7 +336,7 @@ class Compiler {
           this.marker(m.type, mPath, offset + byte, `bitfield ${name} of ${this.describe(t)} needs ${need} bytes, the ${this.label} has ${Math.max(0, avail)}`) :
           {extent: need - byte, fn: bitfieldFn(0, m.bitOffset & 7, m.bitfieldSize), nodes: 1}
       } else {
-        node = this.compile(m.type, m.bitOffset & 7, avail - byte, mPath, offset + byte, depth + 1)
+        node = this.compile(m.type, m.bitOffset & 7, Math.max(0, avail - byte), mPath, offset + byte, depth + 1)
       }
 
       // The opening brace and the separators travel with the keys: `{"a":`, `,"b":`.
@@ -546,7 +546,7 @@ class Compiler {
     for (const v of t.vars) {
       const node = v.offset > avail ?
         this.marker(v.type, path, offset + v.offset, `variable at ${this.label} byte ${v.offset} of ${this.describe(t)} lies past its ${avail} bytes`) :
-        this.compile(v.type, 0, avail - v.offset, path, offset + v.offset, depth + 1)
+        this.compile(v.type, 0, Math.max(0, avail - v.offset), path, offset + v.offset, depth + 1)
       fns.push(node.fn)
       offs.push(v.offset)
       extent = Math.max(extent, v.offset + node.extent)
@@ -601,7 +601,8 @@ export function compileRenderer(btf: Btf, typeId: number, available: number, opt
   let scratch: ByteWriter | undefined
   return {
     emit,
-    extent: root.extent,
+    // A value shorter than its type renders markers for the missing part and reads no more.
+    extent: Math.min(root.extent, available),
     json(buf, off) {
       scratch ??= new ByteWriter(256)
       emit(scratch, buf, off)
