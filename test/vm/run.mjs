@@ -194,6 +194,7 @@ const deadline = budgetMs ? t0 + budgetMs : Infinity;
 /** The timeout for a kernel starting now: --timeout, cut to what is left of --budget. */
 const kernelTimeout = () => Math.min(timeoutMs, deadline - Date.now());
 const MIN_USEFUL_MS = 30_000;
+const budgetLeft = () => deadline - Date.now();
 const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(5)}s]`;
 const say = (label, msg) => console.log(`${stamp()} ${label.padEnd(5)} ${msg}`);
 const shares = new Set();
@@ -252,7 +253,7 @@ async function runHost(spec) {
   row.release = osRelease();
   const start = Date.now();
   const timeoutMs = kernelTimeout();
-  if (timeoutMs < MIN_USEFUL_MS) {
+  if (budgetLeft() < MIN_USEFUL_MS) {
     row.reason = `not run: less than ${MIN_USEFUL_MS / 1000}s left of the --budget of ${budgetMs / 1000}s`;
     say('host', `FAULT ${row.reason}`);
     return row;
@@ -338,7 +339,7 @@ async function runVm(spec) {
   const row = emptyRow(spec);
   const label = spec.label;
   const start = Date.now();
-  if (kernelTimeout() < MIN_USEFUL_MS) {
+  if (budgetLeft() < MIN_USEFUL_MS) {
     row.reason = `not run: less than ${MIN_USEFUL_MS / 1000}s left of the --budget of ${budgetMs / 1000}s`;
     say(label, `FAULT ${row.reason}`);
     return row;
@@ -363,7 +364,7 @@ async function runVm(spec) {
   }
   row.prepMs = Date.now() - start;
   const timeoutMs = kernelTimeout();
-  if (timeoutMs < MIN_USEFUL_MS) {
+  if (budgetLeft() < MIN_USEFUL_MS) {
     row.reason = `not run: less than ${MIN_USEFUL_MS / 1000}s left of the --budget of ${budgetMs / 1000}s`;
     say(label, `FAULT ${row.reason}`);
     return row;
