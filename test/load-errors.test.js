@@ -112,3 +112,15 @@ test('--json errors also print bpftool\'s {"error": …} on stdout', async () =>
   assert.match(JSON.parse(result.stdout).error, /object file not found/)
   assert.equal(result.stderr.trimEnd().split('\n').length, 1)
 })
+
+test('the verifier reason skips register-state lines (5.10 prints them on their own line)', async () => {
+  const {verifierReason} = await import('../dist/src/libbpf/object.js')
+  const v510 = [
+    '8: (79) r6 = *(u64 *)(r0 +32)',
+    'R0_w=map_value(id=0,off=0,ks=4,vs=8,imm=0) R6_w=inv0 R10=fp0 fp-8=mmmm????',
+    'invalid access to map value, value_size=8 off=32 size=8',
+    'R0 min value is outside of the allowed memory range',
+    'processed 8 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0',
+  ]
+  assert.equal(verifierReason(v510), 'invalid access to map value, value_size=8 off=32 size=8 — R0 min value is outside of the allowed memory range')
+})

@@ -61,7 +61,9 @@ export function verifierReason(lines: string[]): string {
   const reason: string[] = []
   for (let i = body.length - 1; i >= 0; i--) {
     const l = body[i].trim()
-    if (/^\d+: \(/.test(l) || l.startsWith(';') || l === '') break
+    // Stop at an instruction, a source line, or register state (`R0_w=map_value(…) R10=fp0`,
+    // which 5.10 prints on a line of its own): the reason is what comes after them.
+    if (/^\d+: \(/.test(l) || l.startsWith(';') || l === '' || /^(\d+: )?R\d+(_[a-zA-Z]+)?=/.test(l)) break
     reason.unshift(l)
   }
 
