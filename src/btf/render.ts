@@ -30,6 +30,7 @@
 import type {Btf} from './btf.js'
 import {INT_BOOL, INT_CHAR, INT_SIGNED, KIND, MAX_RESOLVE_DEPTH, kindName} from './kinds.js'
 import type {ArrayType, BtfType, CompositeType, DatasecType, Enum64Type, EnumType, IntType} from './types.js'
+import {jsonString} from '../render/json.js'
 import {ByteWriter} from './writer.js'
 
 /** Reads the value at `off` in `buf` and writes its JSON text into `w`. */
@@ -157,7 +158,7 @@ function extended(buf: Buffer, o: number): number {
 }
 
 function jsonKey(name: string): string {
-  return `${JSON.stringify(name)}:`
+  return `${jsonString(name)}:`
 }
 
 const EMPTY_OBJECT = enc('{}')
@@ -177,7 +178,7 @@ class Compiler {
   /** A node that renders the marker string and records why. */
   marker(typeId: number, path: string, offset: number, message: string): Node {
     if (this.problems.length < 100) this.problems.push({message, offset, path, typeId})
-    const text = enc(JSON.stringify(`(cannot decode: ${message})`))
+    const text = enc(jsonString(`(cannot decode: ${message})`))
     return {extent: 0, fn: (w) => w.lit(text), nodes: 1}
   }
 
@@ -488,7 +489,7 @@ class Compiler {
     if (avail < width) return this.tooShort(t, path, offset, width, avail)
     // bpftool reads the value signed and takes the first enumerator equal to it.
     const names = new Map<number, Buffer>()
-    for (const v of t.values) if (!names.has(v.value)) names.set(v.value, enc(JSON.stringify(v.name ?? '')))
+    for (const v of t.values) if (!names.has(v.value)) names.set(v.value, enc(jsonString(v.name ?? '')))
     if (width === 8) {
       return {
         extent: 8,
@@ -524,7 +525,7 @@ class Compiler {
     const names = new Map<string, Buffer>()
     for (const v of t.values) {
       const k = `${v.hi}:${v.lo}`
-      if (!names.has(k)) names.set(k, enc(JSON.stringify(v.name ?? '')))
+      if (!names.has(k)) names.set(k, enc(jsonString(v.name ?? '')))
     }
 
     return {

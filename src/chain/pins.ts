@@ -90,7 +90,17 @@ export function readPinFolder(dir: string): FolderContents {
   const foreign: string[] = []
   let names: string[]
   try {
-    names = readdirSync(dir).sort()
+    // Names as bytes first: one that is not UTF-8 cannot be one of ours, and as a string it
+    // would be mangled (stat would miss it and the folder would look like a clean chain).
+    const raw = readdirSync(dir, {encoding: 'buffer'})
+    names = []
+    for (const b of raw) {
+      const name = b.toString('utf8')
+      if (Buffer.from(name, 'utf8').equals(b)) names.push(name)
+      else foreign.push(`${name} (a name that is not valid UTF-8)`)
+    }
+
+    names.sort()
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new TailcallsError('notFound', `no pinned chain at ${dir}`, {hint: 'pin one with `tailcalls load --pin`'})

@@ -6,9 +6,17 @@
 import {Command} from '@oclif/core'
 
 import {EXIT, TailcallsError} from '../errors.js'
+import {requirePrivilegesFor} from '../privileges.js'
+import {safeText} from '../render/table.js'
 
 export abstract class BaseCommand extends Command {
   static enableJsonFlag = true
+
+  /** Refuse at once, in one line, when this process lacks what the command needs (src/privileges.ts). */
+  async init(): Promise<void> {
+    await super.init()
+    requirePrivilegesFor(this.id, this.argv)
+  }
 
   /** Write to stdout; returns false when the reader is slow (see stream backpressure). */
   protected out(text: string): boolean {
@@ -17,7 +25,7 @@ export abstract class BaseCommand extends Command {
 
   /** Status and warnings: stderr, so pipes get only data. */
   protected status(line: string): void {
-    process.stderr.write(`${line}\n`)
+    process.stderr.write(`${safeText(line)}\n`)
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<void> {
@@ -45,8 +53,9 @@ export abstract class BaseCommand extends Command {
 
   private report(line: string, code: number, details?: string[]): void {
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({error: line})}\n`)
-    if (details?.length) process.stderr.write(details.map((d) => `  ${d}\n`).join(''))
-    process.stderr.write(`tailcalls: error: ${line}\n`)
+    // Names from the system (pins, objects) can end up in a message: no control sequences on a terminal.
+    if (details?.length) process.stderr.write(details.map((d) => `  ${safeText(d)}\n`).join(''))
+    process.stderr.write(`tailcalls: error: ${safeText(line)}\n`)
     process.exitCode = code
   }
 }

@@ -4,7 +4,6 @@
  * Symlinks are not followed (bpftool's nftw FTW_PHYS). An id can have several paths.
  */
 import {type Dirent, opendirSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
 
 import {sys} from '../sys/ffi.js'
 import {type ObjectKind, closeFd, fdKind} from './ids.js'
@@ -36,20 +35,29 @@ function idOfPinnedFd(fd: number): number | undefined {
   return sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length]) === 0 ? info.readUInt32LE(4) : undefined
 }
 
-function walk(dir: string, visit: (path: string) => void, depth = 0): void {
+const SLASH = Buffer.from('/')
+const NUL = Buffer.from([0])
+
+/**
+ * Names are walked as bytes: bpffs accepts any byte but '/' and NUL in a name, and a name that is
+ * not UTF-8 would be mangled by a string path (and its pin silently missed). Callers show the
+ * path decoded (invalid bytes as U+FFFD) but open it by its real bytes.
+ */
+function walk(dir: Buffer, visit: (path: Buffer) => void, depth = 0): void {
   if (depth > 64) return
   let d
   try {
     // opendir (not readdir) keeps the filesystem's own order, as nftw does.
-    d = opendirSync(dir)
+    // 'buffer' works at run time (Dir yields Buffer names); @types/node only lists string encodings.
+    d = opendirSync(dir, {encoding: 'buffer' as BufferEncoding})
   } catch {
     return
   }
 
   try {
-    let e: Dirent | null
-    while ((e = d.readSync()) !== null) {
-      const path = join(dir, e.name)
+    let e: Dirent<Buffer> | null
+    while ((e = d.readSync() as Dirent<Buffer> | null) !== null) {
+      const path = Buffer.concat([dir, SLASH, e.name])
       if (e.isDirectory()) walk(path, visit, depth + 1)
       else if (e.isFile()) visit(path)
     }
@@ -63,8 +71,10 @@ export function buildPinTable(kind: ObjectKind): PinTable {
   const table: PinTable = new Map()
   const {libbpf} = sys()
   for (const mount of bpffsMounts()) {
-    walk(mount, (path) => {
-      const fd = libbpf.bpf_obj_get(path)
+    walk(Buffer.from(mount.replace(/\/+$/, '')), (bytes) => {
+      // koffi passes a NUL-terminated Buffer as the char * unchanged.
+      const fd = libbpf.bpf_obj_get(Buffer.concat([bytes, NUL]) as unknown as string)
+      const path = bytes.toString('utf8')
       if (fd < 0) return
       try {
         if (fdKind(fd) !== kind) return

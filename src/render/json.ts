@@ -21,6 +21,22 @@ export class RawJson {
   constructor(readonly text: string) {}
 }
 
+/**
+ * JSON.stringify escapes C0 controls, quotes and backslashes but passes DEL, C1 controls, the
+ * Unicode bidi controls and U+2028/2029 through raw. They are valid JSON, but `tailcalls … --json`
+ * read on a terminal would hand them to it (a process's comm or a pin name can hold any of them):
+ * strings escape them too (`\u009b`), which is the same JSON value.
+ */
+// eslint-disable-next-line no-control-regex
+const RAW_UNSAFE = /[\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/
+// eslint-disable-next-line no-control-regex
+const RAW_UNSAFE_ALL = /[\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g
+
+export function jsonString(s: string): string {
+  const j = JSON.stringify(s)
+  return RAW_UNSAFE.test(j) ? j.replaceAll(RAW_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j
+}
+
 /** Compact JSON with exact BigInts; keys whose value is undefined are left out (as JSON.stringify). */
 export function toJson(value: unknown): string {
   switch (typeof value) {
@@ -33,7 +49,7 @@ export function toJson(value: unknown): string {
     }
 
     case 'string': {
-      return JSON.stringify(value)
+      return jsonString(value)
     }
 
     case 'boolean': {
@@ -47,7 +63,7 @@ export function toJson(value: unknown): string {
       const parts: string[] = []
       for (const [k, v] of Object.entries(value)) {
         if (v === undefined || typeof v === 'function') continue
-        parts.push(`${JSON.stringify(k)}:${toJson(v)}`)
+        parts.push(`${jsonString(k)}:${toJson(v)}`)
       }
 
       return `{${parts.join(',')}}`

@@ -36,6 +36,27 @@ export function dim(s: string, color = useColor()): string {
   return color ? DIM(s) : s
 }
 
+/**
+ * Text from the system (a process's comm, a pin's file name, a BTF name read from a file) may
+ * hold terminal control sequences; printed raw they would reach the user's terminal. Every table
+ * cell (and every stderr line) goes through safeText: C0 and C1 control characters but the newline,
+ * DEL and the Unicode bidi controls are shown escaped (`\u001b`, `\u202e`). Only our own bold/dim
+ * codes (`bold()`, `dim()`) are kept; newlines stay (multi-line cells, multi-line messages).
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/
+// eslint-disable-next-line no-control-regex
+const UNSAFE_OR_OURS = /\u001B\[(?:1|2|22)m|[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
+
+export function safeText(s: string): string {
+  if (!UNSAFE.test(s)) return s
+  return s.replaceAll(UNSAFE_OR_OURS, (m) => {
+    if (m.length > 1) return m
+    // JSON's spelling: readable in a table, and a status line that is JSON stays valid JSON.
+    return `\\u${m.charCodeAt(0).toString(16).padStart(4, '0')}`
+  })
+}
+
 /** Display width of a string (no ANSI, wide characters count 2 only in cli-table3; good enough here). */
 function width(s: string): number {
   // Strip ANSI escapes before measuring.
@@ -53,14 +74,16 @@ function pad(s: string, w: number, right?: boolean): string {
  * Plain aligned text: a header line, then one line per row, columns separated by two spaces.
  * Linear in the number of rows; this is also what the streaming formatter below produces.
  */
-export function renderPlain(columns: Column[], rows: string[][], color = useColor()): string {
+export function renderPlain(columns: Column[], raw: string[][], color = useColor()): string {
+  const rows = raw.map((r) => r.map((c) => safeText(c ?? '')))
   const widths = columns.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width(r[i] ?? ''))))
   const lines = [formatRow(columns, widths, columns.map((c) => c.header), color, true)]
   for (const r of rows) lines.push(formatRow(columns, widths, r, color, false))
   return lines.join('\n') + '\n'
 }
 
-function formatRow(columns: Column[], widths: number[], cells: string[], color: boolean, header: boolean): string {
+function formatRow(columns: Column[], widths: number[], raw: string[], color: boolean, header: boolean): string {
+  const cells = header ? raw : raw.map((c) => safeText(c ?? ''))
   const last = columns.length - 1
   const text = columns
     .map((c, i) => (i === last && !c.right ? (cells[i] ?? '') : pad(cells[i] ?? '', widths[i], c.right)))
@@ -95,6 +118,6 @@ export function renderTable(columns: Column[], rows: string[][], color = useColo
     chars: {'left-mid': '', mid: '', 'mid-mid': '', 'right-mid': ''},
     style: {border: [], head: []},
   })
-  for (const r of rows) table.push(columns.map((_c, i) => r[i] ?? ''))
+  for (const r of rows) table.push(columns.map((_c, i) => safeText(r[i] ?? '')))
   return table.toString() + '\n'
 }
