@@ -31,7 +31,7 @@ read position: two readers of the same chain share its events, so run one reader
     const {flags} = await this.parse(Events)
     const {runEvents} = await import('../src/chain/pinned-events.js')
     const json = this.jsonEnabled()
-    const summary = await runEvents({
+    const {abandonedOutput, ...summary} = await runEvents({
       count: flags.count,
       durationSec: flags.duration,
       json,
@@ -41,5 +41,7 @@ read position: two readers of the same chain share its events, so run one reader
     })
     this.status(json ? JSON.stringify({summary}) : (await import('../src/chain/stream.js')).formatSummary(summary))
     this.status('Exiting...')
+    // stdout holds output nobody will read (src/chain/stream.ts settleOutput): leave without it.
+    if (abandonedOutput) process.stderr.write('', () => process.exit())
   }
 }

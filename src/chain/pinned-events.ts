@@ -10,7 +10,7 @@ import {EVENT} from '../sys/layouts.js'
 import {readChainStats} from './chain.js'
 import {PinnedChain} from './pins.js'
 import {DEFAULT_PIN_PATH, resolvePinDir} from './pinpath.js'
-import {type StreamSummary, streamEvents} from './stream.js'
+import {OutputLedger, type StreamSummary, settleOutput, streamEvents} from './stream.js'
 
 export interface EventsOptions {
   pinPath?: string
@@ -22,9 +22,11 @@ export interface EventsOptions {
   status: (line: string) => void
 }
 
-export async function runEvents(opts: EventsOptions): Promise<StreamSummary> {
+export async function runEvents(opts: EventsOptions): Promise<StreamSummary & {abandonedOutput?: boolean}> {
   const target = resolvePinDir(opts.pinPath ?? DEFAULT_PIN_PATH)
   const chain = PinnedChain.open(target, ['EVENTS', 'CHAIN_STATS'])
+  const ledger = new OutputLedger()
+  let summary: StreamSummary
   try {
     if (opts.sinceNow) {
       let skipped = 0
@@ -40,15 +42,20 @@ export async function runEvents(opts: EventsOptions): Promise<StreamSummary> {
 
     const ids = Object.fromEntries(chain.objects.map((o) => [o.pin, o.id]))
     opts.status(opts.json ? JSON.stringify({following: {maps: ids, path: chain.path}}) : `Following the chain pinned at ${chain.path} (EVENTS map ${ids.EVENTS}).`)
-    return await streamEvents(
+    summary = await streamEvents(
       {
         detach() {},
         eventsFd: chain.fds.EVENTS,
         stats: () => readChainStats(chain.fds.CHAIN_STATS),
       },
-      {count: opts.count, durationSec: opts.durationSec, json: opts.json, out: process.stdout, status: opts.status},
+      {count: opts.count, durationSec: opts.durationSec, json: opts.json, ledger, out: process.stdout, status: opts.status},
     )
   } finally {
     chain.close()
   }
+
+  // As in `load`: the fds are closed; now a slow reader gets what is still buffered (or a second signal gives up).
+  const settled = await settleOutput(process.stdout, ledger, opts.status, opts.json)
+  summary.undelivered = settled.undelivered
+  return {...summary, abandonedOutput: settled.abandoned || undefined}
 }
