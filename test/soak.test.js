@@ -8,6 +8,9 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {buildFixture} from './helpers/bpf-fixture.js'
+import {runCli} from './helpers/cli.js'
+import {execLoop} from './helpers/exec.js'
 import {assertGone} from './helpers/kernel.js'
 import {buildStorm, checkAccounting, runStorm, soakRound, startLoad} from './helpers/soak.js'
 
@@ -126,5 +129,34 @@ test('a reader that never resumes: a second signal exits, and the undelivered ev
       load.stdout.resume()
       await load.stop('SIGKILL')
     }
+  }
+})
+
+test('records of the wrong size (another object via --object) are skipped and counted, never decoded', async () => {
+  const built = buildFixture('odd-events')
+  try {
+    const load = startLoad(['--object', built.path])
+    const ids = await load.ready
+    let stopped
+    try {
+      await execLoop(30)
+      await sleep(200)
+      stopped = await load.stop('SIGINT')
+    } finally {
+      if (!stopped) await load.stop('SIGKILL')
+    }
+
+    assert.equal(stopped.code, 0, stopped.stderr)
+    const s = stopped.summary
+    assert.equal(s.events_total, 0, 'nothing decoded')
+    assert.equal(load.seen.lines, 0)
+    const runs = Object.values(s.stage_runs).reduce((a, b) => a + b, 0)
+    assert.ok(runs >= 90)
+    assert.equal(s.malformed_records + s.ringbuf_drops, runs, 'every run is accounted for')
+    await assertGone(ids)
+    const text = await runCli(['load', '--object', built.path, '--duration', '1'])
+    assert.match(text.stderr, /records of the wrong size skipped|Summary: 0 events/)
+  } finally {
+    built.cleanup()
   }
 })

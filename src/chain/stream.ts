@@ -51,6 +51,11 @@ export interface StreamSummary {
   ringbuf_drops: number
   /** Events consumed after --count was reached (not printed). */
   unprinted: number
+  /**
+   * Ring-buffer records that were not one struct event (wrong size: an object given with
+   * --object that sends something else). Skipped, never decoded from stale bytes.
+   */
+  malformed_records: number
   /** What the chain's per-CPU counters saw while we streamed: runs per program. */
   stage_runs: Record<string, number>
   stop_reason: 'count' | 'duration' | 'signal' | 'closed-output'
@@ -97,8 +102,11 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
 
       const off = i * EVENT.size
       if (buf.readUInt32LE(off + EVENT.kind) === EVENT_KIND.tailCallFailed) {
+        // A slot number from the record (another object via --object may send anything): only
+        // the chain's slots are array entries; a huge index would make a huge sparse array.
         const slot = buf.readUInt32LE(off + EVENT.slot)
-        failed[slot] = (failed[slot] ?? 0) + 1
+        if (slot < TAIL_CALL_SLOTS) failed[slot]++
+        else events.unknown = (events.unknown ?? 0) + 1
       } else {
         const prog = STAGE_PROGS[buf.readUInt32LE(off + EVENT.prog)] ?? 'unknown'
         events[prog] = (events[prog] ?? 0) + 1
@@ -166,7 +174,7 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
     // counted its run and not yet reserved its event. Drain until events + drops account for
     // every run (bounded: the tracepoint stops calling into a detached program at once).
     const deadline = Date.now() + 250
-    const accounted = () => printed + unprinted + end.ringbufDrops - baseline.ringbufDrops
+    const accounted = () => printed + unprinted + reader.malformed + end.ringbufDrops - baseline.ringbufDrops
     const runs = () => sum(Object.values(end.runs)) - sum(Object.values(baseline.runs)) + sum(end.tailCallFailed) - sum(baseline.tailCallFailed)
     while (accounted() < runs() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5))
@@ -190,6 +198,7 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
     signal,
     stage_runs: stageRuns,
     stop_reason: reason,
+    malformed_records: reader.malformed,
     tail_call_failed: failed,
     undelivered: 0,
     unprinted,
@@ -265,5 +274,6 @@ export function formatSummary(s: StreamSummary): string {
   const failedSlots = failed ? ` (${s.tail_call_failed.map((n, i) => `slot ${i}: ${n}`).join(', ')})` : ''
   let extra = s.unprinted ? `; ${s.unprinted} more received after --count` : ''
   if (s.undelivered) extra += `; ${s.undelivered} written but never read (the reader stopped)`
+  if (s.malformed_records) extra += `; ${s.malformed_records} records of the wrong size skipped`
   return `Summary: ${s.events_total} events in ${s.duration_s.toFixed(1)} s (${perProg}); failed tail calls: ${failed}${failedSlots}; ring-buffer drops: ${s.ringbuf_drops}${extra}`
 }

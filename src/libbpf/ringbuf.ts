@@ -31,6 +31,8 @@ export class RingBufferReader {
   private paused = false
   private timer: NodeJS.Timeout | undefined
   private closed = false
+  /** Samples skipped because their size was not recordSize. */
+  malformed = 0
 
   constructor(
     mapFd: number,
@@ -46,7 +48,14 @@ export class RingBufferReader {
     const size = BigInt(recordSize)
     this.cursor = this.batchAddr
     this.cb = koffi.register((_ctx: bigint, data: bigint, len: number) => {
-      libc.memcpy(this.cursor, data, Math.min(len, recordSize))
+      // A record of another size is not ours to decode: copying a short one would leave the
+      // previous record's bytes in the slot, decoded as if they were this one's.
+      if (len !== recordSize) {
+        this.malformed++
+        return 0
+      }
+
+      libc.memcpy(this.cursor, data, recordSize)
       this.cursor += size
       this.count++
       if (this.count === this.capacity) this.flush()

@@ -163,7 +163,8 @@ export function checkAccounting(seen, summary, pids) {
   const problems = []
   const s = summary
   const runs = sum(Object.values(s.stage_runs)) + sum(s.tail_call_failed)
-  const accounted = s.events_total + s.unprinted + s.ringbuf_drops
+  const accounted = s.events_total + s.unprinted + s.ringbuf_drops + s.malformed_records
+  if (s.malformed_records !== 0) problems.push(`${s.malformed_records} malformed records from the bundled object`)
   if (accounted !== runs) problems.push(`received ${s.events_total} + unprinted ${s.unprinted} + dropped ${s.ringbuf_drops} = ${accounted} != ${runs} runs counted by the chain`)
   if (seen.stage + seen.tailCallFailed !== s.events_total) problems.push(`${seen.stage + seen.tailCallFailed} event lines reached the reader, the CLI counted ${s.events_total}`)
   if (seen.dropRecords !== s.ringbuf_drops) problems.push(`NDJSON drop records add up to ${seen.dropRecords}, the summary says ${s.ringbuf_drops}`)
