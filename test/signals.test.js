@@ -266,11 +266,15 @@ test('two loads at once coexist; two load --pin at one path: one pins, the other
 /** `bash -c '<cli> ARGS | head -n 3'`: resolves {code of the CLI, stdout (head's), stderr (the CLI's)}. */
 function throughHead(args, {head = 'head -n 3'} = {}) {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+  const err = `/tmp/tailcalls-head-${process.pid}-${n++}.err`
   return new Promise((resolve) => {
     execFile('bash', ['-c', `${quoted} 2>"$ERR" | ${head}; echo "cli=\${PIPESTATUS[0]}" >&2; cat "$ERR" >&2`], {
-      env: {...process.env, ERR: `/tmp/tailcalls-head-${process.pid}-${n++}.err`, NO_COLOR: '1'},
+      env: {...process.env, ERR: err, NO_COLOR: '1'},
       timeout: 60_000,
-    }, (error, stdout, stderr) => resolve({code: Number(/cli=(\d+)/.exec(stderr)?.[1]), stderr, stdout}))
+    }, (error, stdout, stderr) => {
+      rmSync(err, {force: true})
+      resolve({code: Number(/cli=(\d+)/.exec(stderr)?.[1]), stderr, stdout})
+    })
   })
 }
 
