@@ -7,20 +7,13 @@ import {grammar, parseSelector} from '../src/inspect/select.js'
 export default class Graph extends BaseCommand {
   static summary = 'Draw the tail-call graph: which program jumps where, through which prog array slot'
 
-  static description = `Reads every program's translated instructions (or those of PROG and what it reaches),
-finds each bpf_tail_call, works out the prog array (r2 = map[id:N]) and the key (r3), and
-resolves it through the array's current contents to the program that runs next. Shows where
-the entry programs are attached (from BPF links).
+  static description = `Reads every program's translated instructions (or those of PROG and what it reaches), finds each bpf_tail_call, works out the prog array (r2 = map[id:N]) and the key (r3), and resolves it through the array's current contents to the program that runs next. Shows where the entry programs are attached (from BPF links).
 
 PROG := ${grammar('prog')}
 
-It flags what bites: a call site whose slot is empty (the tail call falls through), a
-non-constant key (the kernel's slower indirect path; the filled slots are shown as possible
-targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that
-no attached program uses. Works on any program in the kernel, not only the bundled chain.
+It flags what bites: a call site whose slot is empty (the tail call falls through), a non-constant key (the kernel's slower indirect path; the filled slots are shown as possible targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that no attached program uses. Works on any program in the kernel, not only the bundled chain.
 
---format tree (default) draws a tree; dot and mermaid are for Graphviz and Markdown;
-json (or --json) is the whole graph: programs, sites, maps, edges, chains and findings.`
+--format tree (default) draws a tree; dot and mermaid are for Graphviz and Markdown; json (or --json) is the whole graph: programs, sites, maps, edges, chains and findings.`
 
   static examples = [
     {command: '<%= config.bin %> graph', description: 'Every tail-call chain in the kernel, as a tree'},
