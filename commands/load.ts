@@ -5,19 +5,9 @@ import {BaseCommand} from '../src/cli/base.js'
 export default class Load extends BaseCommand {
   static summary = 'Load the tail-call chain, attach it to sched_process_exec and stream its log lines (or pin it)'
 
-  static description = `Loads the bundled BPF object (or --object), fills TAIL_CALL_MAP (slot 0 = prog2, slot 1 = prog3),
-then attaches prog1 to the BTF tracepoint sched_process_exec, so every exec runs prog1 → prog2 → prog3.
-One line per program per exec goes to stdout (NDJSON with --json); status and the final summary go
-to stderr. Ctrl-C, SIGTERM or SIGHUP detaches, frees everything and prints the summary.
+  static description = `Loads the bundled BPF object (or --object), fills TAIL_CALL_MAP (slot 0 = prog2, slot 1 = prog3), then attaches prog1 to the BTF tracepoint sched_process_exec, so every exec runs prog1 → prog2 → prog3. One line per program per exec goes to stdout (NDJSON with --json); status and the final summary go to stderr. Ctrl-C, SIGTERM or SIGHUP detaches, frees everything and prints the summary.
 
-With --pin the chain stays in the kernel after this process exits: the programs, the maps and
-prog1's link are pinned in one bpffs folder (default /sys/fs/bpf/tailcalls; bpffs is mounted at
-/sys/fs/bpf if it is not). The folder appears complete or not at all: the pins go into a sibling
-folder that is renamed into place last, and what a crash leaves behind is removed by the next
-\`load --pin\` or \`unload\`. An existing pinned chain is never overwritten unless --force is given.
-The pin folder must be on bpffs (no '..', no symlink out of it) and its name must contain
-'tailcalls'. Without --follow the command returns once pinned; \`tailcalls events\` streams the
-pinned chain's events, \`tailcalls stats\` counts them, \`tailcalls unload\` removes it.`
+With --pin the chain stays in the kernel after this process exits: the programs, the maps and prog1's link are pinned in one bpffs folder (default /sys/fs/bpf/tailcalls; bpffs is mounted at /sys/fs/bpf if it is not). The folder appears complete or not at all: the pins go into a sibling folder that is renamed into place last, and what a crash leaves behind is removed by the next \`load --pin\` or \`unload\`. An existing pinned chain is never overwritten unless --force is given. The pin folder must be on bpffs (no '..', no symlink out of it) and its name must contain 'tailcalls'. Without --follow the command returns once pinned; \`tailcalls events\` streams the pinned chain's events, \`tailcalls stats\` counts them, \`tailcalls unload\` removes it.`
 
   static examples = [
     {command: '<%= config.bin %> load', description: 'Stream the seed\'s log lines until Ctrl-C'},
