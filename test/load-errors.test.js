@@ -94,7 +94,7 @@ test('not root: no CAP_BPF', async () => {
       env: {HOME: home},
       prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'],
     })
-    assertOneLine(result, EXIT.permission, /lacks CAP_BPF \(or CAP_SYS_ADMIN\); run as root/)
+    assertOneLine(result, EXIT.permission, /permission denied: .*needs CAP_BPF.*which this process lacks.*; run as root/)
   } finally {
     rmSync(home, {force: true, recursive: true})
   }
