@@ -13,9 +13,10 @@ import {fileURLToPath} from 'node:url'
 import {TailcallsError, check} from '../errors.js'
 import {LoadedObject} from '../libbpf/object.js'
 import {nextId} from '../kernel/ids.js'
+import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {requireBpfPrivileges} from '../privileges.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
-import {BPF_ANY, CHAIN_STATS, PROG_INFO, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 
 export const CHAIN_PROGRAMS = ['prog1', 'prog2', 'prog3'] as const
 export const CHAIN_MAPS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS'] as const
@@ -33,13 +34,6 @@ export function bundledObjectPath(): string {
   throw new TailcallsError('notFound', 'the bundled BPF object bpf/tailcalls.bpf.o is missing', {
     hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls',
   })
-}
-
-/** The kernel id behind a prog, map or link fd (id is at offset 4 in all three info structs). */
-function idOfFd(fd: number): number {
-  const info = Buffer.alloc(PROG_INFO.size)
-  check('reading object info', sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length]))
-  return info.readUInt32LE(PROG_INFO.id)
 }
 
 /** Sleep-poll (synchronously, close() is sync) until an id no longer exists, or the timeout. */
@@ -227,9 +221,9 @@ export class Chain {
   ids(): {programs: Record<string, number>; maps: Record<string, number>; link?: number} {
     const programs: Record<string, number> = {}
     const maps: Record<string, number> = {}
-    for (const name of this.object.programNames()) programs[name] = idOfFd(this.fds[name])
-    for (const name of CHAIN_MAPS) maps[name] = idOfFd(this.fds[name])
-    return {link: this.fds.link === undefined ? undefined : idOfFd(this.fds.link), maps, programs}
+    for (const name of this.object.programNames()) programs[name] = progInfo(this.fds[name]).id
+    for (const name of CHAIN_MAPS) maps[name] = mapInfo(this.fds[name]).id
+    return {link: this.fds.link === undefined ? undefined : linkInfo(this.fds.link).id, maps, programs}
   }
 
   /** Sum of the per-CPU CHAIN_STATS counters. */
@@ -268,7 +262,7 @@ export class Chain {
     const progArrayFd = progArrayMap ? sys().libbpf.bpf_map__fd(progArrayMap) : -1
     let progArrayId: number | undefined
     try {
-      progArrayId = progArrayFd >= 0 ? idOfFd(progArrayFd) : undefined
+      progArrayId = progArrayFd >= 0 ? mapInfo(progArrayFd).id : undefined
     } catch {
       progArrayId = undefined
     }
