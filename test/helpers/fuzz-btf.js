@@ -18,7 +18,8 @@ export function seedBlobs() {
   return ['maps.btf', 'chain.btf'].map((f) => readFileSync(join(ROOT, 'test', 'fixtures', 'btf', f)))
 }
 
-function xorshift(seed) {
+/** A small deterministic PRNG: every fuzz case replays from its seed. */
+export function xorshift(seed) {
   let s = (seed >>> 0) || 1
   return () => {
     s ^= s << 13

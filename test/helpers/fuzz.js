@@ -25,20 +25,9 @@ import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
 import {ROOT} from './cli.js'
+import {xorshift} from './fuzz-btf.js'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures')
-
-function xorshift(seed) {
-  let s = (seed >>> 0) || 1
-  return () => {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    return s
-  }
-}
 
 /** Case c of (target, seed) draws from its own generator. */
 export function caseRng(target, seed, c) {
