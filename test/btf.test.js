@@ -52,8 +52,26 @@ function firstDiff(a, b) {
 function render(bb, id, bytes, avail = bytes.length) {
   const btf = Btf.parse(bb.bytes())
   const r = compileRenderer(btf, id, avail)
-  return {problems: r.problems, text: r.json(bytes, 0), value: parseJson(r.json(bytes, 0))}
+  return {notes: r.notes, problems: r.problems, text: r.json(bytes, 0), value: parseJson(r.json(bytes, 0))}
 }
+
+test('a FLOAT that libbpf replaced (kernel before 5.13: anonymous sized struct, no members) renders {} and is noted', () => {
+  // What libbpf's BTF sanitizer makes of `struct {float f; double d;}` on a kernel without FLOAT.
+  const bb = new BtfBuilder()
+  const f = bb.struct('', 4, [])
+  const d = bb.struct('', 8, [])
+  const s = bb.struct('pair', 16, [{bitOffset: 0, name: 'f', type: f}, {bitOffset: 64, name: 'd', type: d}])
+  const r = render(bb, s, Buffer.alloc(16, 1))
+  assert.deepEqual(r.value, {d: {}, f: {}})
+  assert.deepEqual(r.problems, [])
+  assert.deepEqual(r.notes.map((n) => [n.path, n.offset, n.typeId]), [['.f', 0, f], ['.d', 8, d]])
+  assert.match(r.notes[0].message, /anonymous 4-byte struct with no members.*FLOAT before 5\.13/)
+  // A named empty struct, or one of size 0, is ordinary C: no note.
+  const bb2 = new BtfBuilder()
+  const named = bb2.struct('empty', 0, [])
+  const outer = bb2.struct('o', 4, [{bitOffset: 0, name: 'e', type: named}])
+  assert.deepEqual(render(bb2, outer, Buffer.alloc(4)).notes, [])
+})
 
 const le = (...parts) => Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p))))
 const u32 = (n) => {

@@ -6,9 +6,10 @@ import {test} from 'node:test'
 
 import {BIN, runCli} from './helpers/cli.js'
 import {assertGone} from './helpers/kernel.js'
+import {EXPECT, KERNEL_LABEL, definedPart, knownPart} from './helpers/kernel-expect.js'
 
 const REQUIRED = ['kernel', 'libbpf', 'capabilities', 'btf', 'tracepoint', 'bpffs', 'jit', 'ringbuf', 'prog_array_type',
-  'percpu_array', 'load', 'prog_array', 'attach', 'tail_calls', 'stats']
+  'percpu_array', 'btf_kinds', 'batch_lookup', 'load', 'prog_array', 'attach', 'tail_calls', 'prog_info', 'perf_query', 'stats']
 
 test('doctor --json passes here, with the probed kernel facts, and leaves nothing loaded', async () => {
   const r = await runCli(['doctor', '--json'], {timeoutMs: 60_000})
@@ -33,6 +34,41 @@ test('doctor --json passes here, with the probed kernel facts, and leaves nothin
   assert.ok(f.tail_call_probe.prog3 >= 1)
   assert.equal(typeof f.jited, 'boolean')
   await assertGone(f.probe_ids)
+})
+
+test(`doctor reports the kernel facts that moved between versions, as probed on ${KERNEL_LABEL}`, async () => {
+  const r = await runCli(['doctor', '--json'], {timeoutMs: 60_000})
+  assert.equal(r.code, 0, r.stderr)
+  const {checks, facts} = JSON.parse(r.stdout)
+  const check = (id) => checks.find((c) => c.id === id)
+
+  // Each probed fact matches what this kernel version is known to have.
+  assert.deepEqual(knownPart(facts.btf_kinds, EXPECT.btfKinds), definedPart(EXPECT.btfKinds), 'BTF kinds')
+  assert.deepEqual(knownPart(facts.lookup_batch, EXPECT.lookupBatch), definedPart(EXPECT.lookupBatch), 'batch lookups')
+  assert.deepEqual(knownPart(facts.prog_info_fields, EXPECT.progInfoFields), definedPart(EXPECT.progInfoFields), 'bpf_prog_info fields')
+  assert.ok(facts.prog_info_bytes >= 192, `prog_info_bytes ${facts.prog_info_bytes}`)
+
+  // A missing feature is a warning that names it and says what it means, never a pass or a failure.
+  const missingKinds = Object.entries(facts.btf_kinds).filter(([, v]) => !v).map(([k]) => k.toUpperCase())
+  assert.equal(check('btf_kinds').status, missingKinds.length === 0 ? 'pass' : 'warn')
+  for (const k of missingKinds) assert.match(check('btf_kinds').detail, new RegExp(`\\b${k}\\b`))
+  const noBatch = Object.entries(facts.lookup_batch).filter(([, v]) => !v).map(([k]) => k)
+  assert.equal(check('batch_lookup').status, noBatch.length === 0 ? 'pass' : 'warn')
+  for (const t of noBatch) assert.match(check('batch_lookup').detail, new RegExp(`\\b${t} \\(unsupported\\)`))
+  const noField = Object.entries(facts.prog_info_fields).filter(([, v]) => !v).map(([k]) => k)
+  assert.equal(check('prog_info').status, noField.length === 0 ? 'pass' : 'warn')
+  for (const k of noField) assert.match(check('prog_info').detail, new RegExp(k))
+
+  // The chain's own tp_btf link, asked the way perf list asks.
+  if (typeof facts.link_fd_query === 'object') {
+    assert.deepEqual(facts.link_fd_query, {fd_type: 'raw_tracepoint', tracepoint: 'sched_process_exec'})
+    assert.equal(check('perf_query').status, 'pass')
+  } else {
+    assert.equal(check('perf_query').status, 'warn')
+    assert.match(check('perf_query').fix, /link list/)
+  }
+
+  await assertGone(facts.probe_ids)
 })
 
 test('doctor as a table, and without privileges: the chain cannot run (exit 15), one error line', async () => {

@@ -12,19 +12,22 @@ import {test} from 'node:test'
 import {updateSlot} from '../dist/src/slots/slots.js'
 import {runCli} from './helpers/cli.js'
 import {execLoad} from './helpers/exec.js'
+import {IN_VM, vmScaled} from './helpers/kernel-expect.js'
 import {startChain} from './helpers/kernel.js'
 
-const SWAPS_CLI = 100
-const SWAPS_LIB = 2000
+// Under qemu TCG (the kernel matrix) a CLI start costs ~1 s and a swap ~50× more: a tenth of
+// the swaps still alternates both versions under load many times.
+const SWAPS_CLI = vmScaled(100)
+const SWAPS_LIB = vmScaled(2000)
 
-test('100+ live swaps of slot 1 (prog3 ⇄ prog3_v2) under exec load lose nothing', {timeout: 300_000}, async (t) => {
+test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under exec load lose nothing`, {timeout: IN_VM ? 900_000 : 300_000}, async (t) => {
   const chain = await startChain()
   let finished = false
   try {
     const {maps, programs} = chain.ids
     const mapSel = {by: 'id', id: maps.TAIL_CALL_MAP}
     const version = [programs.prog3_v2, programs.prog3]
-    const load = execLoad({maxCount: 50_000, timeoutMs: 240_000, workers: 2})
+    const load = execLoad({maxCount: vmScaled(50_000), timeoutMs: IN_VM ? 600_000 : 240_000, workers: 2})
     const started = Date.now()
     let cliSwaps = 0
     let libSwaps = 0

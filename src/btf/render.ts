@@ -54,6 +54,12 @@ export interface Renderer {
   /** Bytes read, counted from the start of the value (at most `available`). */
   extent: number
   problems: Problem[]
+  /**
+   * Parts that render but lost their meaning: an anonymous struct with no members and a
+   * non-zero size cannot come from C; it is what libbpf puts in place of a BTF kind the kernel
+   * does not know (FLOAT before 5.13), so it renders as {} (as bpftool) and is reported here.
+   */
+  notes: Problem[]
 }
 
 export interface RenderOptions {
@@ -166,6 +172,7 @@ const EMPTY_ARRAY = enc('[]')
 
 class Compiler {
   readonly problems: Problem[] = []
+  readonly notes: Problem[] = []
   private steps = 0
   private readonly onPath = new Set<number>()
 
@@ -320,6 +327,10 @@ class Compiler {
   }
 
   private composite(t: CompositeType, avail: number, path: string, offset: number, depth: number): Node {
+    if (t.members.length === 0 && t.size > 0 && t.nameOff === 0 && this.notes.length < 100) {
+      this.notes.push({message: `an anonymous ${t.size}-byte ${t.kind === KIND.UNION ? 'union' : 'struct'} with no members: a type this kernel's BTF lacks (FLOAT before 5.13), replaced by libbpf at load; its bytes are in the raw ${this.label}`, offset, path, typeId: t.id})
+    }
+
     const keys: Buffer[] = []
     const fns: EmitFn[] = []
     const offs: number[] = []
@@ -609,6 +620,7 @@ export function compileRenderer(btf: Btf, typeId: number, available: number, opt
       emit(scratch, buf, off)
       return scratch.take()
     },
+    notes: compiler.notes,
     problems: compiler.problems,
   }
 }

@@ -13,9 +13,11 @@ import {BPFFS_ROOT, isBpffs} from '../chain/pinpath.js'
 import {TailcallsError} from '../errors.js'
 import {closeFd} from '../kernel/ids.js'
 import {mapFdinfo, progInfo} from '../kernel/info.js'
+import {probeBtfKind, probeLookupBatch, progInfoFields} from '../kernel/features.js'
 import {progTypeName} from '../kernel/names.js'
+import {queryFd} from '../inspect/perf.js'
 import {effectiveCapabilities} from '../privileges.js'
-import {describeErrno} from '../sys/errno.js'
+import {describeErrno, errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
 
@@ -191,6 +193,13 @@ export function runDoctor(): DoctorReport {
     }
   }
 
+  // --- kernel features that moved between versions (see src/kernel/features.ts)
+  if (libbpfOk && canLoad) {
+    probeFeatures(add, facts)
+  } else {
+    for (const [id, title] of FEATURE_CHECKS) add({detail: canLoad ? 'needs libbpf' : 'needs the capabilities above', id, status: 'skip', title})
+  }
+
   // --- the chain itself: load, fill the prog array, attach, run one exec, release
   probeChain(canLoad && libbpfOk && btfPresent, add, facts)
 
@@ -213,6 +222,42 @@ export function runDoctor(): DoctorReport {
   return {checks, facts, ok: !checks.some((c) => c.status === 'fail')}
 }
 
+const FEATURE_CHECKS = [
+  ['btf_kinds', 'BTF kinds FLOAT, DECL_TAG, TYPE_TAG, ENUM64'],
+  ['batch_lookup', 'batch map reads (BPF_MAP_LOOKUP_BATCH)'],
+] as const
+
+const BTF_KINDS = ['float', 'decl_tag', 'type_tag', 'enum64'] as const
+const BATCH_TYPES = ['hash', 'percpu_hash', 'array', 'percpu_array'] as const
+
+function probeFeatures(add: (c: Check) => void, facts: Record<string, unknown>): void {
+  const kinds = Object.fromEntries(BTF_KINDS.map((k) => [k, probeBtfKind(k)])) as Record<(typeof BTF_KINDS)[number], boolean>
+  facts.btf_kinds = kinds
+  const missing = BTF_KINDS.filter((k) => !kinds[k]).map((k) => k.toUpperCase())
+  add({
+    detail: missing.length === 0
+      ? 'all four accepted by BPF_BTF_LOAD (probed)'
+      : `the kernel refuses ${missing.join(', ')} (probed with BPF_BTF_LOAD): libbpf rewrites such types when it loads an object (FLOAT becomes an empty struct), so map dump cannot decode values of those types${kinds.enum64 ? '' : '; BTF with ENUM64 cannot be loaded at all'}`,
+    fix: missing.length === 0 ? undefined : 'only values typed with these kinds are affected (the chain uses none); Linux 6.0+ has all four',
+    id: 'btf_kinds',
+    status: missing.length === 0 ? 'pass' : 'warn',
+    title: FEATURE_CHECKS[0][1],
+  })
+
+  const batch = Object.fromEntries(BATCH_TYPES.map((t) => [t, probeLookupBatch(t)]))
+  facts.lookup_batch = Object.fromEntries(BATCH_TYPES.map((t) => [t, batch[t] === 'ok']))
+  const noBatch = BATCH_TYPES.filter((t) => batch[t] !== 'ok')
+  add({
+    detail: noBatch.length === 0
+      ? `${BATCH_TYPES.join(', ')}: batch reads work (probed)`
+      : `no batch reads for ${noBatch.map((t) => `${t} (${batch[t]})`).join(', ')}: map dump reads those one element per syscall, and says so`,
+    fix: noBatch.length === 0 ? undefined : 'nothing to do: dumps stay correct, only slower on big maps; Linux 6.1+ batches every type the chain uses',
+    id: 'batch_lookup',
+    status: noBatch.length === 0 ? 'pass' : 'warn',
+    title: FEATURE_CHECKS[1][1],
+  })
+}
+
 /** Which probe step a load error belongs to. */
 function stepOf(error: unknown): 'load' | 'prog_array' | 'attach' {
   if (error instanceof TailcallsError) {
@@ -229,6 +274,8 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
     load: {id: 'load', title: 'load the bundled programs (verifier)'},
     prog_array: {id: 'prog_array', title: 'prog array accepts the chain\'s programs'},
     tail_calls: {id: 'tail_calls', title: 'tail calls run end to end'},
+    prog_info: {id: 'prog_info', title: 'bpf_prog_info fields (prog show)'},
+    perf_query: {id: 'perf_query', title: 'BPF_TASK_FD_QUERY on the tp_btf link (perf list)'},
   }
   if (!possible) {
     for (const s of Object.values(steps)) add({...s, detail: 'needs the checks above', status: 'skip'})
@@ -283,6 +330,33 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
         : `after one exec: stage runs +${d('prog1')}/+${d('prog2')}/+${d('prog3')}, failed tail calls +${failed}`,
       fix: ok ? undefined : 'the tracepoint did not fire or a tail call fell through; report this kernel (uname -a)',
       status: ok ? 'pass' : 'fail',
+    })
+
+    // What the kernel copies of struct bpf_prog_info: the fields prog show can print.
+    const fields = progInfoFields(p1.infoLen)
+    facts.prog_info_bytes = p1.infoLen
+    facts.prog_info_fields = fields
+    const absent = Object.entries(fields).filter(([, v]) => !v).map(([k]) => k)
+    add({
+      ...steps.prog_info,
+      detail: absent.length === 0
+        ? `the kernel fills ${p1.infoLen} bytes: ${Object.keys(fields).join(', ')} all present`
+        : `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}; prog show leaves those keys out, as bpftool does`,
+      fix: absent.length === 0 ? undefined : 'nothing to do; Linux 5.16+ has every field prog show prints',
+      status: absent.length === 0 ? 'pass' : 'warn',
+    })
+
+    // perf list (ours and bpftool's) finds attachments by asking every fd with BPF_TASK_FD_QUERY.
+    const q = queryFd(process.pid, chain.fds.link)
+    const answered = typeof q !== 'number'
+    facts.link_fd_query = answered ? {fd_type: q.fd_type ?? null, tracepoint: q.tracepoint ?? null} : errnoName(q)
+    add({
+      ...steps.perf_query,
+      detail: answered
+        ? `prog1's link answers (fd_type ${String(q.fd_type)}, ${String(q.tracepoint)}): perf list shows the chain`
+        : `prog1's link fd answers ${describeErrno(-q)}: perf list (ours and bpftool's) cannot show tp_btf attachments on this kernel; link list does`,
+      fix: answered ? undefined : 'use `tailcalls link list` for tp_btf attachments',
+      status: answered ? 'pass' : 'warn',
     })
   } finally {
     chain.close()

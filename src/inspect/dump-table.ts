@@ -21,7 +21,7 @@ import {type Column, PLAIN_ABOVE, bold, renderTable, streamingRows} from '../ren
 import type {Btf} from '../btf/btf.js'
 import {INT_SIGNED, KIND} from '../btf/kinds.js'
 import {MAP_TYPE} from '../sys/layouts.js'
-import {type DumpOptions, type Formatter, ProgCache, mapFormatter, strerror} from './dump.js'
+import {type DumpOptions, type Formatter, ProgCache, fallbackLine, mapFormatter, strerror} from './dump.js'
 import {type EntryBatch, type MapLayout, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
 import {type Selector, select} from './select.js'
@@ -228,7 +228,7 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
   let layout: {fields?: string[]; long: boolean} | undefined
   let sink: RowSink | undefined
   let n = 0
-  const it = readEntries(fd, L, {batch: c.opts.batch, onFallback: (why) => c.opts.warn?.(`map ${c.info.id}: ${why}; reading entries one by one`)})
+  const it = readEntries(fd, L, {batch: c.opts.batch, onFallback: (why) => c.opts.warn?.(fallbackLine(c.info, why))})
   try {
     for (const b of it) {
       for (let i = 0; i < b.n; i++) {
@@ -289,7 +289,7 @@ async function plainTable(c: TableCtx, fd: number): Promise<boolean> {
   let layout: {fields?: string[]; long: boolean} | undefined
   let sink: RowSink | undefined
   let n = 0
-  const it = readEntries(fd, L, {batch: c.opts.batch, onFallback: (why) => c.opts.warn?.(`map ${c.info.id}: ${why}; reading entries one by one`)})
+  const it = readEntries(fd, L, {batch: c.opts.batch, onFallback: (why) => c.opts.warn?.(fallbackLine(c.info, why))})
   try {
     for (const b of it) {
       for (let i = 0; i < b.n; i++) {

@@ -66,6 +66,7 @@ export function mapFormatter(info: MapInfo, warn: (line: string) => void = () =>
   const value = compileRenderer(btf, valueId, info.valueSize, {label: 'value'})
   for (const [what, r] of [['key', key], ['value', value]] as const) {
     for (const p of r?.problems ?? []) warn(`${label}: cannot decode ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}): ${p.message}`)
+    for (const p of r?.notes ?? []) warn(`${label}: ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}) is ${p.message}`)
   }
 
   return {btf, key, value, valueTypeId: valueId}
@@ -238,6 +239,11 @@ export interface DumpResult {
   complete: boolean
 }
 
+/** The stderr line for a kernel without batch reads on this map type (5.10 and per-CPU arrays). */
+export function fallbackLine(info: MapInfo, why: string): string {
+  return `map ${info.id}: this kernel cannot batch-read ${mapTypeName(info.type)} maps (${why}); reading entries one by one (same output, one syscall per entry)`
+}
+
 /** Stream one map's entries as a JSON array into `o` (without a trailing newline). */
 export async function dumpMapJson(fd: number, info: MapInfo, o: OutBuffer, opts: DumpOptions): Promise<DumpResult> {
   const layout = mapLayout(info)
@@ -245,7 +251,7 @@ export async function dumpMapJson(fd: number, info: MapInfo, o: OutBuffer, opts:
   const w = new EntryJsonWriter(o, layout, fmt)
   let entries = 0
   o.ascii('[')
-  const it = readEntries(fd, layout, {batch: opts.batch, onFallback: (why) => opts.warn?.(`map ${info.id}: ${why}; reading entries one by one`)})
+  const it = readEntries(fd, layout, {batch: opts.batch, onFallback: (why) => opts.warn?.(fallbackLine(info, why))})
   let mode: ReadMode = 'per-element'
   try {
     for (;;) {

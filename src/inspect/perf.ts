@@ -54,7 +54,7 @@ function numericDirEntries(dir: string): number[] {
 export function checkPerfQuerySupport(): void {
   const fd = openSync('/', 'r')
   try {
-    const ret = query(process.pid, fd)
+    const ret = queryFd(process.pid, fd)
     if (typeof ret !== 'number') return
     const name = errnoName(ret)
     if (name === 'ENOTSUPP' || name === 'ENOENT' || name === 'EOPNOTSUPP') return
@@ -82,7 +82,7 @@ const BUF_LEN = 4096
 let buf: Buffer | undefined
 
 /** One query: the entry, or the negative errno. */
-function query(pid: number, fd: number): PerfJson | number {
+export function queryFd(pid: number, fd: number): PerfJson | number {
   buf ??= Buffer.alloc(BUF_LEN)
   const len = [BUF_LEN]
   const progId = [0]
@@ -136,7 +136,7 @@ function query(pid: number, fd: number): PerfJson | number {
 export function* perfList(): Generator<PerfJson> {
   for (const pid of numericDirEntries('/proc')) {
     for (const fd of numericDirEntries(`/proc/${pid}/fd`)) {
-      const r = query(pid, fd)
+      const r = queryFd(pid, fd)
       if (typeof r !== 'number') yield r
     }
   }

@@ -539,6 +539,13 @@ async function main() {
     console.error(`kernel matrix FAILED on: ${bad.map((r) => `${r.kernel} (${r.result}: ${r.reason})`).join('; ')}`);
   }
   console.log(`kernels: ${ordered.length - bad.length} passed, ${bad.length} failed`);
+  // The same summary lines node --test ends with, summed over the kernels, so a CI log reader
+  // that takes the last `# pass`/`# fail` sees the matrix (a kernel that faulted before its
+  // tests could report counts one failure).
+  const sum = (k) => ordered.reduce((a, r) => a + (Number(r[k]) || 0), 0);
+  const faulted = ordered.filter((r) => r.result !== 'pass' && !(Number(r.fail) > 0)).length;
+  const fail = sum('fail') + faulted;
+  console.log(`# matrix: ${ordered.map((r) => r.kernel).join(', ')}\n# tests ${sum('pass') + fail + sum('skipped')}\n# pass ${sum('pass')}\n# fail ${fail}\n# skipped ${sum('skipped')}`);
   cleanupAndExit(bad.length ? 1 : 0);
 }
 
