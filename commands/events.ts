@@ -5,14 +5,9 @@ import {BaseCommand} from '../src/cli/base.js'
 export default class Events extends BaseCommand {
   static summary = 'Stream the events of a pinned chain (same lines as `load`)'
 
-  static description = `Reads the EVENTS ring buffer of a chain pinned by \`tailcalls load --pin\` (default folder
-/sys/fs/bpf/tailcalls) and prints the seed's log lines (NDJSON with --json), exactly as \`load\` does.
-Status and the final summary go to stderr. Ctrl-C, SIGTERM, SIGHUP, --count or --duration stop
-reading; the chain itself keeps running.
+  static description = `Reads the EVENTS ring buffer of a chain pinned by \`tailcalls load --pin\` (default folder /sys/fs/bpf/tailcalls) and prints the seed's log lines (NDJSON with --json), exactly as \`load\` does. Status and the final summary go to stderr. Ctrl-C, SIGTERM, SIGHUP, --count or --duration stop reading; the chain itself keeps running.
 
-Events that happened while nobody was reading wait in the ring buffer (up to its size; beyond
-that the chain counts drops) and are printed first, unless --since-now. A ring buffer has one
-read position: two readers of the same chain share its events, so run one reader at a time.`
+Events that happened while nobody was reading wait in the ring buffer (up to its size; beyond that the chain counts drops) and are printed first, unless --since-now. A ring buffer has one read position: two readers of the same chain share its events, so run one reader at a time.`
 
   static examples = [
     {command: '<%= config.bin %> events', description: 'Follow the chain pinned at /sys/fs/bpf/tailcalls'},

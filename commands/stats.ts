@@ -5,24 +5,15 @@ import {BaseCommand} from '../src/cli/base.js'
 export default class Stats extends BaseCommand {
   static summary = 'Per-program and per-stage run counts and timings of a chain'
 
-  static description = `For each program of the chain: the kernel's run_cnt and run_time_ns, the average ns per run and
-events/s (Δrun_cnt per second), next to the chain's own per-stage counters (CHAIN_STATS): runs per
-stage, failed tail calls per slot and ring-buffer drops.
+  static description = `For each program of the chain: the kernel's run_cnt and run_time_ns, the average ns per run and events/s (Δrun_cnt per second), next to the chain's own per-stage counters (CHAIN_STATS): runs per stage, failed tail calls per slot and ring-buffer drops.
 
-The kernel charges a whole tail-call chain to the entry program (prog1): tail-called programs
-always report run_cnt 0 there, which is why the per-stage counters are shown too.
+The kernel charges a whole tail-call chain to the entry program (prog1): tail-called programs always report run_cnt 0 there, which is why the per-stage counters are shown too.
 
-Kernel stats are switched on through a held BPF_ENABLE_STATS fd only while this command runs
-(the kernel.bpf_stats_enabled sysctl is never touched). They are host-wide: every BPF program
-pays ~40 ns per run meanwhile. Counters are cumulative while anyone has stats on; the per-interval
-columns (AVG NS/RUN, EVENTS/S, STAGE RUNS/S) are exact for the interval.
+Kernel stats are switched on through a held BPF_ENABLE_STATS fd only while this command runs (the kernel.bpf_stats_enabled sysctl is never touched). They are host-wide: every BPF program pays ~40 ns per run meanwhile. Counters are cumulative while anyone has stats on; the per-interval columns (AVG NS/RUN, EVENTS/S, STAGE RUNS/S) are exact for the interval.
 
-Which chain: --pid N (a running \`tailcalls load\`: the CHAIN_STATS map among the fds that process
-holds), --pin-path DIR (a pinned chain), or by default the chain pinned at /sys/fs/bpf/tailcalls,
-else the one chain a process is running (several → choose with --pid).
+Which chain: --pid N (a running \`tailcalls load\`: the CHAIN_STATS map among the fds that process holds), --pin-path DIR (a pinned chain), or by default the chain pinned at /sys/fs/bpf/tailcalls, else the one chain a process is running (several → choose with --pid).
 
-Without --watch: one sample over one interval. With --watch: one sample per interval until
-Ctrl-C (or --count ticks); --json prints one JSON object per tick (NDJSON).`
+Without --watch: one sample over one interval. With --watch: one sample per interval until Ctrl-C (or --count ticks); --json prints one JSON object per tick (NDJSON).`
 
   static examples = [
     {command: '<%= config.bin %> stats', description: 'One 1-second sample of the pinned (or the running) chain'},

@@ -5,12 +5,7 @@ import {BaseCommand} from '../src/cli/base.js'
 export default class Unload extends BaseCommand {
   static summary = 'Remove a pinned chain: unpin its link, programs and maps so the kernel frees them'
 
-  static description = `Removes exactly the chain pinned by \`tailcalls load --pin\` in one bpffs folder (default
-/sys/fs/bpf/tailcalls): prog1's link first (no new events), then the programs and the maps, then the
-folder. A folder that holds anything a chain does not pin is refused before anything is removed.
-Unfinished pinnings left next to it by a crashed \`load --pin\` are removed too.
-The kernel frees each object once nothing else holds it; the command waits for that (briefly) and
-names any object another process still holds (e.g. a running \`tailcalls events\`).`
+  static description = `Removes exactly the chain pinned by \`tailcalls load --pin\` in one bpffs folder (default /sys/fs/bpf/tailcalls): prog1's link first (no new events), then the programs and the maps, then the folder. A folder that holds anything a chain does not pin is refused before anything is removed. Unfinished pinnings left next to it by a crashed \`load --pin\` are removed too. The kernel frees each object once nothing else holds it; the command waits for that (briefly) and names any object another process still holds (e.g. a running \`tailcalls events\`).`
 
   static examples = [
     {command: '<%= config.bin %> unload', description: 'Remove the chain pinned at /sys/fs/bpf/tailcalls'},

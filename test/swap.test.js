@@ -27,7 +27,7 @@ test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under e
     const {maps, programs} = chain.ids
     const mapSel = {by: 'id', id: maps.TAIL_CALL_MAP}
     const version = [programs.prog3_v2, programs.prog3]
-    const load = execLoad({maxCount: vmScaled(50_000), timeoutMs: IN_VM ? 600_000 : 240_000, workers: 2})
+    const load = execLoad({maxCount: vmScaled(50_000), timeoutMs: IN_VM ? 600_000 : 240_000, workers: IN_VM ? 1 : 2})
     const started = Date.now()
     let cliSwaps = 0
     let libSwaps = 0

@@ -6,13 +6,17 @@ import {fileURLToPath} from 'node:url'
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'run.js')
 
+// Under qemu TCG (the kernel matrix) a node start alone takes 1–3 s, and much more with an exec
+// load on the one vCPU: default timeouts are 6× longer there.
+const SLOW = process.env.TAILCALLS_VM === '1' ? 6 : 1
+
 /** Run to completion. Resolves {code, signal, stdout, stderr}; kills the child (by pid) after timeoutMs. */
-export function runCli(args, {env = {}, timeoutMs = 30_000, input, cwd = ROOT, command = process.execPath, prefix = [BIN]} = {}) {
+export function runCli(args, {env = {}, timeoutMs = 30_000 * SLOW, input, cwd = ROOT, command = process.execPath, prefix = [BIN]} = {}) {
   const child = spawn(command, [...prefix, ...args], {cwd, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['pipe', 'pipe', 'pipe']})
   return collect(child, {input, timeoutMs})
 }
 
-export function collect(child, {input, timeoutMs = 30_000} = {}) {
+export function collect(child, {input, timeoutMs = 30_000 * SLOW} = {}) {
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
@@ -33,7 +37,7 @@ export function collect(child, {input, timeoutMs = 30_000} = {}) {
  * Start a long-running command (e.g. `load`). Gives live access to its output lines and
  * stops it with a signal. The child is always killed by its own pid, never by name.
  */
-export function startCli(args, {env = {}, timeoutMs = 120_000} = {}) {
+export function startCli(args, {env = {}, timeoutMs = 120_000 * SLOW} = {}) {
   const child = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
   const state = {stderr: '', stdout: '', stdoutLines: [], stderrLines: []}
   const waiters = new Set()
