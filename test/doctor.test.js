@@ -36,10 +36,13 @@ test('doctor --json passes here, with the probed kernel facts, and leaves nothin
   await assertGone(f.probe_ids)
 })
 
-test(`doctor reports the kernel facts that moved between versions, as probed on ${KERNEL_LABEL}`, async () => {
+test(`doctor reports the kernel facts that moved between versions, as probed on ${KERNEL_LABEL}`, async (t) => {
   const r = await runCli(['doctor', '--json'], {timeoutMs: 60_000})
   assert.equal(r.code, 0, r.stderr)
   const {checks, facts} = JSON.parse(r.stdout)
+  // Into the TAP log, for the README's kernel table.
+  const {kernel_release: release, btf_kinds: kinds, lookup_batch: batch, prog_info_bytes: bytes, prog_info_fields: fields, link_fd_query: query} = facts
+  t.diagnostic(`doctor facts: ${JSON.stringify({batch, bytes, fields, kinds, query, release})}`)
   const check = (id) => checks.find((c) => c.id === id)
 
   // Each probed fact matches what this kernel version is known to have.

@@ -18,6 +18,9 @@ const KERNEL_TROUBLE = /(Kernel panic - not syncing.*|BUG: .*|Oops: .*|general p
  */
 export function bootVm({ vmlinuz, initramfs, shareDir, consoleLog, timeoutMs, smp = 2, memMiB = 2048, onLine }) {
   const args = [
+    // The guest's name carries the runner's pid, so a check can find this runner's qemu
+    // processes (and only those) from their command line.
+    '-name', `tailcalls-vm-${process.pid}`,
     '-accel', 'tcg,thread=multi',
     '-cpu', 'max',
     '-smp', String(smp),
