@@ -13,7 +13,7 @@ import {BIN, ROOT, runCli} from './helpers/cli.js'
 import {loadFixture} from './helpers/bpf-fixture.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone, bpftoolJson, exists, startChain} from './helpers/kernel.js'
-import {IN_VM} from './helpers/kernel-expect.js'
+import {EXPECT, IN_VM, KERNEL_LABEL, definedPart} from './helpers/kernel-expect.js'
 
 /** Keys that legitimately differ between two runs, or that Debian's bpftool never prints. */
 function comparable(obj) {
@@ -124,6 +124,26 @@ describe('inspection parity with bpftool on a live chain', () => {
       assert.equal(p3.run_cnt, undefined)
     } finally {
       sys().libc.close(statsFd)
+    }
+  })
+
+  test(`prog show as a table says which bpf_prog_info fields this kernel (${KERNEL_LABEL}) does not report`, async () => {
+    const r = await runCli(['prog', 'show', 'id', String(ids.programs.prog1)])
+    assert.equal(r.code, 0, r.stderr)
+    const json = await ours(['prog', 'show', 'id', String(ids.programs.prog1)])
+    // prog show prints run_time_ns/run_cnt and recursion_misses (as bpftool 7.1), not verified_insns.
+    const known = definedPart(EXPECT.progInfoFields)
+    const missing = ['run_time_ns', 'recursion_misses'].filter((k) => known[k] === false)
+    if (missing.length === 0) {
+      assert.doesNotMatch(r.stdout, /Not reported by this kernel/)
+      assert.equal(json.id, ids.programs.prog1)
+    } else {
+      const note = r.stdout.trimEnd().split('\n').at(-1)
+      assert.match(note, /^Not reported by this kernel \(it fills \d+ bytes of bpf_prog_info\): /)
+      for (const k of missing) {
+        assert.match(note, new RegExp(`\\b${k} \\(\\d+\\.\\d+\\+\\)`))
+        assert.equal(json[k], undefined, `${k} left out of the JSON, as bpftool does`)
+      }
     }
   })
 

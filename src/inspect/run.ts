@@ -19,6 +19,8 @@ export interface InspectSpec<T> {
   view: View<T>
   /** Printed under the table when the list is empty. */
   empty: string
+  /** A line under a single object's table: what this kernel does not report for it, say. */
+  footnote?(fd: number): string | undefined
 }
 
 export interface InspectOptions extends ShowOptions {
@@ -40,7 +42,11 @@ export async function runInspect<T extends Record<string, unknown>>(spec: Inspec
     return
   }
 
-  const objects = withSelection(spec.kind, opts.selector, (s) => ({many: s.many, objects: s.fds.map((fd) => spec.one(fd, ctx))}))
+  const objects = withSelection(spec.kind, opts.selector, (s) => ({
+    many: s.many,
+    note: opts.json || s.many ? undefined : spec.footnote?.(s.fds[0]),
+    objects: s.fds.map((fd) => spec.one(fd, ctx)),
+  }))
   if (opts.json) {
     await (objects.many ? writeJsonArray(objects.objects) : writeJson(objects.objects[0]))
     return
@@ -51,5 +57,5 @@ export async function runInspect<T extends Record<string, unknown>>(spec: Inspec
     return
   }
 
-  await writeOut(renderTable([{header: 'KEY'}, {header: 'VALUE'}], keyValueRows(objects.objects[0])))
+  await writeOut(renderTable([{header: 'KEY'}, {header: 'VALUE'}], keyValueRows(objects.objects[0])) + (objects.note ? `${objects.note}\n` : ''))
 }

@@ -10,10 +10,10 @@
  * - BPF_MAP_LOOKUP_BATCH per map type: hash maps and plain arrays have it from 5.6, per-CPU
  *   arrays only later (5.10 answers ENOTSUPP), prog arrays never.
  * - struct bpf_prog_info grew: run_time_ns/run_cnt (5.1), recursion_misses (5.12),
- *   verified_insns (5.16), attach_btf_obj_id/attach_btf_id (5.16). Fields the kernel does not
- *   copy are absent from `prog show` output, as in bpftool.
+ *   verified_insns (5.16), attach_btf_obj_id/attach_btf_id (6.0). Fields the kernel does not
+ *   copy are absent from `prog show --json` (as in bpftool); the table says which (progInfoNote).
  * - BPF_TASK_FD_QUERY on a tp_btf link fd (what `perf list` uses): probed in `doctor` on the
- *   chain's own link, see probeLinkFdQuery.
+ *   chain's own link (queryFd in inspect/perf.ts).
  */
 import {describeErrno} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
@@ -97,6 +97,24 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
 
 function describe(ret: number): string {
   return describeErrno(-ret)
+}
+
+const SHOWN = ['run_time_ns', 'recursion_misses'] as const
+
+/** When each of those fields arrived, for messages. */
+const PROG_INFO_SINCE: Record<string, string> = {attach_btf_id: '6.0', recursion_misses: '5.12', run_time_ns: '5.1', verified_insns: '5.16'}
+
+/**
+ * The line under `prog show`'s table on a kernel that fills less of bpf_prog_info than the
+ * fields the tool knows (JSON leaves the keys out silently, as bpftool does).
+ */
+export function progInfoNote(infoLen: number): string | undefined {
+  const fields = progInfoFields(infoLen)
+  // Only what prog show prints (as bpftool 7.1): verified_insns is not printed, attach_btf_id
+  // serves `map update`'s preflight (see doctor).
+  const missing = SHOWN.filter((k) => !fields[k]).map((k) => `${k} (${PROG_INFO_SINCE[k]}+)`)
+  if (missing.length === 0) return undefined
+  return `Not reported by this kernel (it fills ${infoLen} bytes of bpf_prog_info): ${missing.join(', ')}.`
 }
 
 /** The bpf_prog_info fields the tool shows that arrived after 5.8, present or not on this kernel. */

@@ -36,7 +36,7 @@ export const EXPECT = {
     percpu_array: atLeast(6, 1) ? true : atLeast(5, 11) ? undefined : false,
     percpu_hash: true,
   },
-  progInfoFields: {attach_btf_id: atLeast(5, 16), recursion_misses: atLeast(5, 12), run_time_ns: true, verified_insns: atLeast(5, 16)},
+  progInfoFields: {attach_btf_id: atLeast(6, 0), recursion_misses: atLeast(5, 12), run_time_ns: true, verified_insns: atLeast(5, 16)},
 }
 
 /** Compare a probed record with EXPECT's, ignoring the undefined (unknown) entries. */
