@@ -341,7 +341,7 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
       ...steps.prog_info,
       detail: absent.length === 0
         ? `the kernel fills ${p1.infoLen} bytes: ${Object.keys(fields).join(', ')} all present`
-        : `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}; prog show leaves those keys out, as bpftool does${fields.attach_btf_id ? '' : ', and map update cannot compare attach targets before the kernel does (kernels this old do not compare them either)'}`,
+        : `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}; prog show leaves those keys out, as bpftool does${fields.attach_btf_id ? '' : ', and map update leaves the attach-target check to the kernel (its refusal is still decoded)'}`,
       fix: absent.length === 0 ? undefined : 'nothing to do; Linux 6.0+ has every field prog show prints',
       status: absent.length === 0 ? 'pass' : 'warn',
     })
