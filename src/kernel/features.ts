@@ -15,13 +15,13 @@
  * - BPF_TASK_FD_QUERY on a tp_btf link fd (what `perf list` uses): probed in `doctor` on the
  *   chain's own link (queryFd in inspect/perf.ts).
  */
+import {KIND} from '../btf/kinds.js'
 import {describeErrno} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
 import {closeFd} from './ids.js'
 
 const BTF_MAGIC = 0xeb9f
-const KIND = {INT: 1, PTR: 2, VAR: 14, FLOAT: 16, DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19} as const
 
 /** One BTF type record: name offset, info word (kind, vlen, kflag), size or type, extra words. */
 type Rec = [nameOff: number, kind: number, vlen: number, sizeOrType: number, ...extra: number[]]
@@ -51,7 +51,7 @@ function btfBlob(types: Rec[], strings: string): Buffer {
 // int: 32-bit signed (encoding word: BTF_INT_SIGNED << 24 | offset 0 << 16 | 32 bits).
 const INT32: Rec = [0, KIND.INT, 0, 4, (1 << 24) | 32]
 
-/** The blobs libbpf's own feature probes use, one per kind. */
+/** One blob per kind, modelled on libbpf's own feature probes (a kind and what it needs to refer to). */
 const BTF_KIND_PROBES = {
   decl_tag: btfBlob([INT32, [1, KIND.VAR, 0, 1, 0], [1, KIND.DECL_TAG, 0, 2, 0xffffffff]], '\0tag\0'),
   enum64: btfBlob([[1, KIND.ENUM64, 1, 8, 5, 1, 0]], '\0e64\0v\0'),
@@ -79,7 +79,7 @@ export type BatchProbe = 'ok' | 'unsupported' | `error: ${string}`
 export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'percpu_hash'): BatchProbe {
   const {libbpf} = sys()
   const fd = libbpf.bpf_map_create(MAP_TYPE[type], null, 4, 8, 1, null)
-  if (fd < 0) return `error: ${describe(fd)}`
+  if (fd < 0) return `error: ${describeErrno(-fd)}`
   try {
     const cpus = type.startsWith('percpu') ? libbpf.libbpf_num_possible_cpus() : 1
     const keys = Buffer.alloc(4)
@@ -89,14 +89,10 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
     const ret = libbpf.bpf_map_lookup_batch(fd, null, outBatch, keys, values, count, null)
     if (ret === 0 || ret === -2) return 'ok'
     if (ret === -524 || ret === -95 || ret === -22) return 'unsupported'
-    return `error: ${describe(ret)}`
+    return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)
   }
-}
-
-function describe(ret: number): string {
-  return describeErrno(-ret)
 }
 
 const SHOWN = ['run_time_ns', 'recursion_misses'] as const
