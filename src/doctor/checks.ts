@@ -13,7 +13,7 @@ import {BPFFS_ROOT, isBpffs} from '../chain/pinpath.js'
 import {TailcallsError} from '../errors.js'
 import {closeFd} from '../kernel/ids.js'
 import {mapFdinfo, progInfo} from '../kernel/info.js'
-import {probeBtfKind, probeLookupBatch, progInfoFields} from '../kernel/features.js'
+import {PROG_SHOW_FIELDS, probeBtfKind, probeLookupBatch, progInfoFields} from '../kernel/features.js'
 import {progTypeName} from '../kernel/names.js'
 import {queryFd} from '../inspect/perf.js'
 import {effectiveCapabilities} from '../privileges.js'
@@ -341,8 +341,12 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
       ...steps.prog_info,
       detail: absent.length === 0
         ? `the kernel fills ${p1.infoLen} bytes: ${Object.keys(fields).join(', ')} all present`
-        : `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}; prog show leaves those keys out, as bpftool does${fields.attach_btf_id ? '' : ', and map update leaves the attach-target check to the kernel (its refusal is still decoded)'}`,
-      fix: absent.length === 0 ? undefined : 'nothing to do; Linux 6.0+ has every field prog show prints',
+        : [
+            `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}`,
+            ...PROG_SHOW_FIELDS.filter((k) => !fields[k]).map((k) => `prog show leaves ${k} out (as bpftool) and its table says so`),
+            ...(fields.attach_btf_id ? [] : ['map update leaves the attach-target check to the kernel (its refusal is still decoded)']),
+          ].join('; '),
+      fix: absent.length === 0 ? undefined : 'nothing to do; Linux 6.0+ fills every field the tool reads',
       status: absent.length === 0 ? 'pass' : 'warn',
     })
 

@@ -51,19 +51,22 @@ function btfBlob(types: Rec[], strings: string): Buffer {
 // int: 32-bit signed (encoding word: BTF_INT_SIGNED << 24 | offset 0 << 16 | 32 bits).
 const INT32: Rec = [0, KIND.INT, 0, 4, (1 << 24) | 32]
 
-/** One blob per kind, modelled on libbpf's own feature probes (a kind and what it needs to refer to). */
+/**
+ * One blob per kind, modelled on libbpf's own feature probes (a kind and what it needs to refer
+ * to). Built when probed: list/show commands import this module for progInfoNote only.
+ */
 const BTF_KIND_PROBES = {
-  decl_tag: btfBlob([INT32, [1, KIND.VAR, 0, 1, 0], [1, KIND.DECL_TAG, 0, 2, 0xffffffff]], '\0tag\0'),
-  enum64: btfBlob([[1, KIND.ENUM64, 1, 8, 5, 1, 0]], '\0e64\0v\0'),
-  float: btfBlob([[1, KIND.FLOAT, 0, 4]], '\0float\0'),
-  type_tag: btfBlob([INT32, [1, KIND.TYPE_TAG, 0, 1], [0, KIND.PTR, 0, 2]], '\0tag\0'),
+  decl_tag: () => btfBlob([INT32, [1, KIND.VAR, 0, 1, 0], [1, KIND.DECL_TAG, 0, 2, 0xffffffff]], '\0tag\0'),
+  enum64: () => btfBlob([[1, KIND.ENUM64, 1, 8, 5, 1, 0]], '\0e64\0v\0'),
+  float: () => btfBlob([[1, KIND.FLOAT, 0, 4]], '\0float\0'),
+  type_tag: () => btfBlob([INT32, [1, KIND.TYPE_TAG, 0, 1], [0, KIND.PTR, 0, 2]], '\0tag\0'),
 } as const
 
 export type BtfKindProbe = keyof typeof BTF_KIND_PROBES
 
 /** True when BPF_BTF_LOAD accepts a blob using this kind. */
 export function probeBtfKind(kind: BtfKindProbe): boolean {
-  const blob = BTF_KIND_PROBES[kind]
+  const blob = BTF_KIND_PROBES[kind]()
   const fd = sys().libbpf.bpf_btf_load(blob, blob.length, null)
   if (fd < 0) return false
   closeFd(fd)
@@ -95,7 +98,8 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
   }
 }
 
-const SHOWN = ['run_time_ns', 'recursion_misses'] as const
+/** The fields prog show prints (as bpftool 7.1): not verified_insns; attach_btf_id serves map update. */
+export const PROG_SHOW_FIELDS = ['run_time_ns', 'recursion_misses'] as const
 
 /** When each of those fields arrived, for messages. */
 const PROG_INFO_SINCE: Record<string, string> = {attach_btf_id: '6.0', recursion_misses: '5.12', run_time_ns: '5.1', verified_insns: '5.16'}
@@ -106,9 +110,7 @@ const PROG_INFO_SINCE: Record<string, string> = {attach_btf_id: '6.0', recursion
  */
 export function progInfoNote(infoLen: number): string | undefined {
   const fields = progInfoFields(infoLen)
-  // Only what prog show prints (as bpftool 7.1): verified_insns is not printed, attach_btf_id
-  // serves `map update`'s preflight (see doctor).
-  const missing = SHOWN.filter((k) => !fields[k]).map((k) => `${k} (${PROG_INFO_SINCE[k]}+)`)
+  const missing = PROG_SHOW_FIELDS.filter((k) => !fields[k]).map((k) => `${k} (${PROG_INFO_SINCE[k]}+)`)
   if (missing.length === 0) return undefined
   return `Not reported by this kernel (it fills ${infoLen} bytes of bpf_prog_info): ${missing.join(', ')}.`
 }
