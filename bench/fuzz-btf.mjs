@@ -32,7 +32,7 @@ let next = 0
 async function loop() {
   while (next < slices.length && total.failures.length === 0) {
     const s = slices[next++]
-    const stats = await runFuzzInWorker(s, {stallMs: Number(opt['stall-ms']), timeoutMs: 3_600_000}).catch((error) => ({cases: 0, failures: [{case: -1, error: `seed ${s.seed}: ${error.message}`}], parsed: 0, rendered: 0, slow: []}))
+    const stats = await runFuzzInWorker(s, {stallMs: Number(opt['stall-ms'])}).catch((error) => ({cases: 0, failures: [{case: -1, error: `seed ${s.seed}: ${error.message}`}], parsed: 0, rendered: 0, slow: []}))
     total.cases += stats.cases
     total.parsed += stats.parsed
     total.rendered += stats.rendered

@@ -27,7 +27,7 @@ test('every exec runs prog1 → prog2 → prog3 with the seed counters', async (
   const chain = await startChain()
   let finished = false
   try {
-    const tgids = await execLoop(EXECS, {workers: 2, timeoutMs: 60_000})
+    const tgids = await execLoop(EXECS, {workers: 2})
     assert.equal(tgids.length, EXECS)
     await chain.waitForTgids(tgids)
     const groups = byTgid(chain.events(), tgids)
@@ -37,7 +37,7 @@ test('every exec runs prog1 → prog2 → prog3 with the seed counters', async (
       assert.deepEqual(evs.map((e) => e.per_event_count), [1, 2, 3], `per_event_count of tgid ${tgid}`)
       assert.ok(evs.every((e) => e.level === 'INFO' && e.event === 'stage'))
       // One exec runs on one CPU: the chain never switches CPUs between tail calls.
-      assert.equal(new Set(evs.map((e) => e.cpu_id)).size, 1, `one CPU for tgid ${tgid}`)
+      assert.equal(new Set(evs.map((e) => e.cpu_id)).size, `one CPU for tgid ${tgid}`)
       // total_count is a per-CPU running total that each stage bumps by exactly one.
       assert.equal(evs[1].total_count, evs[0].total_count + 1)
       assert.equal(evs[2].total_count, evs[1].total_count + 1)
@@ -76,10 +76,10 @@ test('every exec runs prog1 → prog2 → prog3 with the seed counters', async (
 
 test('text mode prints the seed log lines on stdout and status on stderr', async () => {
   const cli = startCli(['load', '--duration', '60'])
-  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 30_000, 'start')
+  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'start')
   const loaded = cli.state.stderrLines.find((l) => l.startsWith('Loaded '))
   const tgids = await execLoop(5)
-  await cli.waitFor((s) => tgids.every((t) => s.stdoutLines.filter((l) => l.includes(`tgid: ${t},`)).length === 3), 20_000, 'lines')
+  await cli.waitFor((s) => tgids.every((t) => s.stdoutLines.filter((l) => l.includes(`tgid: ${t},`)).length === 3), 'lines')
   const result = await cli.stop('SIGTERM')
   assert.equal(result.code, 0, result.stderr)
   const mine = result.stdout.split('\n').filter((l) => tgids.some((t) => l.includes(`tgid: ${t},`)))
@@ -137,12 +137,12 @@ test('an emptied slot 1 makes prog2 report a failed tail call, and it is counted
 
 test('the ERROR line of a failed tail call in text mode', async () => {
   const cli = startCli(['load', '--duration', '60'])
-  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 30_000, 'start')
+  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'start')
   const loaded = cli.state.stderrLines.find((l) => l.startsWith('Loaded '))
   const mapId = /TAIL_CALL_MAP \(id (\d+)\)/.exec(loaded)[1]
   execFileSync('bpftool', ['map', 'delete', 'id', mapId, 'key', '0', '0', '0', '0'])
   const [tgid] = await execLoop(1)
-  await cli.waitFor((s) => s.stdoutLines.some((l) => l.includes(`tgid: ${tgid},`) && l.includes('ERROR')), 20_000, 'error line')
+  await cli.waitFor((s) => s.stdoutLines.some((l) => l.includes(`tgid: ${tgid},`) && l.includes('ERROR')), 'error line')
   const result = await cli.stop('SIGINT')
   assert.equal(result.code, 0)
   const line = result.stdout.split('\n').find((l) => l.includes(`tgid: ${tgid},`) && l.includes('ERROR'))
@@ -152,8 +152,8 @@ test('the ERROR line of a failed tail call in text mode', async () => {
 
 test('--count and --duration stop by themselves and free everything', async () => {
   const cli = startCli(['load', '--json', '--count', '6'])
-  const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 30_000, 'loaded')
-  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 10_000, 'waiting')
+  const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'loaded')
+  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'waiting')
   // Execs until the CLI has its 6 events and exits.
   const pump = setInterval(() => execLoop(1), 50)
   const result = await cli.exited
@@ -164,7 +164,7 @@ test('--count and --duration stop by themselves and free everything', async () =
   assert.equal(summary.stop_reason, 'count')
   await assertGone(JSON.parse(loadedLine).loaded)
 
-  const timed = await runCli(['load', '--duration', '1'], {timeoutMs: 30_000})
+  const timed = await runCli(['load', '--duration', '1'])
   assert.equal(timed.code, 0, timed.stderr)
   assert.match(timed.stderr, /Summary: /)
 })

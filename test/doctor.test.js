@@ -4,15 +4,16 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {BIN, runCli} from './helpers/cli.js'
+import {runCli} from './helpers/cli.js'
 import {assertGone} from './helpers/kernel.js'
+import {runAsNobody} from './helpers/nobody.js'
 import {EXPECT, KERNEL_LABEL, definedPart, knownPart} from './helpers/kernel-expect.js'
 
 const REQUIRED = ['kernel', 'libbpf', 'capabilities', 'btf', 'tracepoint', 'bpffs', 'jit', 'ringbuf', 'prog_array_type',
   'percpu_array', 'btf_kinds', 'batch_lookup', 'load', 'prog_array', 'attach', 'tail_calls', 'prog_info', 'perf_query', 'stats']
 
 test('doctor --json passes here, with the probed kernel facts, and leaves nothing loaded', async () => {
-  const r = await runCli(['doctor', '--json'], {timeoutMs: 60_000})
+  const r = await runCli(['doctor', '--json'])
   assert.equal(r.code, 0, r.stderr)
   const report = JSON.parse(r.stdout)
   assert.equal(report.ok, true)
@@ -37,7 +38,7 @@ test('doctor --json passes here, with the probed kernel facts, and leaves nothin
 })
 
 test(`doctor reports the kernel facts that moved between versions, as probed on ${KERNEL_LABEL}`, async (t) => {
-  const r = await runCli(['doctor', '--json'], {timeoutMs: 60_000})
+  const r = await runCli(['doctor', '--json'])
   assert.equal(r.code, 0, r.stderr)
   const {checks, facts} = JSON.parse(r.stdout)
   // Into the TAP log, for the README's kernel table.
@@ -75,13 +76,12 @@ test(`doctor reports the kernel facts that moved between versions, as probed on 
 })
 
 test('doctor as a table, and without privileges: the chain cannot run (exit 15), one error line', async () => {
-  const ok = await runCli(['doctor'], {timeoutMs: 60_000})
+  const ok = await runCli(['doctor'])
   assert.equal(ok.code, 0, ok.stderr)
   assert.match(ok.stdout, /tail calls run end to end\s+│ PASS/)
   assert.match(ok.stdout, /The chain can run here\./)
 
-  // HOME: oclif reads its data folder there; nobody cannot read root's.
-  const nobody = await runCli(['doctor', '--json'], {env: {HOME: '/tmp', XDG_DATA_HOME: '/tmp', XDG_CACHE_HOME: '/tmp', XDG_CONFIG_HOME: '/tmp'}, command: 'setpriv', prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN]})
+  const nobody = await runAsNobody(['doctor', '--json'])
   assert.equal(nobody.code, 15, nobody.stderr)
   const report = JSON.parse(nobody.stdout)
   assert.equal(report.ok, false)

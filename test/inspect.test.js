@@ -13,6 +13,7 @@ import {BIN, ROOT, runCli} from './helpers/cli.js'
 import {loadFixture} from './helpers/bpf-fixture.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone, bpftoolJson, exists, startChain} from './helpers/kernel.js'
+import {until} from './helpers/progress.js'
 import {EXPECT, IN_VM, KERNEL_LABEL, definedPart} from './helpers/kernel-expect.js'
 
 /** Keys that legitimately differ between two runs, or that Debian's bpftool never prints. */
@@ -288,8 +289,8 @@ describe('objects created here: several name matches, pins, frozen maps', () => 
   after(async () => {
     for (const p of pins) if (existsSync(p)) rmSync(p)
     // Maps go once their last pin is removed; check by id without opening them.
-    const deadline = Date.now() + 5000
-    while (created.some((id) => exists('map', id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    const alive = () => created.filter((id) => exists('map', id))
+    await until(() => alive().length === 0, 'the maps to go', {everyMs: 100, idleMs: 30_000, progress: () => alive().length}).catch(() => {})
     assert.deepEqual(created.filter((id) => exists('map', id)), [], 'maps left behind')
   })
 

@@ -10,6 +10,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ROOT, runCli} from './helpers/cli.js'
 import {bpftoolJson} from './helpers/kernel.js'
+import {runAsNobody} from './helpers/nobody.js'
 
 const EXIT = {usage: 2, permission: 3, kernelSupport: 4, notFound: 5, invalidObject: 6, verifier: 7}
 let dir
@@ -86,18 +87,7 @@ test('no kernel BTF', async () => {
 })
 
 test('not root: no CAP_BPF', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'tailcalls-nobody-'))
-  execFileSync('chmod', ['777', home])
-  try {
-    const result = await runCli(['--', process.execPath, join(ROOT, 'bin', 'run.js'), 'load'], {
-      command: 'setpriv',
-      env: {HOME: home},
-      prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'],
-    })
-    assertOneLine(result, EXIT.permission, /permission denied: .*needs CAP_BPF.*which this process lacks.*; run as root/)
-  } finally {
-    rmSync(home, {force: true, recursive: true})
-  }
+  assertOneLine(await runAsNobody(['load']), EXIT.permission, /permission denied: .*needs CAP_BPF.*which this process lacks.*; run as root/)
 })
 
 test('bad flags are usage errors (exit 2) in one line', async () => {

@@ -310,7 +310,7 @@ describe('big maps: batch reads, streaming, | head', () => {
     for (const name of ['big_pcpu', 'big_hash']) {
       const id = String(big.ids[name])
       const want = bpftoolDump('id', id)
-      const r = await ours(['id', id, '--json'], {timeoutMs: 120_000})
+      const r = await ours(['id', id, '--json'])
       assert.equal(r.code, 0, r.stderr)
       assertDumpStderr(r.stderr, id)
       assert.ok(r.stdout === want, `${name}: outputs differ (${r.stdout.length} vs ${want.length} bytes)`)
@@ -339,7 +339,7 @@ describe('big maps: batch reads, streaming, | head', () => {
   })
 
   test('a big table streams as plain aligned text and counts every element', async () => {
-    const r = await ours(['id', String(big.ids.big_hash)], {timeoutMs: 120_000})
+    const r = await ours(['id', String(big.ids.big_hash)])
     assert.equal(r.code, 0, r.stderr)
     const lines = r.stdout.trimEnd().split('\n')
     assert.match(lines[0], /^KEY\s+VALUE$/)

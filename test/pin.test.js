@@ -85,8 +85,8 @@ test('a pinned chain outlives its process, streams through `events`, and `unload
 
     const events = startCli(['events', '--pin-path', path, '--json', '--since-now', '--duration', '120'])
     try {
-      await events.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 20_000, 'events to start')
-      const tgids = await execLoop(50, {timeoutMs: 30_000})
+      await events.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'events to start')
+      const tgids = await execLoop(50)
       const want = new Set(tgids)
       await events.waitFor((s) => {
         const seen = new Map()
@@ -97,7 +97,7 @@ test('a pinned chain outlives its process, streams through `events`, and `unload
         }
 
         return tgids.every((t) => seen.get(t)?.join() === 'prog1,prog2,prog3')
-      }, 20_000, 'three stages for every exec')
+      }, 'three stages for every exec')
     } finally {
       const result = await events.stop('SIGINT')
       assert.equal(result.code, 0, result.stderr)
@@ -256,17 +256,17 @@ test('load --pin --follow streams and leaves the chain pinned', async () => {
   const path = pinPath()
   try {
     const cli = startCli(['load', '--pin', '--pin-path', path, '--follow', '--json'])
-    const loaded = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 30_000, 'loaded')
+    const loaded = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'loaded')
     const ids = JSON.parse(loaded).loaded
-    await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 10_000, 'streaming')
+    await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')
     assert.ok(cli.state.stderrLines.some((l) => l.startsWith('{"pinned"') || l.includes('"pinned":')), 'a pinned status line')
-    const tgids = await execLoop(10, {timeoutMs: 20_000})
-    await cli.waitFor((s) => tgids.every((t) => s.stdoutLines.some((l) => l.includes(`"tgid":${t},`) && l.includes('"prog3"'))), 20_000, 'events')
+    const tgids = await execLoop(10)
+    await cli.waitFor((s) => tgids.every((t) => s.stdoutLines.some((l) => l.includes(`"tgid":${t},`) && l.includes('"prog3"'))), 'events')
     const end = await cli.stop('SIGINT')
     assert.equal(end.code, 0, end.stderr)
     assert.match(end.stderr, /\{"summary"/)
     assert.match(end.stderr, /Exiting\.\.\./)
-    assert.equal(stillAlive(ids).length, 9, 'still pinned after the streaming process exited')
+    assert.equal(stillAlive(ids).length, 'still pinned after the streaming process exited')
     assert.equal((await runCli(['unload', '--pin-path', path])).code, 0)
     await assertGone(ids)
   } finally {

@@ -1,5 +1,5 @@
-// Privileges, through the real CLI run as an unprivileged user (setpriv: uid/gid 65534, no
-// groups, no capabilities, HOME a temp folder):
+// Privileges, through the real CLI run as an unprivileged user (helpers/nobody.js: uid/gid
+// 65534, no groups, no capabilities, HOME a temp folder; from any checkout, /root included):
 //  - every command refuses with exactly one line naming the capability it lacks (doctor, whose
 //    job is to diagnose, runs and ends with its one line naming them), exit 3, `{"error"}` under
 //    --json, no stack trace;
@@ -7,17 +7,13 @@
 //  - with some capabilities (ambient caps for uid 65534), the line names what is still missing,
 //    and with CAP_BPF + CAP_PERFMON `load` really loads, streams and frees the chain.
 import assert from 'node:assert/strict'
-import {chmodSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, test} from 'node:test'
+import {test} from 'node:test'
 
-import {BIN, ROOT, runCli} from './helpers/cli.js'
+import {ROOT} from './helpers/cli.js'
 import {assertGone} from './helpers/kernel.js'
-
-const HOME = mkdtempSync(join(tmpdir(), 'tailcalls-nobody-'))
-chmodSync(HOME, 0o777)
-after(() => rmSync(HOME, {force: true, recursive: true}))
+import {runAsNobody} from './helpers/nobody.js'
 
 const COMMANDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).sort()
 
@@ -40,16 +36,6 @@ const MISSING = {
   unload: /needs CAP_BPF \(or CAP_SYS_ADMIN\), which this process lacks/,
 }
 
-function asNobody(args, {caps = '-all', env = {}} = {}) {
-  const ambient = caps === '-all' ? [] : [`--ambient-caps=${caps}`]
-  return runCli(args, {
-    command: 'setpriv',
-    env: {HOME, ...env},
-    prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, ...ambient, process.execPath, BIN],
-    timeoutMs: 60_000,
-  })
-}
-
 async function pool(tasks, limit) {
   let next = 0
   await Promise.all(Array.from({length: limit}, async () => {
@@ -69,7 +55,7 @@ test('without capabilities every command refuses in one line naming what is miss
   await pool(COMMANDS.map((id) => async () => {
     const args = [...id.split(':'), ...(ARGS[id] ?? [])]
     for (const json of [false, true]) {
-      const r = await asNobody([...args, ...(json ? ['--json'] : [])])
+      const r = await runAsNobody([...args, ...(json ? ['--json'] : [])])
       const what = `${args.join(' ')}${json ? ' --json' : ''}`
       const line = oneErrorLine(r, what)
       if (id === 'doctor') {
@@ -88,11 +74,11 @@ test('without capabilities every command refuses in one line naming what is miss
 })
 
 test('--help and --version work for every command without privileges', async () => {
-  const version = await asNobody(['--version'])
+  const version = await runAsNobody(['--version'])
   assert.equal(version.code, 0, version.stderr)
   assert.match(version.stdout, /^tailcalls\/\d+\.\d+\.\d+ /)
   await pool(COMMANDS.map((id) => async () => {
-    const r = await asNobody([...id.split(':'), '--help'])
+    const r = await runAsNobody([...id.split(':'), '--help'])
     assert.equal(r.code, 0, `${id} --help: ${r.stderr}`)
     assert.match(r.stdout, /USAGE/)
     assert.match(r.stdout, /EXAMPLES/, `${id} --help has examples`)
@@ -101,21 +87,21 @@ test('--help and --version work for every command without privileges', async () 
 })
 
 test('with some capabilities the line names what is still missing; CAP_BPF + CAP_PERFMON load for real', async () => {
-  const bpfOnly = await asNobody(['load', '--duration', '1'], {caps: '+bpf'})
+  const bpfOnly = await runAsNobody(['load', '--duration', '1'], {caps: '+bpf'})
   assert.equal(bpfOnly.code, 3)
   assert.match(oneErrorLine(bpfOnly, 'load with CAP_BPF'), /needs CAP_PERFMON, which this process lacks/)
 
-  const list = await asNobody(['prog', 'list'], {caps: '+bpf,+perfmon'})
+  const list = await runAsNobody(['prog', 'list'], {caps: '+bpf,+perfmon'})
   assert.equal(list.code, 3)
   assert.match(oneErrorLine(list, 'prog list with CAP_BPF'), /listing BPF objects by id needs CAP_SYS_ADMIN/)
 
-  const show = await asNobody(['map', 'show', 'id', '1'], {caps: '+bpf'})
+  const show = await runAsNobody(['map', 'show', 'id', '1'], {caps: '+bpf'})
   assert.match(oneErrorLine(show, 'map show id'), /needs CAP_SYS_ADMIN.*select the object with `pinned PATH` \(needs CAP_BPF\)/)
   // A pinned selector needs only CAP_BPF: past the privilege check to the real answer.
-  const pinned = await asNobody(['map', 'show', 'pinned', '/sys/fs/bpf/tailcalls-no-such-pin'], {caps: '+bpf'})
+  const pinned = await runAsNobody(['map', 'show', 'pinned', '/sys/fs/bpf/tailcalls-no-such-pin'], {caps: '+bpf'})
   assert.equal(pinned.code, 5, pinned.stderr)
 
-  const load = await asNobody(['load', '--json', '--duration', '1'], {caps: '+bpf,+perfmon'})
+  const load = await runAsNobody(['load', '--json', '--duration', '1'], {caps: '+bpf,+perfmon'})
   assert.equal(load.code, 0, load.stderr)
   const ids = JSON.parse(load.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
   assert.match(load.stderr, /"stop_reason":"duration"/)

@@ -9,20 +9,20 @@
 //  - A reader that goes away (`| head -n 3`) while streaming, listing or dumping: exit 0, quietly.
 // The kernel ids a paused CLI holds are read from /proc/<pid>/fdinfo, which opens nothing.
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync, readlinkSync, rmSync} from 'node:fs'
 import {constants} from 'node:os'
 import {basename, join} from 'node:path'
 import {after, test} from 'node:test'
-import {setTimeout as sleep} from 'node:timers/promises'
 
 import {closeFd, nextId} from '../dist/src/kernel/ids.js'
 import {mapInfo} from '../dist/src/kernel/info.js'
 import {sys} from '../dist/src/sys/ffi.js'
 import {MAP_TYPE} from '../dist/src/sys/layouts.js'
-import {BIN, runCli, startCli} from './helpers/cli.js'
+import {BIN, collect, runCli, startCli} from './helpers/cli.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone} from './helpers/kernel.js'
+import {until} from './helpers/progress.js'
 
 const BPFFS = '/sys/fs/bpf'
 const folders = []
@@ -76,14 +76,9 @@ function heldIds(pid) {
 
 async function assertAllGone(ids) {
   await assertGone(ids)
-  const deadline = Date.now() + 5000
-  let alive = ids.btf.filter((id) => nextId('btf', id - 1) === id)
-  while (alive.length > 0 && Date.now() < deadline) {
-    await sleep(100)
-    alive = alive.filter((id) => nextId('btf', id - 1) === id)
-  }
-
-  assert.deepEqual(alive, [], 'BTF objects left in the kernel')
+  const alive = () => ids.btf.filter((id) => nextId('btf', id - 1) === id)
+  await until(() => alive().length === 0, 'the BTF objects to go', {everyMs: 100, idleMs: 30_000, progress: () => alive().length}).catch(() => {})
+  assert.deepEqual(alive(), [], 'BTF objects left in the kernel')
 }
 
 function assertOneErrorLine(stderr, pattern) {
@@ -118,7 +113,7 @@ test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing
     const path = phase === 'pin' ? pinPath() : undefined
     const args = ['load', ...(path ? ['--pin', '--pin-path', path] : [])]
     const cli = startCli(args, {env: {TAILCALLS_DEBUG_PAUSE: phase, TAILCALLS_DEBUG_PAUSE_MS: '60000'}})
-    await cli.waitFor((s) => s.stderrLines.some((l) => l.startsWith(`Paused before ${phase}`)), 30_000, `the pause before ${phase}`)
+    await cli.waitFor((s) => s.stderrLines.some((l) => l.startsWith(`Paused before ${phase}`)), `the pause before ${phase}`)
     const ids = heldIds(cli.child.pid)
     if (['fill', 'attach', 'stream', 'pin'].includes(phase)) assert.ok(Object.keys(ids.programs).length >= 4, `${phase}: programs loaded`)
     if (['stream', 'pin'].includes(phase)) assert.notEqual(ids.link, undefined, `${phase}: prog1 attached`)
@@ -133,7 +128,7 @@ test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing
 test('SIGINT, SIGTERM and SIGHUP while streaming: summary, exit 0, nothing left', async () => {
   await pool(['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => async () => {
     const cli = startCli(['load', '--json'])
-    await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 30_000, 'streaming')
+    await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')
     const ids = heldIds(cli.child.pid)
     await execLoop(20)
     const r = await cli.stop(signal)
@@ -148,7 +143,7 @@ test('SIGINT, SIGTERM and SIGHUP while streaming: summary, exit 0, nothing left'
 
 test('SIGKILL of a non-pinned load: the kernel frees everything and the next load works', async () => {
   const cli = startCli(['load', '--json'])
-  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 30_000, 'streaming')
+  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')
   const ids = heldIds(cli.child.pid)
   await execLoop(10)
   const r = await cli.stop('SIGKILL')
@@ -229,10 +224,10 @@ test('SIGKILL of load --pin --force mid-replacement: the path holds one whole ch
 test('two loads at once coexist; two load --pin at one path: one pins, the other refuses; nothing leaks', async () => {
   const a = startCli(['load', '--json'])
   const b = startCli(['load', '--json'])
-  await Promise.all([a, b].map((c) => c.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 30_000, 'streaming')))
+  await Promise.all([a, b].map((c) => c.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')))
   const tgids = await execLoop(10)
   for (const c of [a, b]) {
-    await c.waitFor((s) => tgids.every((t) => s.stdoutLines.filter((l) => l.includes(`"tgid":${t},`)).length === 3), 20_000, 'both see every exec')
+    await c.waitFor((s) => tgids.every((t) => s.stdoutLines.filter((l) => l.includes(`"tgid":${t},`)).length === 3), 'both see every exec')
   }
 
   const ids = [a, b].map((c) => JSON.parse(c.state.stderrLines.find((l) => l.startsWith('{"loaded"'))).loaded)
@@ -267,20 +262,19 @@ test('two loads at once coexist; two load --pin at one path: one pins, the other
 function throughHead(args, {head = 'head -n 3'} = {}) {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
   const err = `/tmp/tailcalls-head-${process.pid}-${n++}.err`
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', `${quoted} 2>"$ERR" | ${head}; echo "cli=\${PIPESTATUS[0]}" >&2; cat "$ERR" >&2`], {
-      env: {...process.env, ERR: err, NO_COLOR: '1'},
-      timeout: 60_000,
-    }, (error, stdout, stderr) => {
-      rmSync(err, {force: true})
-      resolve({code: Number(/cli=(\d+)/.exec(stderr)?.[1]), stderr, stdout})
-    })
+  const child = spawn('bash', ['-c', `${quoted} 2>"$ERR" | ${head}; echo "cli=\${PIPESTATUS[0]}" >&2; cat "$ERR" >&2`], {
+    env: {...process.env, ERR: err, NO_COLOR: '1'},
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  return collect(child).then(({stderr, stdout}) => {
+    rmSync(err, {force: true})
+    return {code: Number(/cli=(\d+)/.exec(stderr)?.[1]), stderr, stdout}
   })
 }
 
 test('a reader that goes away (| head -n 3): load, prog list, map list and map dump exit 0 quietly; load detaches', async () => {
   // load: head exits after 3 event lines; the next write fails (EPIPE) and load stops.
-  const storm = execLoop(400, {timeoutMs: 30_000})
+  const storm = execLoop(400)
   const r = await throughHead(['load', '--json', '--duration', '60'])
   await storm
   assert.equal(r.code, 0, r.stderr)

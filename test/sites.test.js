@@ -180,11 +180,10 @@ test('malformed input: truncated, jumps outside, cut ld_imm64, empty: never thro
   assert.match(findTailCallSites(prog(ja(1), ldImm64(1, 5), exit())).problems.join(), /middle of a ld_imm64/)
 })
 
-test('fuzz: random and mutated instruction streams never throw and finish quickly', () => {
+test('fuzz: random and mutated instruction streams never throw', () => {
   let seed = 12345
   const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
   const bases = ['prog1.xlated', 'prog2.xlated', 'graph5-s3.xlated'].map(fixture)
-  const started = Date.now()
   for (let round = 0; round < 600; round++) {
     let buf
     if (round % 2 === 0) {
@@ -199,7 +198,4 @@ test('fuzz: random and mutated instruction streams never throw and finish quickl
     const a = findTailCallSites(buf)
     assert.ok(Array.isArray(a.sites) && Array.isArray(a.problems))
   }
-
-  // Generous: a guard against pathological blow-ups, not a timing assertion on speed.
-  assert.ok(Date.now() - started < 60_000)
 })

@@ -12,6 +12,7 @@ import {buildFixture} from './helpers/bpf-fixture.js'
 import {runCli} from './helpers/cli.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone} from './helpers/kernel.js'
+import {until} from './helpers/progress.js'
 import {buildStorm, checkAccounting, runStorm, soakRound, startLoad} from './helpers/soak.js'
 
 buildStorm()
@@ -26,15 +27,6 @@ test(`soak: ${SOAK_EXECS} execs from 4 workers, every stage accounted for exactl
   console.log(`# soak: ${r.execs} execs at ${r.execRate}/s, ${r.events} events, ${r.drops} drops, ${r.complete} complete chains`)
 })
 
-/** Wait until predicate() is true (polling), or fail after ms. */
-async function until(predicate, ms, what) {
-  const deadline = Date.now() + ms
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
 test('overload: a 4 KiB ring and a stalled pipe reader drop events, counted exactly; the stream recovers', async () => {
   const load = startLoad(['--ringbuf-size', '4096'], {fifo: true})
   const ids = await load.ready
@@ -45,7 +37,7 @@ test('overload: a 4 KiB ring and a stalled pipe reader drop events, counted exac
     const first = await runStorm(1500, 4)
     await sleep(1200) // at least one drop check (1 s) while stalled
     load.stdout.resume()
-    await until(() => load.seen.dropRecords > 0, 10_000, 'a ringbuf_drops record')
+    await until(() => load.seen.dropRecords > 0, 'a ringbuf_drops record', {progress: load.progress})
     const dropsWhileStalled = load.seen.dropTotal
     assert.ok(dropsWhileStalled > 0, 'the stalled reader caused drops')
 
@@ -53,7 +45,7 @@ test('overload: a 4 KiB ring and a stalled pipe reader drop events, counted exac
     await sleep(300)
     const before = load.seen.dropTotal
     const second = await runStorm(200, 1)
-    await until(() => second.pids.every((p) => (load.seen.byTgid.get(p)?.length ?? 0) === 12), 10_000, 'the second storm')
+    await until(() => second.pids.every((p) => (load.seen.byTgid.get(p)?.length ?? 0) === 12), 'the second storm', {progress: load.progress})
     assert.equal(load.seen.dropTotal, before, 'no drops once the reader reads again')
 
     stopped = await load.stop('SIGINT')
@@ -82,8 +74,8 @@ test('a full pipe does not delay a signal: the chain is freed at once, the outpu
     await sleep(300)
     load.child.kill('SIGTERM')
     // Nothing is read yet, and still the kernel objects go away.
-    await assertGone(ids, 10_000)
-    await until(() => load.stderr().includes('{"waiting_for_reader"'), 10_000, 'the waiting_for_reader line')
+    await assertGone(ids)
+    await until(() => load.stderr().includes('{"waiting_for_reader"'), 'the waiting_for_reader line', {progress: load.progress})
     assert.equal(load.child.exitCode, null, 'still running: it waits for the reader')
     load.stdout.resume()
     stopped = await load.stop(null)
@@ -110,8 +102,8 @@ test('a reader that never resumes: a second signal exits, and the undelivered ev
     await runStorm(3000, 4)
     await sleep(300)
     load.child.kill('SIGINT')
-    await until(() => load.stderr().includes('{"waiting_for_reader"'), 10_000, 'the waiting_for_reader line')
-    await assertGone(ids, 10_000)
+    await until(() => load.stderr().includes('{"waiting_for_reader"'), 'the waiting_for_reader line', {progress: load.progress})
+    await assertGone(ids)
     load.child.kill('SIGINT')
     await load.quit
     assert.equal(load.child.exitCode, 0, load.stderr())

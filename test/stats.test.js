@@ -32,14 +32,14 @@ test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the
   const reader = startCli(['events', '--pin-path', PIN, '--json', '--duration', '120'])
   let readerDone = false
   try {
-    await reader.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 20_000, 'the reader')
+    await reader.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'the reader')
 
     // Kernel stats are on only while `stats` runs: execs during its ticks count for prog1.
     const watch = startCli(['stats', '--pin-path', PIN, '--watch', '--json', '--interval', '0.3', '--count', '30'])
-    await watch.waitFor((s) => s.stdoutLines.length >= 1, 20_000, 'the first tick')
-    const tgids = await execLoop(100, {timeoutMs: 30_000})
+    await watch.waitFor((s) => s.stdoutLines.length >= 1, 'the first tick')
+    const tgids = await execLoop(100)
     const ticksBefore = watch.state.stdoutLines.length
-    await watch.waitFor((s) => s.stdoutLines.length >= ticksBefore + 2, 20_000, 'two more ticks')
+    await watch.waitFor((s) => s.stdoutLines.length >= ticksBefore + 2, 'two more ticks')
     const result = await watch.stop('SIGINT')
     assert.equal(result.code, 0, result.stderr)
     const ticks = jsonLines(result.stdout)
@@ -108,7 +108,7 @@ test('stats --pid reads the chain of a running `tailcalls load`', async () => {
   const chain = await startChain()
   try {
     const statsRun = runCli(['stats', '--pid', String(chain.cli.child.pid), '--json', '--interval', '1'])
-    await execLoop(30, {timeoutMs: 20_000})
+    await execLoop(30)
     const r = await statsRun
     assert.equal(r.code, 0, r.stderr)
     const tick = JSON.parse(r.stdout)

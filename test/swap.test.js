@@ -6,6 +6,9 @@
 // process each; ids, not names, because concurrent tests may load chains with the same names),
 // then SWAPS_LIB through updateSlot(), the function the CLI runs, in this process, to swap far
 // more often than process start-up allows. Both run while the exec load runs.
+//
+// No step is bounded by the clock: on a busy machine the proof takes minutes instead of seconds
+// (the chain loader runs until this test stops it; waits end on progress, see helpers/progress.js).
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
@@ -20,14 +23,14 @@ import {startChain} from './helpers/kernel.js'
 const SWAPS_CLI = vmScaled(100)
 const SWAPS_LIB = vmScaled(2000)
 
-test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under exec load lose nothing`, {timeout: IN_VM ? 900_000 : 300_000}, async (t) => {
+test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under exec load lose nothing`, async (t) => {
   const chain = await startChain()
   let finished = false
   try {
     const {maps, programs} = chain.ids
     const mapSel = {by: 'id', id: maps.TAIL_CALL_MAP}
     const version = [programs.prog3_v2, programs.prog3]
-    const load = execLoad({maxCount: vmScaled(50_000), timeoutMs: IN_VM ? 600_000 : 240_000, workers: IN_VM ? 1 : 2})
+    const load = execLoad({maxCount: vmScaled(50_000), workers: IN_VM ? 1 : 2})
     const started = Date.now()
     let cliSwaps = 0
     let libSwaps = 0
@@ -62,7 +65,7 @@ test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under e
     const tgids = await load.stop()
     const seconds = (Date.now() - started) / 1000
     assert.ok(tgids.length > 0)
-    await chain.waitForTgids(tgids, 3, 60_000)
+    await chain.waitForTgids(tgids, 3)
 
     // Per exec: exactly prog1, prog2, then one version of stage 3, with per_event_count 1, 2, 3.
     const want = new Set(tgids)

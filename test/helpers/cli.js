@@ -1,44 +1,72 @@
 // Run the CLI as a user does: spawn bin/run.js, read stdout, stderr and the exit code.
+// No wait here is a fixed timer: a child is killed only when it shows no sign of life (no output,
+// no CPU time) for IDLE_MS, see progress.js.
 import {spawn} from 'node:child_process'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {IDLE_MS, watchProgress} from './progress.js'
+
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'run.js')
 
-// Under qemu TCG (the kernel matrix) a node start alone takes 1–3 s, and much more with an exec
-// load on the one vCPU: default timeouts are 6× longer there.
-const SLOW = process.env.TAILCALLS_VM === '1' ? 6 : 1
+/** Children still running when the test process exits are killed (by pid), never left behind. */
+const running = new Set()
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
 
-/** Run to completion. Resolves {code, signal, stdout, stderr}; kills the child (by pid) after timeoutMs. */
-export function runCli(args, {env = {}, timeoutMs = 30_000 * SLOW, input, cwd = ROOT, command = process.execPath, prefix = [BIN]} = {}) {
-  const child = spawn(command, [...prefix, ...args], {cwd, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['pipe', 'pipe', 'pipe']})
-  return collect(child, {input, timeoutMs})
+function track(child) {
+  running.add(child)
+  child.on('close', () => running.delete(child))
+  return child
 }
 
-export function collect(child, {input, timeoutMs = 30_000 * SLOW} = {}) {
+/** Run to completion. Resolves {code, signal, stdout, stderr, hung}; kills a child that hangs. */
+export function runCli(args, {env = {}, input, cwd = ROOT, command = process.execPath, prefix = [BIN], idleMs} = {}) {
+  const child = spawn(command, [...prefix, ...args], {cwd, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['pipe', 'pipe', 'pipe']})
+  return collect(child, {idleMs, input})
+}
+
+export function collect(child, {input, idleMs = IDLE_MS} = {}) {
+  track(child)
   let stdout = ''
   let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+  let hung = false
+  const watch = watchProgress(child.pid, {
+    idleMs,
+    onIdle() {
+      hung = true
+      child.kill('SIGKILL')
+    },
+  })
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    stdout += d
+    watch.touch()
+  })
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    stderr += d
+    watch.touch()
+  })
   if (input !== undefined) child.stdin.end(input)
   else child.stdin.end()
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({code, signal, stderr, stdout})
+      watch.stop()
+      if (hung) stderr += `\n[test harness: killed after ${Math.round(idleMs / 1000)} s without output or CPU time]`
+      resolve({code, hung, signal, stderr, stdout})
     })
   })
 }
 
 /**
  * Start a long-running command (e.g. `load`). Gives live access to its output lines and
- * stops it with a signal. The child is always killed by its own pid, never by name.
+ * stops it with a signal. The child is always killed by its own pid, never by name; it runs
+ * until stop() (or the end of the test process), never against a clock.
  */
-export function startCli(args, {env = {}, timeoutMs = 120_000 * SLOW} = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+export function startCli(args, {env = {}} = {}) {
+  const child = track(spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']}))
   const state = {stderr: '', stdout: '', stdoutLines: [], stderrLines: []}
   const waiters = new Set()
   const wake = () => {
@@ -61,10 +89,8 @@ export function startCli(args, {env = {}, timeoutMs = 120_000 * SLOW} = {}) {
     state.stderrLines.push(...parts)
     wake()
   })
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const exited = new Promise((resolve) => {
     child.on('close', (code, signal) => {
-      clearTimeout(killer)
       wake()
       resolve({code, signal, stderr: state.stderr, stdout: state.stdout})
     })
@@ -72,10 +98,14 @@ export function startCli(args, {env = {}, timeoutMs = 120_000 * SLOW} = {}) {
   let done = false
   exited.then(() => (done = true))
 
-  /** Wait until predicate(state) is truthy; rejects after ms or if the process exits first. */
-  function waitFor(predicate, ms = 20_000, what = 'condition') {
+  /**
+   * Wait until predicate(state) is truthy. Rejects if the process exits first, or shows no sign
+   * of life (no output, no CPU time) for idleMs while the predicate stays false.
+   */
+  function waitFor(predicate, what = 'condition', {idleMs = IDLE_MS} = {}) {
     return new Promise((resolve, reject) => {
       const check = () => {
+        watch.touch()
         const v = predicate(state)
         if (v) {
           cleanup()
@@ -86,12 +116,15 @@ export function startCli(args, {env = {}, timeoutMs = 120_000 * SLOW} = {}) {
         }
       }
 
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(new Error(`timed out waiting for ${what}; stderr: ${state.stderr.slice(-2000)}`))
-      }, ms)
+      const watch = watchProgress(child.pid, {
+        idleMs,
+        onIdle(seconds) {
+          cleanup()
+          reject(new Error(`no output and no CPU time for ${seconds} s while waiting for ${what}; stderr: ${state.stderr.slice(-2000)}`))
+        },
+      })
       const cleanup = () => {
-        clearTimeout(timer)
+        watch.stop()
         waiters.delete(check)
       }
 

@@ -2,10 +2,10 @@
 // Other objects exist on the machine (and other tests may run concurrently), so every
 // check is on the ids this test created, never on whole-system lists.
 import {execFileSync} from 'node:child_process'
-import {setTimeout as sleep} from 'node:timers/promises'
 
 import {nextId} from '../../dist/src/kernel/ids.js'
 import {startCli} from './cli.js'
+import {until} from './progress.js'
 
 export function bpftoolJson(args) {
   return JSON.parse(execFileSync('bpftool', ['--json', ...args], {encoding: 'utf8', maxBuffer: 1 << 28}))
@@ -30,16 +30,16 @@ export function stillAlive(ids) {
   return alive
 }
 
-/** The kernel frees programs and maps after an RCU grace period: poll briefly. */
-export async function assertGone(ids, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs
-  let alive = stillAlive(ids)
-  while (alive.length > 0 && Date.now() < deadline) {
-    await sleep(100)
-    alive = stillAlive(ids)
+/**
+ * The kernel frees programs and maps after an RCU grace period, later on a busy machine: poll
+ * while ids keep going away; fail once the survivors stood still for `idleMs`.
+ */
+export async function assertGone(ids, {idleMs = 30_000} = {}) {
+  try {
+    await until(() => stillAlive(ids).length === 0, 'the ids to go', {everyMs: 100, idleMs, progress: () => stillAlive(ids).length})
+  } catch {
+    throw new Error(`left in the kernel after the test: ${stillAlive(ids).join(', ')}`)
   }
-
-  if (alive.length > 0) throw new Error(`left in the kernel after the test: ${alive.join(', ')}`)
 }
 
 /**
@@ -48,10 +48,12 @@ export async function assertGone(ids, timeoutMs = 5000) {
  * `finish()` (it stops the CLI with SIGINT, checks exit 0 and that every id is gone).
  */
 export async function startChain(extraArgs = [], {env} = {}) {
-  const cli = startCli(['load', '--json', '--duration', '300', ...extraArgs], {env})
-  const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 30_000, 'the loaded line')
+  // --duration only bounds a chain whose test process died without stopping it: an hour is far
+  // beyond any test, however busy the machine.
+  const cli = startCli(['load', '--json', '--duration', '3600', ...extraArgs], {env})
+  const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'the loaded line')
   const ids = JSON.parse(loadedLine).loaded
-  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 10_000, 'Waiting for Ctrl-C')
+  await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'Waiting for Ctrl-C')
   const events = () => cli.state.stdoutLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
   return {
     cli,
@@ -64,13 +66,13 @@ export async function startChain(extraArgs = [], {env} = {}) {
     },
     ids,
     /** Wait until events for every tgid in `tgids` (3 stages each) arrived. */
-    waitForTgids(tgids, perTgid = 3, ms = 20_000) {
+    waitForTgids(tgids, perTgid = 3) {
       const want = new Set(tgids)
       return cli.waitFor(() => {
         const counts = new Map()
         for (const e of events()) if (want.has(e.tgid)) counts.set(e.tgid, (counts.get(e.tgid) ?? 0) + 1)
         return [...want].every((t) => (counts.get(t) ?? 0) >= perTgid)
-      }, ms, `events for ${tgids.length} execs`)
+      }, `events for ${tgids.length} execs`)
     },
   }
 }

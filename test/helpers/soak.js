@@ -15,6 +15,7 @@ import {join} from 'node:path'
 
 import {BIN, ROOT} from './cli.js'
 import {assertGone} from './kernel.js'
+import {cpuTicks, watchProgress} from './progress.js'
 
 export const STORM = join(ROOT, 'bench', 'results', 'storm')
 const STORM_SRC = join(ROOT, 'bench', 'ref', 'storm.c')
@@ -31,17 +32,20 @@ export function buildStorm() {
 
 const PROG = {prog1: 0, prog2: 1, prog3: 2, prog3_v2: 3}
 
-/** Run the storm; resolves {pids, seconds}. Bounded by its own count; killed (by pid) after timeoutMs. */
-export function runStorm(execs, workers, timeoutMs = 300_000) {
+/** Run the storm; resolves {pids, seconds}. Bounded by its own count; killed (by pid) if it hangs. */
+export function runStorm(execs, workers) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
     const child = spawn(buildStorm(), [String(execs), String(workers), 'pids'], {stdio: ['ignore', 'pipe', 'inherit']})
     let text = ''
-    child.stdout.setEncoding('utf8').on('data', (d) => (text += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const watch = watchProgress(child.pid, {onIdle: () => child.kill('SIGKILL')})
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      text += d
+      watch.touch()
+    })
     child.on('error', reject)
     child.on('close', (code) => {
-      clearTimeout(timer)
+      watch.stop()
       const seconds = (performance.now() - t0) / 1000
       if (code !== 0) return reject(new Error(`storm exited ${code}`))
       resolve({pids: text.split('\n').filter(Boolean).map(Number), seconds})
@@ -53,7 +57,7 @@ export function runStorm(execs, workers, timeoutMs = 300_000) {
  * Start `load --json` (stdout read and checked line by line here, never all kept as text).
  * Returns {ready, stop(signal), result}.
  */
-export function startLoad(extraArgs = [], {env = {}, timeoutMs = 600_000, fifo = false} = {}) {
+export function startLoad(extraArgs = [], {env = {}, fifo = false} = {}) {
   // With `fifo`, stdout is a real pipe (a FIFO in a temp folder), as in `tailcalls load | jq`;
   // otherwise Node's stdio 'pipe', which is a socketpair.
   let out = 'pipe'
@@ -108,28 +112,30 @@ export function startLoad(extraArgs = [], {env = {}, timeoutMs = 600_000, fifo =
   })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   // Done when the process exited and its output was read to the end.
   const exited = Promise.all([
     new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal}))),
     new Promise((resolve) => stdout.on('close', resolve)),
     new Promise((resolve) => child.stderr.on('close', resolve)),
-  ]).then(([r]) => {
-    clearTimeout(killer)
-    return r
-  })
+  ]).then(([r]) => r)
   const quit = new Promise((resolve) => child.on('exit', resolve))
   const ready = new Promise((resolve, reject) => {
-    const giveUp = setTimeout(() => reject(new Error(`load not ready after 60 s: ${stderr}`)), 60_000)
+    const watch = watchProgress(child.pid, {
+      onIdle(seconds) {
+        clearInterval(t)
+        reject(new Error(`load not ready: no output and no CPU time for ${seconds} s: ${stderr}`))
+      },
+    })
     const t = setInterval(() => {
       if (stderr.includes('Waiting for Ctrl-C...')) {
         clearInterval(t)
-        clearTimeout(giveUp)
+        watch.stop()
         resolve(JSON.parse(stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded)
       }
     }, 10)
     exited.then(() => {
       clearInterval(t)
+      watch.stop()
       reject(new Error(`load exited early: ${stderr}`))
     })
   })
@@ -138,18 +144,26 @@ export function startLoad(extraArgs = [], {env = {}, timeoutMs = 600_000, fifo =
     exited,
     /** The process has exited (its output may still be unread). */
     quit,
+    /** Changes while the load makes progress (reads, output, CPU time): for waits. */
+    progress: () => `${seen.lines} ${stderr.length} ${cpuTicks(child.pid)}`,
     ready,
     seen,
     /** The reader side of stdout: pause() it to play a slow consumer, resume() to read on. */
     stdout,
     stderr: () => stderr,
-    /** Send `signal` (none with null) and wait for the end; resolves {code, signal, stderr, summary}. */
-    async stop(signal = 'SIGINT', ms = 60_000) {
+    /**
+     * Send `signal` (none with null) and wait for the end; resolves {code, signal, stderr, summary}.
+     * Fails if the process stays alive without CPU time or output for idleMs (a hang).
+     */
+    async stop(signal = 'SIGINT', {idleMs} = {}) {
       if (signal && child.exitCode === null && child.signalCode === null) child.kill(signal)
-      let timer
+      let watch
       const r = await Promise.race([exited, new Promise((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`load did not end within ${ms} ms (exit ${child.exitCode}, stdout closed: ${stdout.destroyed}): ${stderr.slice(-1500)}`)), ms)
-      })]).finally(() => clearTimeout(timer))
+        watch = watchProgress(child.pid, {
+          idleMs,
+          onIdle: (seconds) => reject(new Error(`load did not end: no output and no CPU time for ${seconds} s (exit ${child.exitCode}, stdout closed: ${stdout.destroyed}): ${stderr.slice(-1500)}`)),
+        })
+      })]).finally(() => watch.stop())
       const line = stderr.split('\n').find((l) => l.startsWith('{"summary"'))
       return {...r, stderr, summary: line ? JSON.parse(line).summary : undefined}
     },
