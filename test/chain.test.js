@@ -37,7 +37,7 @@ test('every exec runs prog1 → prog2 → prog3 with the seed counters', async (
       assert.deepEqual(evs.map((e) => e.per_event_count), [1, 2, 3], `per_event_count of tgid ${tgid}`)
       assert.ok(evs.every((e) => e.level === 'INFO' && e.event === 'stage'))
       // One exec runs on one CPU: the chain never switches CPUs between tail calls.
-      assert.equal(new Set(evs.map((e) => e.cpu_id)).size, `one CPU for tgid ${tgid}`)
+      assert.equal(new Set(evs.map((e) => e.cpu_id)).size, 1, `one CPU for tgid ${tgid}`)
       // total_count is a per-CPU running total that each stage bumps by exactly one.
       assert.equal(evs[1].total_count, evs[0].total_count + 1)
       assert.equal(evs[2].total_count, evs[1].total_count + 1)
