@@ -62,7 +62,7 @@ test('out-of-range key, a key that is one of several, a map inferred from the on
   // Every renderer copes with every outcome.
   const tree = renderTree(g)
   assert.match(tree, /arr\[7\] → \(out of range: always falls through\)/)
-  assert.match(tree, /arr\[0\|1\]  \(key depends on the path: indirect path\)/)
+  assert.match(tree, /arr\[0\|1\] {2}\(key depends on the path: indirect path\)/)
   assert.match(tree, /\[1\] → \(empty\)/)
   assert.match(renderDot(g), /out of range: falls through/)
   assert.match(renderMermaid(g), /-.-x/)

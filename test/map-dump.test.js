@@ -156,6 +156,7 @@ describe('fixture maps: byte for byte the same as bpftool --json', () => {
     assert.match(pc.stdout, /KEY\s*│\s*CPU\s*│\s*packets\s*│\s*flags\s*│\s*tag/)
     assert.equal(pc.stdout.match(/│\s*total\s*│/g).length, 4, 'one total row per key')
     assert.match(pc.stdout, /Found 4 elements\n$/)
+    // eslint-disable-next-line no-control-regex -- the escape character is what it looks for
     assert.doesNotMatch(pc.stdout, /\u001B\[/, 'no colour when piped')
     for (const line of pc.stdout.split('\n').filter((l) => /│\s*total\s*│/.test(l))) {
       assert.match(line, /│\s*total\s*│\s*\d+\s*│\s*\d+\s*│\s*│$/, 'integers are totalled, the char array tag is not')

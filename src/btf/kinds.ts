@@ -32,8 +32,6 @@ export const KIND = {
   ENUM64: 19,
 } as const
 
-export type KindName = keyof typeof KIND
-
 /** Kind number → the name bpftool prints ("UNKNOWN" for 0 and anything past ENUM64). */
 export const KIND_NAMES: readonly string[] = [
   'UNKNOWN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST',

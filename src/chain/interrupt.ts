@@ -25,9 +25,6 @@ const DOING: Record<string, string> = {
   stream: 'starting to stream',
 }
 
-/** Every phase TAILCALLS_DEBUG_PAUSE accepts, in order. */
-export const PHASES = ['open', 'load', 'fill', 'attach', 'pin', 'stream'] as const
-
 export class SignalGuard {
   signal: StopSignal | undefined
   private wake: (() => void) | undefined

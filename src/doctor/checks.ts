@@ -75,7 +75,7 @@ export function runDoctor(): DoctorReport {
   })
 
   // --- libbpf
-  let libbpfOk = true
+  let libbpfOk: boolean
   try {
     const {libbpf} = sys()
     const v = `${libbpf.libbpf_major_version()}.${libbpf.libbpf_minor_version()}`

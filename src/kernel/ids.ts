@@ -17,8 +17,6 @@ import {sys} from '../sys/ffi.js'
 
 export type ObjectKind = 'prog' | 'map' | 'link' | 'btf'
 
-export const OBJECT_KINDS: readonly ObjectKind[] = ['prog', 'map', 'link', 'btf']
-
 /** What the user types to list objects of a kind (used in hints). */
 const LIST_HINT: Record<ObjectKind, string> = {
   btf: 'list them with `bpftool btf list`',
@@ -168,18 +166,6 @@ export function withFd<T>(fd: number, fn: (fd: number) => T): T {
     return fn(fd)
   } finally {
     closeFd(fd)
-  }
-}
-
-/** An fd that is closed once (idempotent), for code that holds fds across calls. */
-export class OwnedFd {
-  private open = true
-  constructor(readonly fd: number) {}
-
-  close(): void {
-    if (!this.open) return
-    this.open = false
-    closeFd(this.fd)
   }
 }
 

@@ -79,14 +79,3 @@ export function linkTypeName(type: number): string | number {
 export function attachTypeName(type: number): string | number {
   return lookup(ATTACH_TYPE_NAMES, type)
 }
-
-/** The id for a prog type name (`tracing` → 26), or undefined. */
-export function progTypeId(name: string): number | undefined {
-  const i = (PROG_TYPE_NAMES as readonly string[]).indexOf(name)
-  return i === -1 ? undefined : i
-}
-
-export function mapTypeId(name: string): number | undefined {
-  const i = (MAP_TYPE_NAMES as readonly string[]).indexOf(name)
-  return i === -1 ? undefined : i
-}

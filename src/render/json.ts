@@ -27,9 +27,7 @@ export class RawJson {
  * read on a terminal would hand them to it (a process's comm or a pin name can hold any of them):
  * strings escape them too (`\u009b`), which is the same JSON value.
  */
-// eslint-disable-next-line no-control-regex
 const RAW_UNSAFE = /[\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/
-// eslint-disable-next-line no-control-regex
 const RAW_UNSAFE_ALL = /[\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g
 
 export function jsonString(s: string): string {

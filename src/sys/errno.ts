@@ -47,5 +47,3 @@ export function describeErrno(errno: number): string {
   const text = KERNEL_ONLY[Math.abs(errno)]?.[1] ?? DESCRIPTIONS[name]
   return text ? `${name}: ${text}` : name
 }
-
-export const ERRNO = constants.errno

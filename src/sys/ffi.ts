@@ -128,7 +128,7 @@ function bind(): Sys {
   try {
     bpf = koffi.load('libbpf.so.1')
   } catch (error) {
-    throw new Error(`cannot load libbpf.so.1 (${(error as Error).message}); install it: apt-get install libbpf1`)
+    throw new Error(`cannot load libbpf.so.1 (${(error as Error).message}); install it: apt-get install libbpf1`, {cause: error})
   }
   const libc = koffi.load('libc.so.6')
 

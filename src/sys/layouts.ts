@@ -22,7 +22,6 @@ export const EVENT_KIND = {stage: 0, tailCallFailed: 1} as const
 
 /** enum stage_prog: the program that emitted an event, and its index in chain_stats.runs. */
 export const STAGE_PROGS = ['prog1', 'prog2', 'prog3', 'prog3_v2'] as const
-export type StageProg = (typeof STAGE_PROGS)[number]
 
 /** Slots of TAIL_CALL_MAP. */
 export const SLOT = {prog2: 0, prog3: 1} as const

@@ -9,7 +9,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import {BtfBuilder, KIND} from './btf-builder.js'
+import {BtfBuilder} from './btf-builder.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..', '..')
@@ -250,5 +250,3 @@ export async function runFuzzInWorker(opts, {stallMs = 20_000, replayMs = 60_000
 
   return total
 }
-
-export {KIND}

@@ -98,7 +98,7 @@ async function btfOracleTarget() {
         ours = Btf.parse(blob, {name: 'fuzz'})
       } catch (error) {
         if (!(error instanceof BtfError)) throw error
-        if (!/\(at byte \d+\)$/.test(error.message)) throw new Error(`a BtfError without its offset: ${error.message}`)
+        if (!/\(at byte \d+\)$/.test(error.message)) throw new Error(`a BtfError without its offset: ${error.message}`, {cause: error})
         ourError = error
       }
 

@@ -11,7 +11,7 @@
 // Prints a table, a machine-readable line, writes matrix.json/matrix.md, and
 // exits non-zero if any kernel failed, naming it.  See test/vm/README.md.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { homedir, release as osRelease } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
@@ -284,7 +284,9 @@ async function runHost(spec) {
       // Whatever the tests spawned into our process group goes with it.
       try {
         process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // the group is already gone
+      }
       res({ text, rc: code ?? (signal ? 128 + ({ SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGABRT: 6 }[signal] ?? 0) : null), timedOut });
     });
   });

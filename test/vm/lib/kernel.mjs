@@ -250,7 +250,7 @@ export async function fetchKernel(spec, { cache, refresh = false, log }) {
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
       rmSync(deb, { force: true }); // damaged: fetch it again next time
-      throw new Error(`${e.message} (removed ${pkg}'s .deb from the cache)`);
+      throw new Error(`${e.message} (removed ${pkg}'s .deb from the cache)`, { cause: e });
     }
     rmSync(root, { recursive: true, force: true });
     renameSync(tmp, root);

@@ -41,10 +41,6 @@ export function waitAllExited(ms) {
   return Promise.race([Promise.all(pending), new Promise((res) => setTimeout(res, ms).unref())]);
 }
 
-export function liveCount() {
-  return live.size;
-}
-
 /**
  * Run a command to completion. Resolves { code, signal, stdout, stderr, timedOut }.
  * Never rejects for a non-zero exit; rejects only when the binary cannot start.
