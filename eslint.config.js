@@ -11,10 +11,10 @@ import tseslint from 'typescript-eslint'
 //   features: src/inspect, src/chain, src/graph, src/slots, src/stats, src/doctor, src/cli
 //   src/render                        presentation (tables, terminal-safe JSON): a leaf that
 //                                     features and commands use; it imports nothing from src/
-//   src/kernel                        bpf() objects: ids, fds, get_info, names, features
-//   src/libbpf, src/btf               libbpf objects; the BTF format (bytes in, bytes out: btf/
-//                                     never opens a kernel object, kernel/ hands it the bytes)
-//   src/errors.ts                     the error model, importable from every layer
+//   src/kernel, src/libbpf            bpf() objects (ids, fds, get_info, names, probes); libbpf's
+//   src/btf                           the BTF format, bytes in and bytes out: kernel/ may use it,
+//                                     btf/ never opens a kernel object (kernel/ hands it the bytes)
+//   src/errors.ts                     the error model, for every layer above sys (render stays a leaf)
 //   src/sys                           FFI, struct layouts, errno: imports nothing from src/
 // Features do not import each other, except the dependencies declared in FEATURE_DEPS; nothing in
 // src/ imports commands/. Each entry below lists what a folder of src/ may import outside itself:
