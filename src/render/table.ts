@@ -43,10 +43,10 @@ export function dim(s: string, color = useColor()): string {
  * DEL and the Unicode bidi controls are shown escaped (`\u001b`, `\u202e`). Only our own bold/dim
  * codes (`bold()`, `dim()`) are kept; newlines stay (multi-line cells, multi-line messages).
  */
-// eslint-disable-next-line no-control-regex
+/* eslint-disable no-control-regex -- control characters are what these match */
 const UNSAFE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/
-// eslint-disable-next-line no-control-regex
 const UNSAFE_OR_OURS = /\u001B\[(?:1|2|22)m|[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
+/* eslint-enable no-control-regex */
 
 export function safeText(s: string): string {
   if (!UNSAFE.test(s)) return s
