@@ -11,9 +11,10 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
-import {LoadedObject} from '../libbpf/object.js'
+import {vmlinuxBtfPath} from '../kernel/btf.js'
 import {nextId} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
+import {LoadedObject} from '../libbpf/object.js'
 import {requireBpfPrivileges} from '../privileges.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
 import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
@@ -54,9 +55,7 @@ function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boo
   return false
 }
 
-export const KERNEL_BTF = '/sys/kernel/btf/vmlinux'
-
-export function requireKernelBtf(path = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF): void {
+export function requireKernelBtf(path = vmlinuxBtfPath()): void {
   if (!existsSync(path)) {
     throw new TailcallsError('kernelSupport', `this kernel exposes no BTF (${path} is missing)`, {
       hint: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',

@@ -8,9 +8,10 @@ import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {arch, release} from 'node:os'
 
-import {Chain, KERNEL_BTF, TRACEPOINT} from '../chain/chain.js'
+import {Chain, TRACEPOINT} from '../chain/chain.js'
 import {BPFFS_ROOT, isBpffs} from '../chain/pinpath.js'
 import {TailcallsError} from '../errors.js'
+import {vmlinuxBtfPath} from '../kernel/btf.js'
 import {closeFd} from '../kernel/ids.js'
 import {mapFdinfo, progInfo} from '../kernel/info.js'
 import {PROG_SHOW_FIELDS, probeBtfKind, probeLookupBatch, progInfoFields} from '../kernel/features.js'
@@ -108,7 +109,7 @@ export function runDoctor(): DoctorReport {
   })
 
   // --- BTF and the tracepoint in it
-  const btfFile = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF
+  const btfFile = vmlinuxBtfPath()
   const btfPresent = existsSync(btfFile)
   let tracepointFound = false
   let btfDetail = btfPresent ? `${btfFile} present` : `${btfFile} missing`

@@ -12,8 +12,8 @@
  * whose EINVAL is then decoded by the caller.
  */
 import {KIND} from '../btf/kinds.js'
-import {kernelBtf} from '../btf/kernel.js'
 import type {BtfType} from '../btf/types.js'
+import {kernelBtf} from '../kernel/btf.js'
 import {attachTypeName, progTypeName} from '../kernel/names.js'
 
 export const PROG_TYPE = {rawTracepoint: 17, tracing: 26, structOps: 27, ext: 28, lsm: 29} as const
