@@ -147,7 +147,7 @@ test('the kernel feature probes\' blobs hold the kind they probe, and nothing ma
   for (const [probe, kind] of Object.entries(want) as [BtfKindProbe, number][]) {
     const btf = Btf.parse(btfKindBlob(probe), {name: probe})
     assert.deepEqual(btf.problems, [], probe)
-    const kinds = Array.from({length: btf.typeCount - 1}, (_, i) => btf.type(i + 1)!.kind)
+    const kinds = Array.from({length: btf.typeCount - 1}, (_, i) => btf.type(i + 1)!.kind as number)
     assert.ok(kinds.includes(kind), `${probe}: ${kinds.join(',')}`)
     // Every reference points at a type of the blob.
     for (let id = 1; id < btf.typeCount; id++) {
