@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
 import {TailcallsError} from '../src/errors.js'
-import {grammar, parseSelector} from '../src/inspect/select.js'
+import {grammar, parseSelector} from '../src/cli/selector.js'
 
 export default class Graph extends BaseCommand {
   static summary = 'Draw the tail-call graph: which program jumps where, through which prog array slot'

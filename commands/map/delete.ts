@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
-import {grammar} from '../../src/inspect/select.js'
+import {grammar} from '../../src/cli/selector.js'
 
 export default class MapDelete extends BaseCommand {
   static summary = 'Empty a prog array slot: tail calls through it then fall through'

@@ -34,7 +34,7 @@ Large maps are read with BPF_MAP_LOOKUP_BATCH where the kernel supports it for t
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapDump)
-    const {parseSelector} = await import('../../src/inspect/select.js')
+    const {parseSelector} = await import('../../src/cli/selector.js')
     const selector = parseSelector('map', args.selector, args.value)
     const warn = (line: string): void => this.status(`tailcalls: warning: ${line}`)
     if (this.jsonEnabled()) {

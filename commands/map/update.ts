@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
-import {grammar} from '../../src/inspect/select.js'
+import {grammar} from '../../src/cli/selector.js'
 
 export default class MapUpdate extends BaseCommand {
   static summary = 'Put a program into a prog array slot, live (a tail-call target swap)'

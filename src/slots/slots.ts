@@ -18,7 +18,7 @@ import {type MapInfo, type ProgInfo, linkInfo, mapFdinfo, mapInfo, progFullName,
 import {mapTypeName} from '../kernel/names.js'
 import {buildPidTable} from '../kernel/pids.js'
 import {buildPinTable} from '../kernel/pinned.js'
-import {type Selector, describeSelector, select} from '../inspect/select.js'
+import {type Selector, describeSelector, select} from '../kernel/select.js'
 import {errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_ANY, LINK_TYPE, MAP_TYPE} from '../sys/layouts.js'
