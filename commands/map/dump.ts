@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {selectorArgs} from '../../src/inspect/args.js'
 
 export default class MapDump extends BaseCommand {
@@ -31,6 +32,8 @@ Large maps are read with BPF_MAP_LOOKUP_BATCH where the kernel supports it for t
   static flags = {
     'no-batch': Flags.boolean({description: 'read entry by entry (get_next_key + lookup, as bpftool) instead of BPF_MAP_LOOKUP_BATCH'}),
   }
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapDump)

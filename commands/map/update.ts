@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {grammar} from '../../src/cli/selector.js'
 
 export default class MapUpdate extends BaseCommand {
@@ -23,6 +24,8 @@ A prog array is emptied by the kernel when its last user reference (an open fd, 
   ]
 
   static strict = false
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     await this.parse(MapUpdate)
