@@ -12,7 +12,7 @@ import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
 import {vmlinuxBtfPath} from '../kernel/btf.js'
-import {nextId} from '../kernel/ids.js'
+import {waitFreed} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {requireBpfPrivileges} from '../kernel/privileges.js'
 import {LoadedObject} from '../libbpf/object.js'
@@ -35,24 +35,6 @@ export function bundledObjectPath(): string {
   throw new TailcallsError('notFound', 'the bundled BPF object bpf/tailcalls.bpf.o is missing', {
     hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls',
   })
-}
-
-/** Sleep-poll (synchronously, close() is sync) until an id no longer exists, or the timeout. */
-function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boolean {
-  const tick = new Int32Array(new SharedArrayBuffer(4))
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      if (nextId(kind, id - 1) !== id) return true
-    } catch {
-      // get_next_id needs CAP_SYS_ADMIN; with only CAP_BPF we cannot watch: don't wait.
-      return false
-    }
-
-    Atomics.wait(tick, 0, 0, 5)
-  }
-
-  return false
 }
 
 export function requireKernelBtf(path = vmlinuxBtfPath()): void {
@@ -268,6 +250,6 @@ export class Chain {
 
     this.detach()
     this.object.close()
-    if (progArrayId !== undefined && !this.pinned) waitUntilGone('map', progArrayId, 2000)
+    if (progArrayId !== undefined && !this.pinned) waitFreed([{id: progArrayId, kind: 'map'}])
   }
 }
