@@ -1,4 +1,5 @@
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
 
 export default class Doctor extends BaseCommand {
   static summary = 'Check that the tail-call chain can run on this machine, and say how to fix what is missing'
@@ -14,6 +15,8 @@ Each check is PASS, WARN (works, with a caveat), FAIL (the chain cannot run) or 
     {command: '<%= config.bin %> doctor --json | jq \'.checks[] | select(.status != "pass")\'', description: 'What is not a pass'},
     {command: '<%= config.bin %> doctor --json | jq -c \'.facts | {kernel_release, btf_kinds, lookup_batch, prog_info_fields}\'', description: 'The probed kernel facts'},
   ]
+
+  static needs: Needs = {caps: 'none'}
 
   async run(): Promise<void> {
     await this.parse(Doctor)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
 
 export default class Events extends BaseCommand {
   static summary = 'Stream the events of a pinned chain (same lines as `load`)'
@@ -21,6 +22,8 @@ Events that happened while nobody was reading wait in the ring buffer (up to its
     'pin-path': Flags.string({description: 'bpffs folder of the chain, default /sys/fs/bpf/tailcalls', helpValue: 'DIR'}),
     'since-now': Flags.boolean({description: 'discard the events queued before this command started'}),
   }
+
+  static needs: Needs = {caps: 'bpf', doing: 'reading a pinned chain'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Events)

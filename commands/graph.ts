@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
 import {TailcallsError} from '../src/errors.js'
-import {grammar, parseSelector} from '../src/inspect/select.js'
+import {grammar, parseSelector} from '../src/cli/selector.js'
 
 export default class Graph extends BaseCommand {
   static summary = 'Draw the tail-call graph: which program jumps where, through which prog array slot'
@@ -36,6 +37,8 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
       options: ['tree', 'dot', 'mermaid', 'json'],
     }),
   }
+
+  static needs: Needs = {caps: 'admin'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Graph)

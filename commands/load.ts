@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
 
 export default class Load extends BaseCommand {
   static summary = 'Load the tail-call chain, attach it to sched_process_exec and stream its log lines (or pin it)'
@@ -35,6 +36,8 @@ With --pin the chain stays in the kernel after this process exits: the programs,
       helpValue: 'BYTES',
     }),
   }
+
+  static needs: Needs = {caps: 'load'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Load)

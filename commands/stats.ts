@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
 
 export default class Stats extends BaseCommand {
   static summary = 'Per-program and per-stage run counts and timings of a chain'
@@ -31,6 +32,8 @@ Without --watch: one sample over one interval. With --watch: one sample per inte
     'pin-path': Flags.string({description: 'the chain pinned in this bpffs folder', helpValue: 'DIR'}),
     watch: Flags.boolean({char: 'w', description: 'sample every interval until Ctrl-C'}),
   }
+
+  static needs: Needs = {caps: 'bpf', doing: 'reading a chain\'s counters'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Stats)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
 
 export default class Unload extends BaseCommand {
   static summary = 'Remove a pinned chain: unpin its link, programs and maps so the kernel frees them'
@@ -16,6 +17,8 @@ export default class Unload extends BaseCommand {
   static flags = {
     'pin-path': Flags.string({description: 'bpffs folder of the chain, default /sys/fs/bpf/tailcalls', helpValue: 'DIR'}),
   }
+
+  static needs: Needs = {caps: 'bpf', doing: 'opening a pinned chain'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Unload)

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag} from '../../src/inspect/args.js'
 
 export default class LinkList extends BaseCommand {
@@ -13,6 +14,8 @@ export default class LinkList extends BaseCommand {
   ]
 
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LinkList)

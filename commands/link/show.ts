@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 
 export default class LinkShow extends BaseCommand {
@@ -18,6 +19,8 @@ Without a selector it lists every link, like \`link list\`.`
 
   static args = selectorArgs('link')
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(LinkShow)

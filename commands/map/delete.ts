@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
-import {grammar} from '../../src/inspect/select.js'
+import type {Needs} from '../../src/cli/privileges.js'
+import {grammar} from '../../src/cli/selector.js'
 
 export default class MapDelete extends BaseCommand {
   static summary = 'Empty a prog array slot: tail calls through it then fall through'
@@ -17,6 +18,8 @@ The program that called bpf_tail_call() through this slot then continues after t
   ]
 
   static strict = false
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     await this.parse(MapDelete)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {selectorArgs} from '../../src/inspect/args.js'
 
 export default class MapDump extends BaseCommand {
@@ -32,9 +33,11 @@ Large maps are read with BPF_MAP_LOOKUP_BATCH where the kernel supports it for t
     'no-batch': Flags.boolean({description: 'read entry by entry (get_next_key + lookup, as bpftool) instead of BPF_MAP_LOOKUP_BATCH'}),
   }
 
+  static needs: Needs = {caps: 'admin-or-pinned'}
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapDump)
-    const {parseSelector} = await import('../../src/inspect/select.js')
+    const {parseSelector} = await import('../../src/cli/selector.js')
     const selector = parseSelector('map', args.selector, args.value)
     const warn = (line: string): void => this.status(`tailcalls: warning: ${line}`)
     if (this.jsonEnabled()) {

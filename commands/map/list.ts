@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 
 export default class MapList extends BaseCommand {
@@ -14,6 +15,8 @@ export default class MapList extends BaseCommand {
 
   static args = selectorArgs('map')
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapList)

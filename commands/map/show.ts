@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 
 export default class MapShow extends BaseCommand {
@@ -19,6 +20,8 @@ A map name is the kernel's (at most 15 characters). Without a selector it lists 
 
   static args = selectorArgs('map')
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapShow)

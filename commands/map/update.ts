@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
-import {grammar} from '../../src/inspect/select.js'
+import type {Needs} from '../../src/cli/privileges.js'
+import {grammar} from '../../src/cli/selector.js'
 
 export default class MapUpdate extends BaseCommand {
   static summary = 'Put a program into a prog array slot, live (a tail-call target swap)'
@@ -23,6 +24,8 @@ A prog array is emptied by the kernel when its last user reference (an open fd, 
   ]
 
   static strict = false
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     await this.parse(MapUpdate)

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 
 export default class PerfList extends BaseCommand {
   static aliases = ['perf:show']
@@ -19,6 +20,8 @@ addr | filename + offset (u64 values exact).`
     {command: `<%= config.bin %> perf list --json | jq '.[] | select(.tracepoint == "sched_process_exec") | .prog_id'`, description: 'The program on sched_process_exec'},
     {command: '<%= config.bin %> link list', description: 'Link-based attachments (fentry, cgroup, xdp, …)'},
   ]
+
+  static needs: Needs = {caps: 'admin', doing: 'querying perf-event attachments (BPF_TASK_FD_QUERY)'}
 
   async run(): Promise<void> {
     await this.parse(PerfList)

@@ -1,5 +1,6 @@
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 
 export default class ProgShow extends BaseCommand {
   static summary = 'Show BPF programs by id, name, tag or pin (bpftool prog show)'
@@ -19,6 +20,8 @@ Without a selector it lists every program, like \`prog list\`. A name is the ful
 
   static args = selectorArgs('prog')
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ProgShow)

@@ -1,7 +1,7 @@
 /**
  * A BTF blob decoded in TypeScript: header, type section, string section, and split BTF
  * (module or program BTF on top of vmlinux: type ids and string offsets continue from the
- * base). Raw blobs come from the kernel (src/btf/kernel.ts), /sys/kernel/btf/*, or an ELF
+ * base). Raw blobs come from the kernel (src/kernel/btf.ts), /sys/kernel/btf/*, or an ELF
  * object's .BTF section.
  *
  * The parser never trusts the blob: every read is bounds-checked, a malformed header throws

@@ -11,10 +11,11 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
-import {LoadedObject} from '../libbpf/object.js'
-import {nextId} from '../kernel/ids.js'
+import {vmlinuxBtfPath} from '../kernel/btf.js'
+import {waitFreed} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
-import {requireBpfPrivileges} from '../privileges.js'
+import {requireBpfPrivileges} from '../kernel/privileges.js'
+import {LoadedObject} from '../libbpf/object.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
 import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 
@@ -36,27 +37,7 @@ export function bundledObjectPath(): string {
   })
 }
 
-/** Sleep-poll (synchronously, close() is sync) until an id no longer exists, or the timeout. */
-function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boolean {
-  const tick = new Int32Array(new SharedArrayBuffer(4))
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      if (nextId(kind, id - 1) !== id) return true
-    } catch {
-      // get_next_id needs CAP_SYS_ADMIN; with only CAP_BPF we cannot watch: don't wait.
-      return false
-    }
-
-    Atomics.wait(tick, 0, 0, 5)
-  }
-
-  return false
-}
-
-export const KERNEL_BTF = '/sys/kernel/btf/vmlinux'
-
-export function requireKernelBtf(path = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF): void {
+export function requireKernelBtf(path = vmlinuxBtfPath()): void {
   if (!existsSync(path)) {
     throw new TailcallsError('kernelSupport', `this kernel exposes no BTF (${path} is missing)`, {
       hint: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',
@@ -269,6 +250,6 @@ export class Chain {
 
     this.detach()
     this.object.close()
-    if (progArrayId !== undefined && !this.pinned) waitUntilGone('map', progArrayId, 2000)
+    if (progArrayId !== undefined && !this.pinned) waitFreed([{id: progArrayId, kind: 'map'}])
   }
 }

@@ -19,7 +19,7 @@ import {mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, u
 import {join} from 'node:path'
 
 import {TailcallsError, fromErrno} from '../errors.js'
-import {type ObjectKind, closeFd, fdKind, nextId} from '../kernel/ids.js'
+import {type ObjectKind, closeFd, fdKind, waitFreed} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {linkTypeName, mapTypeName, progTypeName} from '../kernel/names.js'
 import {errnoName} from '../sys/errno.js'
@@ -49,10 +49,6 @@ export interface FolderContents {
 export interface PinReport {
   path: string
   objects: PinnedObject[]
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 /** Open the object pinned at `path` (bpf_obj_get); negative errno on failure. */
@@ -184,31 +180,6 @@ function unpinObjects(dir: string, objects: PinnedObject[]): void {
   }
 
   rmdirSync(dir)
-}
-
-/**
- * Wait (bounded) until the kernel freed these objects. Unpinning a prog array's last
- * reference schedules the kernel's deferred clear; anyone opening the map by id before it
- * ran leaks it for good (kernel-and-anchors.md §4.6), so we return only once it is gone.
- * Watched with get_next_id, which opens nothing. Returns the objects still alive.
- */
-export function waitFreed(objects: PinnedObject[], timeoutMs = 2000): PinnedObject[] {
-  const deadline = Date.now() + timeoutMs
-  const exists = (o: PinnedObject) => {
-    try {
-      return nextId(o.kind, o.id - 1) === o.id
-    } catch {
-      return false // get_next_id needs CAP_SYS_ADMIN: cannot watch, assume freed
-    }
-  }
-
-  let alive = objects.filter(exists)
-  while (alive.length > 0 && Date.now() < deadline) {
-    sleepMs(5)
-    alive = alive.filter(exists)
-  }
-
-  return alive
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,16 +6,21 @@
 import {Command} from '@oclif/core'
 
 import {EXIT, TailcallsError} from '../errors.js'
-import {requirePrivilegesFor} from '../privileges.js'
 import {safeText} from '../render/table.js'
+import {type Needs, requirePrivileges} from './privileges.js'
 
 export abstract class BaseCommand extends Command {
   static enableJsonFlag = true
 
-  /** Refuse at once, in one line, when this process lacks what the command needs (src/privileges.ts). */
+  /** What the command needs from the kernel (src/cli/privileges.ts); every command declares it. */
+  static needs?: Needs
+
+  /** Refuse at once, in one line, when this process lacks what the command needs. */
   async init(): Promise<void> {
     await super.init()
-    requirePrivilegesFor(this.id, this.argv)
+    const {needs} = this.constructor as typeof BaseCommand
+    if (!needs) throw new Error(`command ${this.id} declares no privileges (static needs)`)
+    requirePrivileges(this.id ?? '', needs, this.argv)
   }
 
   /** Write to stdout; returns false when the reader is slow (see stream backpressure). */

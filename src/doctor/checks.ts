@@ -8,15 +8,16 @@ import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {arch, release} from 'node:os'
 
-import {Chain, KERNEL_BTF, TRACEPOINT} from '../chain/chain.js'
+import {Chain, TRACEPOINT} from '../chain/chain.js'
 import {BPFFS_ROOT, isBpffs} from '../chain/pinpath.js'
 import {TailcallsError} from '../errors.js'
+import {vmlinuxBtfPath} from '../kernel/btf.js'
 import {closeFd} from '../kernel/ids.js'
 import {mapFdinfo, progInfo} from '../kernel/info.js'
 import {PROG_SHOW_FIELDS, probeBtfKind, probeLookupBatch, progInfoFields} from '../kernel/features.js'
 import {progTypeName} from '../kernel/names.js'
+import {CAP, effectiveCapabilities, hasCap, heldCapabilities, missingBpfPrivileges} from '../kernel/privileges.js'
 import {queryFd} from '../inspect/perf.js'
-import {effectiveCapabilities} from '../privileges.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
@@ -41,7 +42,6 @@ export interface DoctorReport {
 }
 
 const BTF_KIND_TYPEDEF = 8
-const CAP = {SYS_ADMIN: 21, PERFMON: 38, BPF: 39} as const
 
 function readSysctl(path: string): string | undefined {
   try {
@@ -95,10 +95,10 @@ export function runDoctor(): DoctorReport {
 
   // --- capabilities
   const caps = effectiveCapabilities()
-  const has = (c: number) => (caps & (1n << BigInt(c))) !== 0n
-  const held = Object.entries(CAP).filter(([, bit]) => has(bit)).map(([name]) => `CAP_${name}`)
+  const has = (c: number) => hasCap(caps, c)
+  const held = heldCapabilities(caps)
   facts.capabilities = held
-  const canLoad = has(CAP.SYS_ADMIN) || (has(CAP.BPF) && has(CAP.PERFMON))
+  const canLoad = missingBpfPrivileges(caps) === undefined
   add({
     detail: held.length > 0 ? `effective: ${held.join(', ')}${has(CAP.SYS_ADMIN) ? '' : ' (no CAP_SYS_ADMIN: `stats` and mounting bpffs need it)'}` : 'none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN',
     fix: canLoad ? (has(CAP.SYS_ADMIN) ? undefined : 'run as root for `stats` (BPF_ENABLE_STATS needs CAP_SYS_ADMIN)') : 'run as root (sudo tailcalls …), or grant CAP_BPF + CAP_PERFMON',
@@ -108,7 +108,7 @@ export function runDoctor(): DoctorReport {
   })
 
   // --- BTF and the tracepoint in it
-  const btfFile = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF
+  const btfFile = vmlinuxBtfPath()
   const btfPresent = existsSync(btfFile)
   let tracepointFound = false
   let btfDetail = btfPresent ? `${btfFile} present` : `${btfFile} missing`

@@ -7,6 +7,7 @@
  * Pure: a Snapshot in, a Graph out (unit-testable, and the JSON output is the Graph as is).
  */
 import {attachTypeName, linkTypeName, progTypeName} from '../kernel/names.js'
+import {objectLabel} from '../render/label.js'
 import {LINK_TYPE} from '../sys/layouts.js'
 import type {SnapLink, SnapMap, SnapProg, Snapshot} from './collect.js'
 import type {SiteKey} from './sites.js'
@@ -213,7 +214,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
         findings.push({
           insn: s.insn,
           kind: 'unresolved-site',
-          message: `${label(p)} insn ${s.insn}: cannot tell which prog array this tail call uses`,
+          message: `${objectLabel(p)} insn ${s.insn}: cannot tell which prog array this tail call uses`,
           progId: p.id,
           severity: 'info',
         })
@@ -325,11 +326,11 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     if (m.usedByAttached) continue
     const who = m.referencedBy.length === 0
       ? 'no program references it, so nothing can tail call through it'
-      : `only ${m.referencedBy.map((p) => label(progs.get(p)!)).join(', ')} ${m.referencedBy.length === 1 ? 'references' : 'reference'} it, and none is attached (through a BPF link) or reached from an attached program`
+      : `only ${m.referencedBy.map((p) => objectLabel(progs.get(p)!)).join(', ')} ${m.referencedBy.length === 1 ? 'references' : 'reference'} it, and none is attached (through a BPF link) or reached from an attached program`
     findings.push({
       kind: 'unused-map',
       mapId: m.id,
-      message: `prog array ${m.name || '(no name)'} (id ${m.id}): ${who}`,
+      message: `prog array ${objectLabel(m)}: ${who}`,
       severity: 'warning',
     })
   }
@@ -337,7 +338,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   for (const id of nodeIds) {
     const notes = progs.get(id)!.siteNotes
     if (notes?.length) {
-      findings.push({kind: 'analysis', message: `${label(progs.get(id)!)}: ${notes[0]}`, progId: id, severity: 'info'})
+      findings.push({kind: 'analysis', message: `${objectLabel(progs.get(id)!)}: ${notes[0]}`, progId: id, severity: 'info'})
     }
   }
 
@@ -367,7 +368,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     if (c.longest !== null && c.longest > MAX_TAIL_CALLS) {
       findings.push({
         kind: 'over-limit',
-        message: `the chain from ${label(progs.get(c.root)!)} has ${c.longest} tail calls; the kernel allows ${MAX_TAIL_CALLS}: the programs after the ${MAX_TAIL_CALLS}rd tail call never run`,
+        message: `the chain from ${objectLabel(progs.get(c.root)!)} has ${c.longest} tail calls; the kernel allows ${MAX_TAIL_CALLS}: the programs after the ${MAX_TAIL_CALLS}rd tail call never run`,
         progId: c.root,
         severity: 'error',
       })
@@ -404,12 +405,8 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   }
 }
 
-function label(p: SnapProg): string {
-  return `${p.name || '(no name)'} (id ${p.id})`
-}
-
 function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[], findings: Finding[], nameOf: (id: number) => string | undefined): void {
-  const where = `${label(p)} insn ${site.insn}`
+  const where = `${objectLabel(p)} insn ${site.insn}`
   const slotText = (k: number | string) => `${m.name || `map ${m.id}`}[${k}]`
   const target = (slot: number): SiteTarget | undefined => {
     const progId = m.slots.get(slot)

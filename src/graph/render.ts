@@ -2,11 +2,12 @@
  * The tail-call graph for people (a tree in the terminal) and for other tools (Graphviz DOT,
  * Mermaid). JSON is the Graph object itself (see graph.ts).
  */
+import {objectLabel, objectName} from '../render/label.js'
 import {bold, dim} from '../render/table.js'
 import type {Graph, GraphProgram, GraphSite} from './graph.js'
 
 function progLabel(p: GraphProgram | undefined, id: number): string {
-  return p ? `${p.name || '(no name)'} (id ${id})` : `id ${id}`
+  return p ? objectLabel(p) : `id ${id}`
 }
 
 /** Map names shared by several prog arrays in the graph: those get their id shown too. */
@@ -37,7 +38,7 @@ export function renderTree(g: Graph, color = false): string {
 
   const head = (p: GraphProgram) => {
     const att = p.attachments.map((a) => `${a.description} (link ${a.linkId})`).join(', ')
-    return `${bold(p.name || '(no name)', color)} (id ${p.id}, ${p.type})${att ? `  attached: ${att}` : ''}`
+    return `${bold(objectName(p.name), color)} (id ${p.id}, ${p.type})${att ? `  attached: ${att}` : ''}`
   }
 
   const walk = (id: number, prefix: string, path: number[]) => {
@@ -144,7 +145,7 @@ export function renderDot(g: Graph): string {
   for (const p of g.programs) {
     const att = p.attachments.map((a) => `\nattached: ${a.description}`).join('')
     const style = p.attachments.length > 0 ? ', style=bold' : ''
-    lines.push(`  p${p.id} [label=${dotString(`${p.name || '(no name)'}\nid ${p.id} · ${p.type}${att}`)}${style}];`)
+    lines.push(`  p${p.id} [label=${dotString(`${objectName(p.name)}\nid ${p.id} · ${p.type}${att}`)}${style}];`)
   }
 
   let n = 0
@@ -170,7 +171,7 @@ export function renderDot(g: Graph): string {
   }
 
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id} [label=${dotString(`prog array ${m.name || '(no name)'}\nid ${m.id}\nno attached user`)}, shape=cylinder, color=orange];`)
+    lines.push(`  m${m.id} [label=${dotString(`prog array ${objectName(m.name)}\nid ${m.id}\nno attached user`)}, shape=cylinder, color=orange];`)
   }
 
   lines.push('}')
@@ -187,7 +188,7 @@ export function renderMermaid(g: Graph): string {
   const lines = ['flowchart LR']
   for (const p of g.programs) {
     const att = p.attachments.map((a) => `<br/>attached: ${mermaidText(a.description)}`).join('')
-    lines.push(`  p${p.id}["${mermaidText(p.name || '(no name)')}<br/>id ${p.id} · ${p.type}${att}"]`)
+    lines.push(`  p${p.id}["${mermaidText(objectName(p.name))}<br/>id ${p.id} · ${p.type}${att}"]`)
   }
 
   let n = 0
@@ -213,7 +214,7 @@ export function renderMermaid(g: Graph): string {
 
   for (const p of g.programs.filter((x) => x.attachments.length > 0)) lines.push(`  style p${p.id} stroke-width:3px`)
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id}[("prog array ${mermaidText(m.name || '(no name)')}<br/>id ${m.id}<br/>no attached user")]`)
+    lines.push(`  m${m.id}[("prog array ${mermaidText(objectName(m.name))}<br/>id ${m.id}<br/>no attached user")]`)
   }
 
   return lines.join('\n') + '\n'

@@ -1,6 +1,6 @@
 /** `tailcalls graph`: snapshot the kernel, build the graph, print it in the asked format. */
 import {progInfo} from '../kernel/info.js'
-import {type Selector, withSelection} from '../inspect/select.js'
+import {type Selector, withSelection} from '../kernel/select.js'
 import {toJson, writeOut} from '../render/json.js'
 import {useColor} from '../render/table.js'
 import {collect} from './collect.js'

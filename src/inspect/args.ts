@@ -1,7 +1,8 @@
 /** Flags and args shared by the list/show commands. */
 import {Args, Flags} from '@oclif/core'
 
-import {type SelectableKind, grammar, parseSelector, type Selector} from './select.js'
+import {grammar, parseSelector} from '../cli/selector.js'
+import type {SelectableKind, Selector} from '../kernel/select.js'
 
 export const bpffsFlag = {
   bpffs: Flags.boolean({

@@ -15,6 +15,7 @@
 import {closeFd} from '../kernel/ids.js'
 import {type MapInfo, mapInfo} from '../kernel/info.js'
 import {mapTypeName} from '../kernel/names.js'
+import {type Selector, select} from '../kernel/select.js'
 import {toJson, writeOut} from '../render/json.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
 import {type Column, PLAIN_ABOVE, bold, renderTable, streamingRows} from '../render/table.js'
@@ -24,7 +25,6 @@ import {MAP_TYPE} from '../sys/layouts.js'
 import {type DumpOptions, type Formatter, ProgCache, fallbackLine, mapFormatter, strerror} from './dump.js'
 import {type EntryBatch, type MapLayout, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
-import {type Selector, select} from './select.js'
 
 const TOTAL = bold('total')
 

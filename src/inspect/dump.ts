@@ -15,16 +15,16 @@
  * "prog":{"id","name","type","tag"} for the program in the slot.
  */
 import type {Btf} from '../btf/btf.js'
-import {kernelBtf, vmlinuxBtf} from '../btf/kernel.js'
-import {type Renderer, compileRenderer} from '../btf/render.js'
+import {kernelBtf, vmlinuxBtf} from '../kernel/btf.js'
 import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {type MapInfo, mapInfo, progFullName, progInfo} from '../kernel/info.js'
 import {mapTypeName, progTypeName} from '../kernel/names.js'
+import {type Selector, select} from '../kernel/select.js'
+import {type Renderer, compileRenderer} from '../render/btf-json.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE} from '../sys/layouts.js'
 import {type EntryBatch, type MapLayout, type ReadMode, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
-import {type Selector, select} from './select.js'
 
 export interface DumpOptions {
   json: boolean

@@ -9,11 +9,11 @@
  * per command (MapCache): re-opening prog arrays by id is what can leak them in the kernel
  * (kernel-and-anchors.md §4.6), and it is cheaper.
  */
-import {kernelBtf} from '../btf/kernel.js'
 import {KIND} from '../btf/kinds.js'
-import {compileRenderer} from '../btf/render.js'
+import {kernelBtf} from '../kernel/btf.js'
 import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {mapInfo} from '../kernel/info.js'
+import {compileRenderer} from '../render/btf-json.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE} from '../sys/layouts.js'

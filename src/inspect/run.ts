@@ -6,10 +6,10 @@
  * → one object; `show name|tag` → one object, or an array when several objects match.
  */
 import type {ObjectKind} from '../kernel/ids.js'
+import {type SelectableKind, type Selector, withSelection} from '../kernel/select.js'
 import {writeJson, writeJsonArray, writeOut} from '../render/json.js'
 import {renderTable} from '../render/table.js'
 import {type ShowContext, type ShowOptions, showContext} from './context.js'
-import {type SelectableKind, type Selector, withSelection} from './select.js'
 import {type View, keyValueRows} from './views.js'
 
 export interface InspectSpec<T> {

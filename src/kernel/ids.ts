@@ -54,6 +54,34 @@ export function* objectIds(kind: ObjectKind): Generator<number> {
   }
 }
 
+/**
+ * Wait (bounded) until the kernel freed these objects; returns those still alive. Closing or
+ * unpinning a prog array's last reference schedules the kernel's deferred clear, and anyone who
+ * opens the map by id before that ran (`bpftool map list` right after we exit) leaks it for
+ * good; so the chain's close and unpin return only once it is gone. Watched with get_next_id,
+ * which opens nothing. Without CAP_SYS_ADMIN get_next_id fails and nothing can be watched: the
+ * wait ends at once.
+ */
+export function waitFreed<T extends {id: number; kind: ObjectKind}>(objects: T[], timeoutMs = 2000): T[] {
+  const tick = new Int32Array(new SharedArrayBuffer(4))
+  const deadline = Date.now() + timeoutMs
+  const exists = (o: T) => {
+    try {
+      return nextId(o.kind, o.id - 1) === o.id
+    } catch {
+      return false // get_next_id needs CAP_SYS_ADMIN: cannot watch, assume freed
+    }
+  }
+
+  let alive = objects.filter(exists)
+  while (alive.length > 0 && Date.now() < deadline) {
+    Atomics.wait(tick, 0, 0, 5) // synchronous, as close() is
+    alive = alive.filter(exists)
+  }
+
+  return alive
+}
+
 function getFdById(kind: ObjectKind, id: number): number {
   const {libbpf} = sys()
   return kind === 'prog' ? libbpf.bpf_prog_get_fd_by_id(id)

@@ -12,6 +12,8 @@
  */
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 
+import {Btf, BtfError} from '../btf/btf.js'
+import {KIND} from '../btf/kinds.js'
 import {TailcallsError, fromErrno} from '../errors.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
@@ -202,11 +204,41 @@ export function progMainFuncTypeId(fd: number, info: ProgInfo): number | undefin
   return bytes.readUInt32LE(4)
 }
 
-const btfCache = new Map<number, Buffer | null>()
+/**
+ * Program BTF by id, parsed once per process (src/btf/btf.ts); null when it is gone or its
+ * header is unusable. Program BTF is standalone (never split on vmlinux).
+ */
+const btfCache = new Map<number, Btf | null>()
+
+function programBtf(id: number): Btf | null {
+  let btf = btfCache.get(id)
+  if (btf === undefined) {
+    const fd = tryOpenById('btf', id)
+    btf = fd === undefined ? null : parseOrNull(withFd(fd, btfData), `BTF id ${id}`)
+    btfCache.set(id, btf)
+  }
+
+  return btf
+}
+
+function parseOrNull(bytes: Buffer, name: string): Btf | null {
+  try {
+    return Btf.parse(bytes, {name})
+  } catch (error) {
+    if (error instanceof BtfError) return null
+    throw error
+  }
+}
 
 /**
  * The program's name as bpftool prints it: the kernel keeps 15 chars; when the name fills
  * them and the program has BTF func info, the full name is its main function's BTF name.
+ *
+ * The BTF is read by the one parser. Where a record has a kind it does not know, that parser
+ * stops (the record's length depends on its kind, so everything after it would be read
+ * misaligned) and the types after it do not exist; the walker this replaced skipped such a
+ * record as if it had no trailing data and could return a name read from the middle of
+ * another record. Not knowing the name, we print the kernel's 15 characters instead.
  */
 export function progFullName(fd: number, info: ProgInfo): string {
   const short = info.name ?? ''
@@ -214,85 +246,10 @@ export function progFullName(fd: number, info: ProgInfo): string {
   try {
     const typeId = progMainFuncTypeId(fd, info)
     if (!typeId) return short
-    let blob = btfCache.get(info.btfId)
-    if (blob === undefined) {
-      const btfFd = tryOpenById('btf', info.btfId)
-      blob = btfFd === undefined ? null : withFd(btfFd, btfData)
-      btfCache.set(info.btfId, blob)
-    }
-
-    if (!blob) return short
-    return btfFuncName(blob, typeId) ?? short
+    const t = programBtf(info.btfId)?.type(typeId)
+    return t?.kind === KIND.FUNC ? (t.name ?? short) : short
   } catch {
     return short
-  }
-}
-
-/** Name of BTF type `id` if it is a FUNC (kind 12), from a raw BTF blob (not split BTF). */
-export function btfFuncName(blob: Buffer, id: number): string | undefined {
-  const t = btfTypeAt(blob, id)
-  if (!t || t.kind !== 12) return undefined
-  return t.name
-}
-
-/**
- * Walk a raw BTF blob to type `id`: just enough of the format to name a type. The full
- * decoder (for map values) lives elsewhere; this stays small and never throws on bad input.
- */
-export function btfTypeAt(blob: Buffer, id: number): {kind: number; name: string} | undefined {
-  if (blob.length < 24 || blob.readUInt16LE(0) !== 0xeb9f) return undefined
-  const hdrLen = blob.readUInt32LE(4)
-  const typeOff = hdrLen + blob.readUInt32LE(8)
-  const typeEnd = typeOff + blob.readUInt32LE(12)
-  const strOff = hdrLen + blob.readUInt32LE(16)
-  const strEnd = strOff + blob.readUInt32LE(20)
-  if (typeEnd > blob.length || strEnd > blob.length) return undefined
-  let off = typeOff
-  for (let cur = 1; off + 12 <= typeEnd; cur++) {
-    const nameOff = blob.readUInt32LE(off)
-    const info = blob.readUInt32LE(off + 4)
-    const kind = (info >>> 24) & 0x1f
-    const vlen = info & 0xffff
-    if (cur === id) {
-      const start = strOff + nameOff
-      if (start >= strEnd) return {kind, name: ''}
-      return {kind, name: cstring(blob, start, strEnd - start)}
-    }
-
-    off += 12 + btfExtraSize(kind, vlen)
-  }
-
-  return undefined
-}
-
-/** Bytes that follow the 12-byte btf_type header for each kind. */
-function btfExtraSize(kind: number, vlen: number): number {
-  switch (kind) {
-    case 1: // INT
-    case 14: // VAR
-    case 17: { // DECL_TAG
-      return 4
-    }
-
-    case 3: { // ARRAY
-      return 12
-    }
-
-    case 4: // STRUCT
-    case 5: // UNION
-    case 15: // DATASEC
-    case 19: { // ENUM64
-      return vlen * 12
-    }
-
-    case 6: // ENUM
-    case 13: { // FUNC_PROTO
-      return vlen * 8
-    }
-
-    default: {
-      return 0
-    }
   }
 }
 

@@ -7,8 +7,9 @@
  *   PROG := id N | name NAME | tag TAG | pinned PATH
  *   K    := a number (decimal or 0x hex), or bpftool's 4 key bytes (`key 1 0 0 0`, `key hex 01 00 00 00`)
  */
+import {grammar, parseId, parseSelector} from '../cli/selector.js'
 import {TailcallsError} from '../errors.js'
-import {type Selector, grammar, parseId, parseSelector} from '../inspect/select.js'
+import type {Selector} from '../kernel/select.js'
 
 export interface SlotArgs {
   map: Selector

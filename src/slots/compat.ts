@@ -12,9 +12,10 @@
  * whose EINVAL is then decoded by the caller.
  */
 import {KIND} from '../btf/kinds.js'
-import {kernelBtf} from '../btf/kernel.js'
 import type {BtfType} from '../btf/types.js'
+import {kernelBtf} from '../kernel/btf.js'
 import {attachTypeName, progTypeName} from '../kernel/names.js'
+import {objectLabel} from '../render/label.js'
 
 export const PROG_TYPE = {rawTracepoint: 17, tracing: 26, structOps: 27, ext: 28, lsm: 29} as const
 /** enum bpf_attach_type: BPF_TRACE_RAW_TP, what tp_btf programs are loaded with. */
@@ -85,14 +86,6 @@ export function kernelTargetResolver(objId: number, btfId: number): AttachTarget
   return {...fallback, description: `${t.name || '(anon)'} (btf id ${btfId})`}
 }
 
-function label(p: ProgFacts): string {
-  return `${p.name || '(no name)'} (id ${p.id})`
-}
-
-function arrayLabel(a: ArrayFacts): string {
-  return `${a.name || '(no name)'} (id ${a.id})`
-}
-
 /** The program's expected attach type, when we can tell it. */
 function attachTypeOf(p: ProgFacts, target: AttachTarget | undefined): number | undefined {
   if (target?.attachType !== undefined) return target.attachType
@@ -102,8 +95,8 @@ function attachTypeOf(p: ProgFacts, target: AttachTarget | undefined): number | 
 
 /** Why the kernel would refuse `prog` in `array`, or undefined when nothing we can see forbids it. */
 export function incompatibility(array: ArrayFacts, prog: ProgFacts, resolve: TargetResolver = kernelTargetResolver): string | undefined {
-  const p = label(prog)
-  const a = arrayLabel(array)
+  const p = objectLabel(prog)
+  const a = objectLabel(array)
   if (prog.type === PROG_TYPE.ext) {
     return `${p} is an ext (freplace) program: the kernel never puts freplace programs in a prog array`
   }
@@ -137,7 +130,7 @@ export function incompatibility(array: ArrayFacts, prog: ProgFacts, resolve: Tar
   // the kernel compares the prototype, not the target. Unresolvable BTF: the kernel decides.
   if (mine.proto === undefined || theirs.proto === undefined) return undefined
   if (mine.proto !== theirs.proto) {
-    return `${p} attaches to ${mine.description}, but ${a}'s programs attach to ${theirs.description} (like ${label(ref)}): programs in one prog array must have the same attach function prototype`
+    return `${p} attaches to ${mine.description}, but ${a}'s programs attach to ${theirs.description} (like ${objectLabel(ref)}): programs in one prog array must have the same attach function prototype`
   }
 
   return attachTypeReason(attachTypeOf(prog, mine), attachTypeOf(ref, theirs))

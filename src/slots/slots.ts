@@ -18,7 +18,8 @@ import {type MapInfo, type ProgInfo, linkInfo, mapFdinfo, mapInfo, progFullName,
 import {mapTypeName} from '../kernel/names.js'
 import {buildPidTable} from '../kernel/pids.js'
 import {buildPinTable} from '../kernel/pinned.js'
-import {type Selector, describeSelector, select} from '../inspect/select.js'
+import {type Selector, describeSelector, select} from '../kernel/select.js'
+import {objectLabel} from '../render/label.js'
 import {errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_ANY, LINK_TYPE, MAP_TYPE} from '../sys/layouts.js'
@@ -111,7 +112,7 @@ function openProgArray(sel: Selector): OpenArray {
     const info = mapInfo(fd)
     const ref = {id: info.id, name: info.name}
     if (info.type !== MAP_TYPE.prog_array) {
-      throw new TailcallsError('wrongMapType', `map ${mapLabel(ref)} is a ${mapTypeName(info.type)}, not a prog_array: only prog arrays hold programs`, {
+      throw new TailcallsError('wrongMapType', `map ${objectLabel(ref)} is a ${mapTypeName(info.type)}, not a prog_array: only prog arrays hold programs`, {
         hint: 'give a prog_array map (list them with `tailcalls map list`); other maps: bpftool map update',
       })
     }
@@ -123,18 +124,10 @@ function openProgArray(sel: Selector): OpenArray {
   }
 }
 
-function mapLabel(r: ObjectRef): string {
-  return `${r.name || '(no name)'} (id ${r.id})`
-}
-
-function progLabel(r: ObjectRef): string {
-  return `${r.name || '(no name)'} (id ${r.id})`
-}
-
 function checkKey(a: OpenArray, key: number): void {
   if (key >= a.info.maxEntries) {
     const range = a.info.maxEntries === 0 ? 'it has no slots' : `its slots are 0–${a.info.maxEntries - 1}`
-    throw new TailcallsError('outOfRange', `key ${key} is out of range for ${mapLabel(a.ref)}: max_entries is ${a.info.maxEntries}, ${range}`, {
+    throw new TailcallsError('outOfRange', `key ${key} is out of range for ${objectLabel(a.ref)}: max_entries is ${a.info.maxEntries}, ${range}`, {
       hint: 'use a key below max_entries',
     })
   }
@@ -253,13 +246,13 @@ function holderWarning(a: OpenArray): string | undefined {
   const pids = buildPidTable('map').get(a.ref.id) ?? []
   const pins = buildPinTable('map').get(a.ref.id) ?? []
   if (pids.length > 0 || pins.length > 0) return undefined
-  return `no other process holds ${mapLabel(a.ref)} and it is not pinned: the kernel empties a prog array when its last user reference closes, so this change is lost when tailcalls exits; pin the array (bpftool map pin id ${a.ref.id} /sys/fs/bpf/NAME) or keep its loader running`
+  return `no other process holds ${objectLabel(a.ref)} and it is not pinned: the kernel empties a prog array when its last user reference closes, so this change is lost when tailcalls exits; pin the array (bpftool map pin id ${a.ref.id} /sys/fs/bpf/NAME) or keep its loader running`
 }
 
 function kernelRefusal(what: string, ret: number, prog?: ObjectRef, a?: OpenArray): TailcallsError {
   const name = errnoName(ret)
   if (name === 'EINVAL' && prog && a) {
-    return new TailcallsError('incompatible', `the kernel refused ${progLabel(prog)} for ${mapLabel(a.ref)} (EINVAL): it does not match the array's owner in a way the kernel does not show (attach type, attach target, cgroup storage or XDP frags)`, {
+    return new TailcallsError('incompatible', `the kernel refused ${objectLabel(prog)} for ${objectLabel(a.ref)} (EINVAL): it does not match the array's owner in a way the kernel does not show (attach type, attach target, cgroup storage or XDP frags)`, {
       errno: -ret,
       hint: 'use a program loaded from the same kind of SEC() as the programs already in the array',
     })
@@ -283,7 +276,7 @@ export function updateSlot(mapSel: Selector, key: number, progSel: Selector, opt
       const progRef = {id: prog.id, name: prog.name}
       const reason = incompatibility(facts, prog, opts.resolveTarget ?? kernelTargetResolver)
       if (reason) {
-        throw new TailcallsError('incompatible', `cannot put ${progLabel(progRef)} in ${mapLabel(a.ref)}[${key}]: ${reason}`, {
+        throw new TailcallsError('incompatible', `cannot put ${objectLabel(progRef)} in ${objectLabel(a.ref)}[${key}]: ${reason}`, {
           hint: 'choose a program of the same type and attach target as the programs already in the array',
         })
       }
@@ -293,7 +286,7 @@ export function updateSlot(mapSel: Selector, key: number, progSel: Selector, opt
       const value = Buffer.alloc(4)
       value.writeInt32LE(progFd)
       const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_ANY)
-      if (ret < 0) throw kernelRefusal(`updating ${mapLabel(a.ref)}[${key}]`, ret, progRef, a)
+      if (ret < 0) throw kernelRefusal(`updating ${objectLabel(a.ref)}[${key}]`, ret, progRef, a)
       return {
         key,
         map: a.ref,
@@ -316,15 +309,15 @@ export function deleteSlot(mapSel: Selector, key: number, opts: SlotOptions = {}
     checkKey(a, key)
     const before = slotProgId(a.fd, key)
     if (before === undefined) {
-      throw new TailcallsError('notFound', `${mapLabel(a.ref)}[${key}] is already empty`, {hint: 'see the slots with `tailcalls map dump` or `tailcalls graph`'})
+      throw new TailcallsError('notFound', `${objectLabel(a.ref)}[${key}] is already empty`, {hint: 'see the slots with `tailcalls map dump` or `tailcalls graph`'})
     }
 
     const removed = progRefById(before)
     const warning = opts.checkHolders === false ? undefined : holderWarning(a)
     const ret = sys().libbpf.bpf_map_delete_elem(a.fd, keyBuf(key))
     if (ret < 0) {
-      if (errnoName(ret) === 'ENOENT') throw new TailcallsError('notFound', `${mapLabel(a.ref)}[${key}] is already empty (emptied concurrently)`)
-      throw kernelRefusal(`emptying ${mapLabel(a.ref)}[${key}]`, ret)
+      if (errnoName(ret) === 'ENOENT') throw new TailcallsError('notFound', `${objectLabel(a.ref)}[${key}] is already empty (emptied concurrently)`)
+      throw kernelRefusal(`emptying ${objectLabel(a.ref)}[${key}]`, ret)
     }
 
     return {key, map: a.ref, removed, warning}
@@ -334,10 +327,10 @@ export function deleteSlot(mapSel: Selector, key: number, opts: SlotOptions = {}
 }
 
 export function describeUpdate(r: UpdateResult): string {
-  const was = r.previous ? progLabel(r.previous) : '(empty)'
-  return `${mapLabel(r.map)}[${r.key}]: ${was} → ${progLabel(r.prog)}`
+  const was = r.previous ? objectLabel(r.previous) : '(empty)'
+  return `${objectLabel(r.map)}[${r.key}]: ${was} → ${objectLabel(r.prog)}`
 }
 
 export function describeDelete(r: DeleteResult): string {
-  return `${mapLabel(r.map)}[${r.key}]: ${progLabel(r.removed)} → (empty); tail calls through this slot now fall through`
+  return `${objectLabel(r.map)}[${r.key}]: ${objectLabel(r.removed)} → (empty); tail calls through this slot now fall through`
 }

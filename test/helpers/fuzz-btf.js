@@ -9,7 +9,8 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import {BtfBuilder, KIND} from './btf-builder.js'
+import {BtfBuilder} from '../../dist/src/btf/builder.js'
+import {KIND} from '../../dist/src/btf/kinds.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..', '..')
@@ -132,7 +133,7 @@ function caseRng(seed, c) {
  */
 export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt} = {}) {
   const {Btf, BtfError} = await import('../../dist/src/btf/btf.js')
-  const {compileRenderer} = await import('../../dist/src/btf/render.js')
+  const {compileRenderer} = await import('../../dist/src/render/btf-json.js')
   const {describeType} = await import('../../dist/src/btf/describe.js')
   const {parseJson} = await import('../../dist/src/render/parse.js')
   const seeds = seedBlobs()

@@ -179,7 +179,7 @@ function checkDecoded(t, rec, where) {
 
 async function valuesTarget() {
   const {Btf} = await import('../../dist/src/btf/btf.js')
-  const {compileRenderer} = await import('../../dist/src/btf/render.js')
+  const {compileRenderer} = await import('../../dist/src/render/btf-json.js')
   const {parseJson} = await import('../../dist/src/render/parse.js')
   const dumps = JSON.parse(readFileSync(join(FIXTURES, 'btf', 'dumps.json'), 'utf8'))
   const blobs = {}

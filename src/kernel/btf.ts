@@ -1,22 +1,32 @@
 /**
- * BTF from the running kernel, decoded by our own parser: BTF objects by id
- * (BPF_BTF_GET_FD_BY_ID + bpf_btf_info{btf, btf_size}), vmlinux from /sys/kernel/btf/vmlinux,
- * kernel module BTF split on vmlinux. Parsed blobs are cached for the life of the process.
+ * BTF from the running kernel, decoded by our own parser (src/btf/, which knows the format and
+ * nothing of where blobs come from): BTF objects by id (BPF_BTF_GET_FD_BY_ID +
+ * bpf_btf_info{btf, btf_size}), vmlinux from /sys/kernel/btf/vmlinux, kernel module BTF split
+ * on vmlinux. Parsed blobs are cached for the life of the process.
  */
 import {readFileSync} from 'node:fs'
 
+import {Btf, BtfError} from '../btf/btf.js'
 import {TailcallsError} from '../errors.js'
-import {tryOpenById, withFd} from '../kernel/ids.js'
-import {btfData, btfInfo} from '../kernel/info.js'
-import {Btf, BtfError} from './btf.js'
+import {tryOpenById, withFd} from './ids.js'
+import {btfData, btfInfo} from './info.js'
 
-const VMLINUX_PATH = '/sys/kernel/btf/vmlinux'
+/** Where the kernel exposes its own BTF (CONFIG_DEBUG_INFO_BTF). */
+const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
+
+/**
+ * The vmlinux BTF file this process uses: TAILCALLS_KERNEL_BTF when set (tests point it at a
+ * missing file to see how a kernel without BTF is reported), else VMLINUX_BTF.
+ */
+export function vmlinuxBtfPath(): string {
+  return process.env.TAILCALLS_KERNEL_BTF ?? VMLINUX_BTF
+}
 
 const byId = new Map<number, Btf>()
 let vmlinux: Btf | undefined
 
 /** The kernel's own BTF (read once). */
-export function vmlinuxBtf(path = process.env.TAILCALLS_KERNEL_BTF ?? VMLINUX_PATH): Btf {
+export function vmlinuxBtf(path = vmlinuxBtfPath()): Btf {
   if (vmlinux) return vmlinux
   let bytes: Buffer
   try {

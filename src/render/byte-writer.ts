@@ -4,7 +4,8 @@
  * what makes a million-entry map dump cheap (no per-entry strings for the GC to collect).
  */
 
-const TWO32 = 4294967296
+/** 2^32: u64 values are composed from two u32 words (hi * TWO32 + lo) while that is exact. */
+export const TWO32 = 4294967296
 
 export class ByteWriter {
   buf: Buffer

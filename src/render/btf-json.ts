@@ -1,6 +1,7 @@
 /**
- * Map keys and values rendered from BTF the way bpftool's btf_dumper.c does for
- * `map dump --json` (the `formatted` object), as JSON text.
+ * Map keys and values encoded as JSON text by their BTF type, the way bpftool's btf_dumper.c
+ * does for `map dump --json` (the `formatted` object). This is output, so it lives with the
+ * other output formats and reads types through src/btf/ (which only knows the byte format).
  *
  * A type is compiled once per map into a tree of small closures that read the bytes and
  * build the JSON text directly; a dump then runs them per entry (and per CPU) with no
@@ -27,11 +28,11 @@
  * infinities), TYPE_TAG is skipped like the other modifiers, and FWD, FUNC, FUNC_PROTO,
  * DECL_TAG and void get the marker, so the JSON stays valid.
  */
-import type {Btf} from './btf.js'
-import {INT_BOOL, INT_CHAR, INT_SIGNED, KIND, MAX_RESOLVE_DEPTH, kindName} from './kinds.js'
-import type {ArrayType, BtfType, CompositeType, DatasecType, Enum64Type, EnumType, IntType} from './types.js'
-import {jsonString} from '../render/json.js'
-import {ByteWriter} from './writer.js'
+import type {Btf} from '../btf/btf.js'
+import {INT_BOOL, INT_CHAR, INT_SIGNED, KIND, MAX_RESOLVE_DEPTH, kindName} from '../btf/kinds.js'
+import type {ArrayType, BtfType, CompositeType, DatasecType, Enum64Type, EnumType, IntType} from '../btf/types.js'
+import {ByteWriter, TWO32} from './byte-writer.js'
+import {jsonString} from './json.js'
 
 /** Reads the value at `off` in `buf` and writes its JSON text into `w`. */
 export type EmitFn = (w: ByteWriter, buf: Buffer, off: number) => void
@@ -87,7 +88,6 @@ const CHAR_JSON = Array.from({length: 256}, (_, b) => enc(b >= 0x20 && b <= 0x7e
 const TRUE = enc('true')
 const FALSE = enc('false')
 
-const TWO32 = 4294967296
 const SAFE_HI = 0x200000 // hi word below this: hi * 2^32 + lo is exactly representable
 
 function u64(w: ByteWriter, buf: Buffer, o: number): void {
