@@ -11,6 +11,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
+import {SysError, checkRet, isErrno} from '../sys/error.js'
 import {LoadedObject} from '../libbpf/object.js'
 import {nextId} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
@@ -43,9 +44,10 @@ function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boo
   while (Date.now() < deadline) {
     try {
       if (nextId(kind, id - 1) !== id) return true
-    } catch {
-      // get_next_id needs CAP_SYS_ADMIN; with only CAP_BPF we cannot watch: don't wait.
-      return false
+    } catch (error) {
+      // get_next_id needs CAP_SYS_ADMIN (EPERM with only CAP_BPF): we cannot watch, so don't wait.
+      if (isErrno(error, 'EPERM')) return false
+      throw error
     }
 
     Atomics.wait(tick, 0, 0, 5)
@@ -87,7 +89,7 @@ export function readChainStats(fd: number, possibleCpus = sys().libbpf.libbpf_nu
   const stride = Math.ceil(CHAIN_STATS.size / 8) * 8
   const values = Buffer.alloc(stride * possibleCpus)
   const key = Buffer.alloc(4)
-  check('reading CHAIN_STATS', sys().libbpf.bpf_map_lookup_elem(fd, key, values))
+  check('bpf_map_lookup_elem', sys().libbpf.bpf_map_lookup_elem(fd, key, values), 'reading CHAIN_STATS')
   const runs: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
   const tailCallFailed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
   let ringbufDrops = 0
@@ -159,7 +161,7 @@ export class Chain {
     try {
       object.require(CHAIN_PROGRAMS, CHAIN_MAPS)
       if (opts.ringbufSize !== undefined) {
-        check('resizing EVENTS', sys().libbpf.bpf_map__set_max_entries(object.map('EVENTS')!, opts.ringbufSize), {EINVAL: 'usage'})
+        check('bpf_map__set_max_entries', sys().libbpf.bpf_map__set_max_entries(object.map('EVENTS')!, opts.ringbufSize), 'resizing EVENTS', {EINVAL: 'usage'})
       }
 
       yield 'load'
@@ -180,8 +182,8 @@ export class Chain {
 
   private collectFds(): void {
     const {libbpf} = sys()
-    for (const name of this.object.programNames()) this.fds[name] = libbpf.bpf_program__fd(this.object.program(name)!)
-    for (const name of CHAIN_MAPS) this.fds[name] = libbpf.bpf_map__fd(this.object.map(name)!)
+    for (const name of this.object.programNames()) this.fds[name] = checkRet('bpf_program__fd', libbpf.bpf_program__fd(this.object.program(name)!), `the fd of ${name}`)
+    for (const name of CHAIN_MAPS) this.fds[name] = checkRet('bpf_map__fd', libbpf.bpf_map__fd(this.object.map(name)!), `the fd of ${name}`)
   }
 
   /** Put a program (by fd) into a TAIL_CALL_MAP slot. */
@@ -190,7 +192,7 @@ export class Chain {
     key.writeUInt32LE(slot)
     const value = Buffer.alloc(4)
     value.writeInt32LE(progFd)
-    check(`filling TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_ANY), {
+    check('bpf_map_update_elem', sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_ANY), `filling TAIL_CALL_MAP[${slot}]`, {
       EINVAL: 'incompatible',
     })
   }
@@ -199,16 +201,16 @@ export class Chain {
   clearSlot(slot: number): void {
     const key = Buffer.alloc(4)
     key.writeUInt32LE(slot)
-    check(`emptying TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_delete_elem(this.fds.TAIL_CALL_MAP, key))
+    check('bpf_map_delete_elem', sys().libbpf.bpf_map_delete_elem(this.fds.TAIL_CALL_MAP, key), `emptying TAIL_CALL_MAP[${slot}]`)
   }
 
   private attach(): void {
     const {errno, libbpf} = sys()
     const link = libbpf.bpf_program__attach(this.object.program('prog1')!)
     if (!link) {
-      const err = errno()
-      throw new TailcallsError('attach', `attaching prog1 to tp_btf/${TRACEPOINT} failed: errno ${err}`, {
-        errno: err,
+      const cause = new SysError('bpf_program__attach', errno(), `attaching prog1 to tp_btf/${TRACEPOINT} failed`)
+      throw new TailcallsError('attach', cause.message, {
+        cause,
         hint: 'run `tailcalls doctor` to check the tracepoint and BTF on this kernel',
       })
     }
@@ -241,6 +243,7 @@ export class Chain {
 
   /** Detach prog1: no new events. The maps and programs stay until close(). Idempotent. */
   detach(): void {
+    // Not checked: libbpf frees the link whatever the detach answers, and there is no retry.
     if (this.link) sys().libbpf.bpf_link__destroy(this.link)
     this.link = null
   }
@@ -250,8 +253,8 @@ export class Chain {
    *
    * Then wait (bounded) until the prog array is really gone. Closing its last fd schedules
    * the kernel's deferred "clear" work; anyone who opens the map by id before that work ran
-   * (`bpftool map list` right after we exit) leaks it for good on kernels up to at least
-   * 6.18 (kernel-and-anchors.md §4.6, reproduced here). Waiting here, watching with
+   * (`bpftool map list` right after we exit) can leak it for good on kernels up to at least
+   * 6.18 (src/kernel/ids.ts says how; reproduced on this project's test kernels). Waiting here, watching with
    * get_next_id (which does not open the map), closes that window for our own exits.
    */
   close(): void {
@@ -263,12 +266,11 @@ export class Chain {
     let progArrayId: number | undefined
     try {
       progArrayId = progArrayFd >= 0 ? mapInfo(progArrayFd).id : undefined
-    } catch {
-      progArrayId = undefined
+    } finally {
+      // Released even when the id cannot be read (that error then propagates).
+      this.detach()
+      this.object.close()
     }
-
-    this.detach()
-    this.object.close()
     if (progArrayId !== undefined && !this.pinned) waitUntilGone('map', progArrayId, 2000)
   }
 }

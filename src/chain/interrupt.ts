@@ -11,6 +11,7 @@
 import {constants} from 'node:os'
 
 import {TailcallsError} from '../errors.js'
+import {toJson} from '../render/json.js'
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 export type StopSignal = (typeof STOP_SIGNALS)[number]
@@ -57,7 +58,7 @@ export class SignalGuard {
   async pause(phase: string, status: (line: string) => void, json: boolean): Promise<void> {
     if (process.env.TAILCALLS_DEBUG_PAUSE !== phase || this.signal) return
     const ms = Number(process.env.TAILCALLS_DEBUG_PAUSE_MS ?? 30_000)
-    status(json ? JSON.stringify({debug_paused_before: phase, pid: process.pid}) : `Paused before ${phase} (TAILCALLS_DEBUG_PAUSE); pid ${process.pid}`)
+    status(json ? toJson({debug_paused_before: phase, pid: process.pid}) : `Paused before ${phase} (TAILCALLS_DEBUG_PAUSE); pid ${process.pid}`)
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms)
       this.wake = () => {

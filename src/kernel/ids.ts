@@ -2,17 +2,22 @@
  * Kernel BPF objects by id and by pin path: enumerate ids (`bpf_*_get_next_id`), open fds by
  * id or from bpffs (`bpf_obj_get`), and make sure every fd we open is closed again.
  *
- * Errors are typed: an id or pin that does not exist is `notFound` (exit 5) with a hint on
- * how to list what exists; EPERM/EACCES is `permission` (exit 3).
+ * Errors: a failed call throws SysError (src/sys/error.ts). Only `tryOpenById` and `nextId`
+ * treat ENOENT as an answer (gone / no more ids). `openById` and `openPinned` are what a user's
+ * selector reaches, so a missing object there is `notFound` (exit 5) with a hint on how to list
+ * what exists.
  *
- * Caution (kernel-and-anchors.md §4.6): opening a prog_array by id while its last user
- * reference is going away can leak the map in the kernel (each extra open/close re-schedules
- * the clear work). Open each prog array once per command; never poll them by id in a loop.
+ * Caution: opening a prog_array by id while its last user reference is going away can leak
+ * the map in the kernel. Dropping the last user reference schedules work that empties the
+ * array's slots (the slots hold references on programs); an fd opened by id and closed while
+ * that work is pending schedules it again, and a racing open/close pair can leave the map with
+ * references nobody drops. Open each prog array once per command; never poll them by id in a
+ * loop.
  */
 import {readlinkSync} from 'node:fs'
 
-import {TailcallsError, fromErrno} from '../errors.js'
-import {errnoName} from '../sys/errno.js'
+import {TailcallsError} from '../errors.js'
+import {SysError, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 
 export type ObjectKind = 'prog' | 'map' | 'link' | 'btf'
@@ -39,8 +44,10 @@ export function nextId(kind: ObjectKind, start: number): number | undefined {
     : kind === 'link' ? libbpf.bpf_link_get_next_id(start, out)
     : libbpf.bpf_btf_get_next_id(start, out)
   if (ret === 0) return out[0]
-  if (errnoName(ret) === 'ENOENT') return undefined
-  throw fromErrno(`listing ${kind} ids`, ret)
+  // ENOENT is the kernel's "no id after start": the end of the list, not a failure.
+  const error = new SysError(NEXT_ID_OP[kind], -ret, `listing ${kind} ids`)
+  if (isVanished(error)) return undefined
+  throw error
 }
 
 /** Every id of a kind, ascending (the kernel's order, and bpftool's). Lazy: ids created later may appear. */
@@ -54,6 +61,14 @@ export function* objectIds(kind: ObjectKind): Generator<number> {
   }
 }
 
+/** The bpf(2) command behind each libbpf call, for error messages (`op` of a SysError). */
+const NEXT_ID_OP: Record<ObjectKind, string> = {
+  btf: 'BPF_BTF_GET_NEXT_ID', link: 'BPF_LINK_GET_NEXT_ID', map: 'BPF_MAP_GET_NEXT_ID', prog: 'BPF_PROG_GET_NEXT_ID',
+}
+const FD_BY_ID_OP: Record<ObjectKind, string> = {
+  btf: 'BPF_BTF_GET_FD_BY_ID', link: 'BPF_LINK_GET_FD_BY_ID', map: 'BPF_MAP_GET_FD_BY_ID', prog: 'BPF_PROG_GET_FD_BY_ID',
+}
+
 function getFdById(kind: ObjectKind, id: number): number {
   const {libbpf} = sys()
   return kind === 'prog' ? libbpf.bpf_prog_get_fd_by_id(id)
@@ -62,12 +77,16 @@ function getFdById(kind: ObjectKind, id: number): number {
     : libbpf.bpf_btf_get_fd_by_id(id)
 }
 
-/** An fd for object `id`, or undefined when it no longer exists (it vanished between listing and opening). */
+/**
+ * An fd for object `id`, or undefined when it does not exist (ENOENT: it vanished between
+ * listing and opening). Any other failure (EPERM…) is thrown as a SysError.
+ */
 export function tryOpenById(kind: ObjectKind, id: number): number | undefined {
   const fd = getFdById(kind, id)
   if (fd >= 0) return fd
-  if (errnoName(fd) === 'ENOENT') return undefined
-  throw fromErrno(`opening ${kind} id ${id}`, fd)
+  const error = new SysError(FD_BY_ID_OP[kind], -fd, `opening ${kind} id ${id}`)
+  if (isVanished(error)) return undefined
+  throw error
 }
 
 /** An fd for object `id`. Throws notFound (with a hint) when there is no such object. */
@@ -81,16 +100,10 @@ export function openById(kind: ObjectKind, id: number): number {
   return fd
 }
 
-/** The kind of object behind a BPF fd, from its anon inode name; undefined for anything else. */
+/** The kind of object behind a BPF fd of ours, from its anon inode name; undefined for anything else. */
 export function fdKind(fd: number): ObjectKind | undefined {
-  let target: string
-  try {
-    target = readlinkSync(`/proc/self/fd/${fd}`)
-  } catch {
-    return undefined
-  }
-
-  return kindOfLink(target)
+  // Our own open fd: /proc/self/fd/<fd> exists for as long as it is open, so any failure is thrown.
+  return kindOfLink(readlinkSync(`/proc/self/fd/${fd}`))
 }
 
 /** `anon_inode:bpf-prog` → prog, `bpf-map` → map, `bpf_link`/`bpf-link` → link, `btf` → btf. */
@@ -127,21 +140,22 @@ export function kindOfLink(target: string): ObjectKind | undefined {
 export function openPinned(path: string, expect?: ObjectKind): number {
   const fd = sys().libbpf.bpf_obj_get(path)
   if (fd < 0) {
-    const name = errnoName(fd)
+    const cause = new SysError('bpf_obj_get', -fd, `opening pinned object ${path}`)
+    const name = cause.code
     if (name === 'ENOENT') {
-      throw new TailcallsError('notFound', `nothing is pinned at ${path}`, {hint: 'check the path under /sys/fs/bpf (ls -l /sys/fs/bpf)'})
+      throw new TailcallsError('notFound', `nothing is pinned at ${path}`, {cause, hint: 'check the path under /sys/fs/bpf (ls -l /sys/fs/bpf)'})
     }
 
     // The kernel answers EACCES for a file that is not a bpffs object (another filesystem, a
     // directory, a regular file): as root that can only mean "not a pin".
     if (name === 'EINVAL' || name === 'ENOTDIR' || (name === 'EACCES' && sys().libc.geteuid() === 0)) {
       throw new TailcallsError('invalidObject', `${path} is not a pinned BPF object`, {
-        errno: -fd,
+        cause,
         hint: 'give a file pinned under a bpffs mount such as /sys/fs/bpf',
       })
     }
 
-    throw fromErrno(`opening pinned object ${path}`, fd)
+    throw cause
   }
 
   if (expect) {
@@ -157,7 +171,11 @@ export function openPinned(path: string, expect?: ObjectKind): number {
   return fd
 }
 
-/** close(2), ignoring errors: used on fds we own and are done with. */
+/**
+ * close(2) of an fd we own and are done with. Its result is not checked, deliberately: Linux
+ * releases the fd even when close reports an error, and a BPF object's fd has no buffered
+ * data to lose, so there is nothing a caller could do about it.
+ */
 export function closeFd(fd: number): void {
   if (fd >= 0) sys().libc.close(fd)
 }

@@ -14,6 +14,7 @@
 import {KIND} from '../btf/kinds.js'
 import {kernelBtf} from '../btf/kernel.js'
 import type {BtfType} from '../btf/types.js'
+import {isKind} from '../errors.js'
 import {attachTypeName, progTypeName} from '../kernel/names.js'
 
 export const PROG_TYPE = {rawTracepoint: 17, tracing: 26, structOps: 27, ext: 28, lsm: 29} as const
@@ -60,8 +61,11 @@ export function kernelTargetResolver(objId: number, btfId: number): AttachTarget
   let btf
   try {
     btf = kernelBtf(objId)
-  } catch {
-    return fallback
+  } catch (error) {
+    // A module's BTF that went away (notFound) or cannot be decoded (invalidObject): the
+    // target is then described by its ids alone, and the kernel still checks it on update.
+    if (isKind(error, 'notFound', 'invalidObject')) return fallback
+    throw error
   }
 
   const t = btf.type(btfId)

@@ -19,7 +19,7 @@ import {mapTypeName} from '../kernel/names.js'
 import {buildPidTable} from '../kernel/pids.js'
 import {buildPinTable} from '../kernel/pinned.js'
 import {type Selector, describeSelector, select} from '../inspect/select.js'
-import {errnoName} from '../sys/errno.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_ANY, LINK_TYPE, MAP_TYPE} from '../sys/layouts.js'
 import {ATTACH_TRACE_RAW_TP, type ArrayFacts, PROG_TYPE, type ProgFacts, type TargetResolver, incompatibility, kernelTargetResolver} from './compat.js'
@@ -87,10 +87,9 @@ function mapsUsedByPrograms(): Set<number> {
   for (const id of objectIds('prog')) {
     const fd = tryOpenById('prog', id)
     if (fd === undefined) continue
+    // The open fd keeps the program alive: nothing here can vanish, so nothing is caught.
     try {
       for (const m of progMapIds(fd)) used.add(m)
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -151,8 +150,9 @@ export function slotProgId(mapFd: number, key: number): number | undefined {
   const value = Buffer.alloc(4)
   const ret = sys().libbpf.bpf_map_lookup_elem(mapFd, keyBuf(key), value)
   if (ret === 0) return value.readUInt32LE(0)
-  if (errnoName(ret) === 'ENOENT') return undefined
-  throw fromErrno(`reading slot ${key}`, ret)
+  const error = new SysError('bpf_map_lookup_elem', -ret, `reading slot ${key}`)
+  if (error.code === 'ENOENT') return undefined // a prog array's "no element": the slot is empty
+  throw error
 }
 
 function progRefById(id: number): ObjectRef {
@@ -187,8 +187,6 @@ function linkAttachTypes(): Map<number, number[]> {
       const l = linkInfo(fd)
       const t = l.type === LINK_TYPE.raw_tracepoint ? ATTACH_TRACE_RAW_TP : l.type === LINK_TYPE.tracing ? l.attachType : undefined
       if (t !== undefined) out.set(l.progId, [...(out.get(l.progId) ?? []), t])
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -235,8 +233,6 @@ function arrayFacts(a: OpenArray, links: Map<number, number[]> | undefined): Arr
       try {
         const info = progInfo(fd)
         if (progMapIds(fd, info.nrMapIds).includes(a.ref.id)) addRef(fd)
-      } catch {
-        // vanished
       } finally {
         closeFd(fd)
       }
@@ -256,17 +252,16 @@ function holderWarning(a: OpenArray): string | undefined {
   return `no other process holds ${mapLabel(a.ref)} and it is not pinned: the kernel empties a prog array when its last user reference closes, so this change is lost when tailcalls exits; pin the array (bpftool map pin id ${a.ref.id} /sys/fs/bpf/NAME) or keep its loader running`
 }
 
-function kernelRefusal(what: string, ret: number, prog?: ObjectRef, a?: OpenArray): TailcallsError {
-  const name = errnoName(ret)
-  if (name === 'EINVAL' && prog && a) {
+function kernelRefusal(cause: SysError, what: string, prog?: ObjectRef, a?: OpenArray): TailcallsError {
+  if (cause.code === 'EINVAL' && prog && a) {
     return new TailcallsError('incompatible', `the kernel refused ${progLabel(prog)} for ${mapLabel(a.ref)} (EINVAL): it does not match the array's owner in a way the kernel does not show (attach type, attach target, cgroup storage or XDP frags)`, {
-      errno: -ret,
+      cause,
       hint: 'use a program loaded from the same kind of SEC() as the programs already in the array',
     })
   }
 
-  if (name === 'E2BIG') return new TailcallsError('outOfRange', `${what}: the key is out of range (E2BIG)`, {errno: -ret})
-  return fromErrno(what, ret)
+  if (cause.code === 'E2BIG') return new TailcallsError('outOfRange', `${what}: the key is out of range (E2BIG)`, {cause})
+  return fromErrno(cause)
 }
 
 /** `map update MAP key K prog PROG`. */
@@ -293,7 +288,11 @@ export function updateSlot(mapSel: Selector, key: number, progSel: Selector, opt
       const value = Buffer.alloc(4)
       value.writeInt32LE(progFd)
       const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_ANY)
-      if (ret < 0) throw kernelRefusal(`updating ${mapLabel(a.ref)}[${key}]`, ret, progRef, a)
+      if (ret < 0) {
+        const what = `updating ${mapLabel(a.ref)}[${key}]`
+        throw kernelRefusal(new SysError('bpf_map_update_elem', -ret, what), what, progRef, a)
+      }
+
       return {
         key,
         map: a.ref,
@@ -323,8 +322,10 @@ export function deleteSlot(mapSel: Selector, key: number, opts: SlotOptions = {}
     const warning = opts.checkHolders === false ? undefined : holderWarning(a)
     const ret = sys().libbpf.bpf_map_delete_elem(a.fd, keyBuf(key))
     if (ret < 0) {
-      if (errnoName(ret) === 'ENOENT') throw new TailcallsError('notFound', `${mapLabel(a.ref)}[${key}] is already empty (emptied concurrently)`)
-      throw kernelRefusal(`emptying ${mapLabel(a.ref)}[${key}]`, ret)
+      const what = `emptying ${mapLabel(a.ref)}[${key}]`
+      const cause = new SysError('bpf_map_delete_elem', -ret, what)
+      if (cause.code === 'ENOENT') throw new TailcallsError('notFound', `${mapLabel(a.ref)}[${key}] is already empty (emptied concurrently)`, {cause})
+      throw kernelRefusal(cause, what)
     }
 
     return {key, map: a.ref, removed, warning}
