@@ -4,7 +4,7 @@
  *
  * Without a handler, SIGINT/SIGTERM/SIGHUP kill Node at once: the kernel frees a non-pinned
  * chain, but the prog array dies through the kernel's deferred clear, and anyone opening it by
- * id in that window leaks it for good (kernel-and-anchors.md §4.6). So the guard records the
+ * id in that window can leak it for good (see src/kernel/ids.ts). So the guard records the
  * signal, the load stops at the next phase boundary, Chain.close() frees everything and waits
  * for the prog array to vanish, and the command exits 128 + the signal number.
  */

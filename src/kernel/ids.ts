@@ -8,11 +8,13 @@
  * what exists.
  *
  * Caution: opening a prog_array by id while its last user reference is going away can leak
- * the map in the kernel. Dropping the last user reference schedules work that empties the
- * array's slots (the slots hold references on programs); an fd opened by id and closed while
- * that work is pending schedules it again, and a racing open/close pair can leave the map with
- * references nobody drops. Open each prog array once per command; never poll them by id in a
- * loop.
+ * the map in the kernel, for good. When the last user reference (fd or pin) drops, the kernel
+ * takes a map reference and schedules work that empties the slots and then drops it. An fd
+ * opened by id and closed before that work ran drops a user reference again: another map
+ * reference is taken, but scheduling already-pending work does nothing, so that reference is
+ * never dropped (reproduced on 6.18 by closing a prog array's only fd and then opening and
+ * closing it by id a few times at once). Open each prog array once per command; never poll
+ * them by id in a loop.
  */
 import {readlinkSync} from 'node:fs'
 

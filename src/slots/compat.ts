@@ -1,6 +1,7 @@
 /**
  * Will the kernel accept this program in this prog array? Checked before touching the kernel,
- * so a refusal names the reason instead of a bare EINVAL (kernel-and-anchors.md §4.3).
+ * so a refusal names the reason instead of a bare EINVAL (the kernel checks this in
+ * __bpf_prog_map_compatible, kernel/bpf/core.c, and tells user space nothing more).
  *
  * The kernel compares every program with the array's **owner** (the first program that used
  * the array): program type (an ext program counts as its target's type, but ext programs are

@@ -4,10 +4,10 @@
  * Everything is checked before the one syscall that changes the kernel (map type, key range,
  * compatibility with the array's owner: see compat.ts), so a refusal leaves nothing
  * half-done. The update itself is atomic per slot: the kernel swaps the pointer and re-patches
- * every direct jump to it (kernel-and-anchors.md §4.4), so a program running through the chain
+ * every direct jump to it under the map's poke mutex, so a program running through the chain
  * sees the old or the new target, never neither.
  *
- * The uref trap (§4.5): the kernel empties a prog array when its last user reference (an fd in
+ * The uref trap: the kernel empties a prog array when its last user reference (an fd in
  * some process, or a pin) goes away, even while programs still jump through it. The fd we open
  * here is such a reference and goes away when we exit; if no other process holds the array
  * and it is not pinned, the update is lost on exit. We say so, as bpftool does.
@@ -69,7 +69,7 @@ function selectOne(kind: 'map' | 'prog', sel: Selector): number {
     }
   }
 
-  // Prog arrays outlive their programs when the kernel leaks them (kernel-and-anchors.md §4.6),
+  // Prog arrays outlive their programs when the kernel leaks them (see src/kernel/ids.ts),
   // so a name often matches stale arrays too: point at the ones loaded programs use.
   let hint = `name one by id: ${kind} id ${ids[0]}`
   if (kind === 'map') {
