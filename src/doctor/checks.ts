@@ -18,7 +18,7 @@ import {progTypeName} from '../kernel/names.js'
 import {queryFd} from '../inspect/perf.js'
 import {effectiveCapabilities} from '../privileges.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
-import {LibraryLoadError, SysError, isVanished} from '../sys/error.js'
+import {LibraryLoadError, SysError, isErrno, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
 
@@ -48,7 +48,9 @@ function readSysctl(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim()
   } catch (error) {
-    if (isVanished(error)) return undefined // this kernel has no such sysctl
+    // ENOENT: this kernel has no such sysctl. EACCES: only root may read it (net.core.bpf_jit_harden
+    // is mode 0600), and the doctor runs without privileges too: the fact is then unknown.
+    if (isVanished(error) || isErrno(error, 'EACCES')) return undefined
     throw error
   }
 }
