@@ -16,7 +16,8 @@
  *   chain's own link (queryFd in inspect/perf.ts).
  */
 import {KIND} from '../btf/kinds.js'
-import {describeErrno} from '../sys/errno.js'
+import {describeErrno, errnoName} from '../sys/errno.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
 import {closeFd} from './ids.js'
@@ -64,11 +65,20 @@ const BTF_KIND_PROBES = {
 
 export type BtfKindProbe = keyof typeof BTF_KIND_PROBES
 
-/** True when BPF_BTF_LOAD accepts a blob using this kind. */
+/**
+ * True when BPF_BTF_LOAD accepts a blob using this kind; false when the kernel rejects it as
+ * invalid (EINVAL: a kind it does not know). Any other refusal (EPERM…) is thrown: it says
+ * nothing about the kind.
+ */
 export function probeBtfKind(kind: BtfKindProbe): boolean {
   const blob = BTF_KIND_PROBES[kind]()
   const fd = sys().libbpf.bpf_btf_load(blob, blob.length, null)
-  if (fd < 0) return false
+  if (fd < 0) {
+    const error = new SysError('BPF_BTF_LOAD', -fd, `probing BTF kind ${kind}`)
+    if (error.code === 'EINVAL') return false
+    throw error
+  }
+
   closeFd(fd)
   return true
 }
@@ -90,8 +100,10 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
     const outBatch = Buffer.alloc(4)
     const count = [1]
     const ret = libbpf.bpf_map_lookup_batch(fd, null, outBatch, keys, values, count, null)
-    if (ret === 0 || ret === -2) return 'ok'
-    if (ret === -524 || ret === -95 || ret === -22) return 'unsupported'
+    if (ret === 0) return 'ok'
+    const code = errnoName(ret)
+    if (code === 'ENOENT') return 'ok'
+    if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP' || code === 'EINVAL') return 'unsupported'
     return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)
