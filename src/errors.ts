@@ -39,17 +39,18 @@ export class TailcallsError extends Error {
   readonly hint?: string
   /** Extra lines printed after the one-line message (e.g. the verifier's last lines). */
   readonly details?: string[]
+  /** The errno of the failed call behind this error (its `cause`), if there was one. */
   readonly errno?: number
   /** The failed call behind this error, when there was one. */
   declare readonly cause?: SysError
 
-  constructor(kind: ExitName, message: string, opts: {cause?: SysError; details?: string[]; errno?: number; exitCode?: number; hint?: string} = {}) {
+  constructor(kind: ExitName, message: string, opts: {cause?: SysError; details?: string[]; exitCode?: number; hint?: string} = {}) {
     super(message, opts.cause ? {cause: opts.cause} : undefined)
     this.name = 'TailcallsError'
     this.exitCode = opts.exitCode ?? EXIT[kind]
     this.hint = opts.hint
     this.details = opts.details
-    this.errno = opts.errno ?? opts.cause?.errno
+    this.errno = opts.cause?.errno
   }
 
   /** The single line for stderr: message, then what to do. */

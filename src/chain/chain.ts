@@ -37,6 +37,11 @@ export function bundledObjectPath(): string {
   })
 }
 
+/** The per-CPU value count of a per-CPU map (libbpf reads /sys/devices/system/cpu/possible). */
+function numPossibleCpus(): number {
+  return checkRet('libbpf_num_possible_cpus', sys().libbpf.libbpf_num_possible_cpus(), 'counting possible CPUs')
+}
+
 /** Sleep-poll (synchronously, close() is sync) until an id no longer exists, or the timeout. */
 function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boolean {
   const tick = new Int32Array(new SharedArrayBuffer(4))
@@ -85,7 +90,7 @@ export interface ChainStats {
  * Sum of the per-CPU CHAIN_STATS counters behind `fd` (a loaded chain's, a pinned one's or
  * another process's): runs per stage, failed tail calls per slot, ring-buffer drops.
  */
-export function readChainStats(fd: number, possibleCpus = sys().libbpf.libbpf_num_possible_cpus()): ChainStats {
+export function readChainStats(fd: number, possibleCpus = numPossibleCpus()): ChainStats {
   const stride = Math.ceil(CHAIN_STATS.size / 8) * 8
   const values = Buffer.alloc(stride * possibleCpus)
   const key = Buffer.alloc(4)
@@ -113,7 +118,7 @@ export class Chain {
   readonly possibleCpus: number
 
   private constructor(readonly object: LoadedObject) {
-    this.possibleCpus = sys().libbpf.libbpf_num_possible_cpus()
+    this.possibleCpus = numPossibleCpus()
   }
 
   /**
@@ -216,7 +221,7 @@ export class Chain {
     }
 
     this.link = link
-    this.fds.link = libbpf.bpf_link__fd(link)
+    this.fds.link = checkRet('bpf_link__fd', libbpf.bpf_link__fd(link))
   }
 
   /** Kernel ids of everything this chain created: what tests check is gone afterwards. */

@@ -30,7 +30,8 @@ function numericDirEntries(dir: string): number[] {
   try {
     d = opendirSync(dir)
   } catch (error) {
-    if (isProcGone(error)) return [] // the process exited
+    // The process exited, or its fds are not ours to see (EACCES, as for pids: see notOurs).
+    if (isProcGone(error) || isErrno(error, 'EACCES')) return []
     throw error
   }
 
@@ -140,7 +141,7 @@ export function queryFd(pid: number, fd: number): PerfJson {
  * ENOTSUPP (524) for an fd that is not a perf event or raw-tracepoint link (most fds), ENOENT
  * for a perf event without a program or a process that exited, EBADF for an fd closed since we
  * listed it, and EOPNOTSUPP for a perf_event program (the query does not describe those).
- * Anything else (EPERM…) is thrown. bpftool skips every failure here; we skip only these.
+ * Anything else is thrown. bpftool skips every failure here; we skip only these.
  */
 export function tryQueryFd(pid: number, fd: number): PerfJson | undefined {
   try {
@@ -151,11 +152,28 @@ export function tryQueryFd(pid: number, fd: number): PerfJson | undefined {
   }
 }
 
+/**
+ * EPERM for another process's fd, once checkPerfQuerySupport has shown that our own fds may be
+ * queried: not a missing capability but a process whose fds the kernel will not show us (the
+ * same processes whose /proc/<pid>/fd links we may not read, e.g. a non-dumpable process in a
+ * sandbox's own namespace). perf list leaves those out, as `pids` does.
+ */
+function notOurs(error: unknown, pid: number): boolean {
+  return pid !== process.pid && isErrno(error, 'EPERM', 'EACCES')
+}
+
 /** Every perf-style attachment on the system, in /proc order then fd order. */
 export function* perfList(): Generator<PerfJson> {
   for (const pid of numericDirEntries('/proc')) {
     for (const fd of numericDirEntries(`/proc/${pid}/fd`)) {
-      const r = tryQueryFd(pid, fd)
+      let r: PerfJson | undefined
+      try {
+        r = tryQueryFd(pid, fd)
+      } catch (error) {
+        if (notOurs(error, pid)) continue
+        throw error
+      }
+
       if (r !== undefined) yield r
     }
   }

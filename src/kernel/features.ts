@@ -17,7 +17,7 @@
  */
 import {KIND} from '../btf/kinds.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
-import {SysError} from '../sys/error.js'
+import {SysError, checkRet} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
 import {closeFd} from './ids.js'
@@ -94,7 +94,7 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
   const fd = libbpf.bpf_map_create(MAP_TYPE[type], null, 4, 8, 1, null)
   if (fd < 0) return `error: ${describeErrno(-fd)}`
   try {
-    const cpus = type.startsWith('percpu') ? libbpf.libbpf_num_possible_cpus() : 1
+    const cpus = type.startsWith('percpu') ? checkRet('libbpf_num_possible_cpus', libbpf.libbpf_num_possible_cpus()) : 1
     const keys = Buffer.alloc(4)
     const values = Buffer.alloc(8 * cpus)
     const outBatch = Buffer.alloc(4)
