@@ -1,5 +1,6 @@
 import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
+import {toJsonPretty} from '../src/render/json.js'
 
 export default class Doctor extends BaseCommand {
   static summary = 'Check that the tail-call chain can run on this machine, and say how to fix what is missing'
@@ -23,7 +24,7 @@ Each check is PASS, WARN (works, with a caveat), FAIL (the chain cannot run) or 
     const {runDoctor} = await import('../src/doctor/checks.js')
     const report = runDoctor()
     if (this.jsonEnabled()) {
-      this.out(`${JSON.stringify(report, null, 2)}\n`)
+      this.out(`${toJsonPretty(report)}\n`)
     } else {
       const {formatDoctor} = await import('../src/doctor/render.js')
       this.out(formatDoctor(report))

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Events extends BaseCommand {
   static summary = 'Stream the events of a pinned chain (same lines as `load`)'
@@ -37,7 +38,7 @@ Events that happened while nobody was reading wait in the ring buffer (up to its
       sinceNow: flags['since-now'],
       status: (line) => this.status(line),
     })
-    this.status(json ? JSON.stringify({summary}) : (await import('../src/chain/stream.js')).formatSummary(summary))
+    this.status(json ? toJson({summary}) : (await import('../src/chain/stream.js')).formatSummary(summary))
     this.status('Exiting...')
     // stdout holds output nobody will read (src/chain/stream.ts settleOutput): leave without it.
     if (abandonedOutput) process.stderr.write('', () => process.exit())

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Load extends BaseCommand {
   static summary = 'Load the tail-call chain, attach it to sched_process_exec and stream its log lines (or pin it)'
@@ -62,13 +63,13 @@ With --pin the chain stays in the kernel after this process exits: the programs,
       status: (line) => this.status(line),
     })
     if (result.summary) {
-      this.status(json ? JSON.stringify({summary: result.summary}) : (await import('../src/chain/stream.js')).formatSummary(result.summary))
+      this.status(json ? toJson({summary: result.summary}) : (await import('../src/chain/stream.js')).formatSummary(result.summary))
       this.status('Exiting...')
       // stdout holds output nobody will read (see settleOutput): leave without it.
       if (result.abandonedOutput) process.stderr.write('', () => process.exit())
     } else if (result.pin) {
       const {describePinned, pinJson} = await import('../src/chain/load.js')
-      this.out(`${json ? JSON.stringify(pinJson(result.pin)) : describePinned(result.pin)}\n`)
+      this.out(`${json ? toJson(pinJson(result.pin)) : describePinned(result.pin)}\n`)
     }
   }
 }

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Stats extends BaseCommand {
   static summary = 'Per-program and per-stage run counts and timings of a chain'
@@ -46,7 +47,7 @@ Without --watch: one sample over one interval. With --watch: one sample per inte
       intervalS: Number.isNaN(interval) ? Number.NaN : interval,
       kernelStats: flags['kernel-stats'],
       onTick: (tick, i) => {
-        this.out(json ? `${JSON.stringify(tick)}\n` : `${i > 0 ? '\n' : ''}${formatTick(tick, {header: i === 0})}`)
+        this.out(json ? `${toJson(tick)}\n` : `${i > 0 ? '\n' : ''}${formatTick(tick, {header: i === 0})}`)
       },
       pid: flags.pid,
       pinPath: flags['pin-path'],

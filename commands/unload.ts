@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Unload extends BaseCommand {
   static summary = 'Remove a pinned chain: unpin its link, programs and maps so the kernel frees them'
@@ -24,6 +25,6 @@ export default class Unload extends BaseCommand {
     const {flags} = await this.parse(Unload)
     const {runUnload, formatUnload} = await import('../src/chain/unload.js')
     const result = runUnload(flags['pin-path'])
-    this.out(`${this.jsonEnabled() ? JSON.stringify(result) : formatUnload(result)}\n`)
+    this.out(`${this.jsonEnabled() ? toJson(result) : formatUnload(result)}\n`)
   }
 }

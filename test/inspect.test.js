@@ -217,7 +217,7 @@ describe('inspection parity with bpftool on a live chain', () => {
       assert.equal(mine.name, name)
     }
 
-    // One listing each (each opens every map by id once; see kernel-and-anchors.md §4.6).
+    // One listing each (each opens every map by id once; re-opening prog arrays by id can leak them, see src/kernel/ids.ts).
     const mine = (await ours(['map', 'list'])).filter((m) => mapIds.has(m.id))
     const theirs = bpftoolJson(['map', 'list']).filter((m) => mapIds.has(m.id))
     assert.equal(mine.length, mapIds.size)

@@ -2,6 +2,7 @@
  * `tailcalls load`: the seed's observer; with --pin, a chain that outlives this process.
  */
 import {TailcallsError} from '../errors.js'
+import {toJson} from '../render/json.js'
 import {Chain, TRACEPOINT} from './chain.js'
 import {type PinReport, type StaleFolder, checkPinTarget, cleanStale, pinChain} from './pins.js'
 import {resolvePinDir} from './pinpath.js'
@@ -77,7 +78,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         pin = {cleaned, mounted: target.mounted, pinned, replaced}
         // A signal during the (atomic) pinning: the chain is pinned whole; report it, do not follow.
         if (!opts.follow || guard.signal) return {pin}
-        opts.status(opts.json ? JSON.stringify(pinJson(pin)) : describePinned(pin))
+        opts.status(opts.json ? toJson(pinJson(pin)) : describePinned(pin))
       }
 
       await before('stream')
@@ -122,7 +123,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 /** One status line naming the kernel ids of what was loaded (stderr; JSON under --json). */
 function describeLoaded(chain: Chain, json: boolean): string {
   const ids = chain.ids()
-  if (json) return JSON.stringify({loaded: ids})
+  if (json) return toJson({loaded: ids})
   const progs = Object.entries(ids.programs).map(([name, id]) => `${name} (id ${id})`).join(', ')
   return `Loaded ${progs}; TAIL_CALL_MAP (id ${ids.maps.TAIL_CALL_MAP}): [0] = prog2, [1] = prog3; ` +
     `attached prog1 to tp_btf/${TRACEPOINT} (link id ${ids.link})`

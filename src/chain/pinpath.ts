@@ -12,7 +12,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import {TailcallsError} from '../errors.js'
 import {sys} from '../sys/ffi.js'
-import {describeErrno} from '../sys/errno.js'
+import {SysError, errorCode, isErrno} from '../sys/error.js'
 
 /** BPF_FS_MAGIC from include/uapi/linux/magic.h: statfs(2)'s f_type on a bpf filesystem. */
 export const BPF_FS_MAGIC = 0xca_fe_4a_11
@@ -25,8 +25,9 @@ const NAME = /^[A-Za-z0-9_-]+$/
 export function isBpffs(path: string): boolean {
   try {
     return statfsSync(path).type === BPF_FS_MAGIC
-  } catch {
-    return false
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return false // nothing there, so no bpffs either
+    throw error
   }
 }
 
@@ -46,7 +47,9 @@ function fsName(path: string): string {
   try {
     const type = statfsSync(path).type
     return FS_NAMES[type] ?? `filesystem 0x${type.toString(16)}`
-  } catch {
+  } catch (error) {
+    // Only words for an error line being built: a failed statfs must not replace that error.
+    if (errorCode(error) === undefined) throw error
     return 'an unknown filesystem'
   }
 }
@@ -66,9 +69,9 @@ export function ensureBpffsMounted(): boolean {
 
   const ret = sys().libc.mount('bpf', BPFFS_ROOT, 'bpf', 0, null)
   if (ret !== 0) {
-    const errno = sys().errno()
-    throw new TailcallsError(errno === 1 ? 'permission' : 'kernelSupport', `mounting bpffs at ${BPFFS_ROOT} failed: ${describeErrno(errno)}`, {
-      errno,
+    const cause = new SysError('mount', sys().errno(), `mounting bpffs at ${BPFFS_ROOT} failed`)
+    throw new TailcallsError(cause.code === 'EPERM' ? 'permission' : 'kernelSupport', cause.message, {
+      cause,
       hint: `mount it yourself (mount -t bpf bpf ${BPFFS_ROOT}) or run as root`,
     })
   }

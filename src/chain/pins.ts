@@ -18,11 +18,12 @@
 import {mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {TailcallsError, fromErrno} from '../errors.js'
+import {TailcallsError, check} from '../errors.js'
 import {type ObjectKind, closeFd, fdKind, waitFreed} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {linkTypeName, mapTypeName, progTypeName} from '../kernel/names.js'
-import {errnoName} from '../sys/errno.js'
+import {isProcGone} from '../kernel/procfile.js'
+import {SysError, errorCode, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {CHAIN_MAPS} from './chain.js'
 import type {PinDir} from './pinpath.js'
@@ -51,9 +52,13 @@ export interface PinReport {
   objects: PinnedObject[]
 }
 
-/** Open the object pinned at `path` (bpf_obj_get); negative errno on failure. */
-function objGet(path: string): number {
-  return sys().libbpf.bpf_obj_get(path)
+/** Open the object pinned at `path` (bpf_obj_get); undefined when nothing is pinned there (ENOENT). */
+function tryObjGet(path: string): number | undefined {
+  const fd = sys().libbpf.bpf_obj_get(path)
+  if (fd >= 0) return fd
+  const error = new SysError('bpf_obj_get', -fd, `opening ${path}`)
+  if (isVanished(error)) return undefined
+  throw error
 }
 
 function describe(pin: string, fd: number): PinnedObject | string {
@@ -112,12 +117,18 @@ export function readPinFolder(dir: string): FolderContents {
       continue
     }
 
-    const fd = objGet(path)
-    if (fd < 0) {
-      if (errnoName(fd) === 'ENOENT') continue // unpinned meanwhile
-      foreign.push(`${pin} (cannot open: ${errnoName(fd)})`)
+    let fd: number | undefined
+    try {
+      fd = tryObjGet(path)
+    } catch (error) {
+      // A pin we cannot open is not shown to be ours: reported as foreign, which refuses the
+      // folder (nothing is removed), and the errno is in the message.
+      if (!(error instanceof SysError)) throw error
+      foreign.push(`${pin} (cannot open: ${error.code})`)
       continue
     }
+
+    if (fd === undefined) continue // unpinned meanwhile
 
     try {
       const d = describe(pin, fd)
@@ -153,8 +164,7 @@ function pinAll(fds: Record<string, number>, programs: string[], dir: string): v
   ]
   for (const [pin, fd] of order) {
     if (fd === undefined || fd < 0) throw new TailcallsError('internal', `the chain has no fd for ${pin}`)
-    const ret = libbpf.bpf_obj_pin(fd, join(dir, pin))
-    if (ret < 0) throw fromErrno(`pinning ${pin} at ${join(dir, pin)}`, ret)
+    check('bpf_obj_pin', libbpf.bpf_obj_pin(fd, join(dir, pin)), `pinning ${pin} at ${join(dir, pin)}`)
     crashPoint(pin)
   }
 }
@@ -200,8 +210,9 @@ function isTailcallsProcess(pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
     return cmdline.includes('tailcalls') || cmdline.includes('run.js')
-  } catch {
-    return false
+  } catch (error) {
+    if (isProcGone(error)) return false // exited
+    throw error
   }
 }
 
@@ -215,8 +226,9 @@ export function cleanStale(target: PinDir): StaleFolder[] {
   let names: string[]
   try {
     names = readdirSync(target.parent)
-  } catch {
-    return removed
+  } catch (error) {
+    if (isVanished(error)) return removed // no parent folder: nothing was left there
+    throw error
   }
 
   for (const entry of names) {
@@ -303,8 +315,10 @@ export function pinChain(fds: Record<string, number>, programs: string[], target
     if (aside) {
       try {
         renameSync(aside, target.path)
-      } catch {
-        // Left as <name>-replaced-<pid>: cleanStale restores nothing but removes it later.
+      } catch (restoreError) {
+        // A failed rename back leaves <name>-replaced-<pid>, which cleanStale removes later;
+        // the first error is the one to report. A bug (no errno) is not hidden.
+        if (errorCode(restoreError) === undefined) throw restoreError
       }
     }
 
@@ -372,15 +386,11 @@ export class PinnedChain {
     try {
       for (const pin of want) {
         const path = join(target.path, pin)
-        const fd = objGet(path)
-        if (fd < 0) {
-          if (errnoName(fd) === 'ENOENT') {
-            throw new TailcallsError('notFound', `${target.path} has no ${pin} pin, so it is not a complete tailcalls chain`, {
-              hint: `pin a chain there with \`tailcalls load --pin --force --pin-path ${target.path}\``,
-            })
-          }
-
-          throw fromErrno(`opening ${path}`, fd)
+        const fd = tryObjGet(path)
+        if (fd === undefined) {
+          throw new TailcallsError('notFound', `${target.path} has no ${pin} pin, so it is not a complete tailcalls chain`, {
+            hint: `pin a chain there with \`tailcalls load --pin --force --pin-path ${target.path}\``,
+          })
         }
 
         fds[pin] = fd

@@ -4,6 +4,7 @@
  * (counted in the kernel), and what the chain's own counters saw.
  */
 import {type Batch, RingBufferReader} from '../libbpf/ringbuf.js'
+import {toJson} from '../render/json.js'
 import {EVENT, EVENT_KIND, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 import type {ChainStats} from './chain.js'
 import {WallClock, formatRecord} from './events.js'
@@ -238,7 +239,7 @@ export async function settleOutput(out: Out, ledger: OutputLedger, status: (line
   const pendingBytes = () => (out.destroyed ? 0 : (out.writableLength ?? 0))
   if (ledger.pending === 0) return {abandoned: false, undelivered: 0}
   status(json
-    ? JSON.stringify({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
+    ? toJson({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
     : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`)
   const gaveUp = await new Promise<boolean>((resolve) => {
     // Done when every write's callback ran (the kernel took the bytes), not merely when

@@ -5,7 +5,8 @@
  */
 import {Command} from '@oclif/core'
 
-import {EXIT, TailcallsError} from '../errors.js'
+import {EXIT, toTailcallsError} from '../errors.js'
+import {toJson} from '../render/json.js'
 import {safeText} from '../render/table.js'
 import {type Needs, requirePrivileges} from './privileges.js'
 
@@ -34,8 +35,10 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<void> {
-    if (error instanceof TailcallsError) {
-      this.report(error.line(), error.exitCode, error.details)
+    // Ours, a failed system/libbpf call (SysError), or a missing libbpf.so.1: one line, its exit code.
+    const known = toTailcallsError(error)
+    if (known) {
+      this.report(known.line(), known.exitCode, known.details)
       return
     }
 
@@ -57,7 +60,7 @@ export abstract class BaseCommand extends Command {
   }
 
   private report(line: string, code: number, details?: string[]): void {
-    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({error: line})}\n`)
+    if (this.jsonEnabled()) process.stdout.write(`${toJson({error: line})}\n`)
     // Names from the system (pins, objects) can end up in a message: no control sequences on a terminal.
     if (details?.length) process.stderr.write(details.map((d) => `  ${safeText(d)}\n`).join(''))
     process.stderr.write(`tailcalls: error: ${safeText(line)}\n`)

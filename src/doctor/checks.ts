@@ -19,6 +19,7 @@ import {progTypeName} from '../kernel/names.js'
 import {CAP, effectiveCapabilities, hasCap, heldCapabilities, missingBpfPrivileges} from '../kernel/privileges.js'
 import {queryFd} from '../inspect/perf.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
+import {LibraryLoadError, SysError, isErrno, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
 
@@ -46,8 +47,11 @@ const BTF_KIND_TYPEDEF = 8
 function readSysctl(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim()
-  } catch {
-    return undefined
+  } catch (error) {
+    // ENOENT: this kernel has no such sysctl. EACCES: only root may read it (net.core.bpf_jit_harden
+    // is mode 0600), and the doctor runs without privileges too: the fact is then unknown.
+    if (isVanished(error) || isErrno(error, 'EACCES')) return undefined
+    throw error
   }
 }
 
@@ -89,8 +93,10 @@ export function runDoctor(): DoctorReport {
       title: 'libbpf version',
     })
   } catch (error) {
+    // The one failure this check is about: libbpf.so.1 cannot be loaded. Reported as a check.
+    if (!(error instanceof LibraryLoadError)) throw error
     libbpfOk = false
-    add({detail: (error as Error).message, fix: 'apt-get install libbpf1', id: 'libbpf', status: 'fail', title: 'libbpf version'})
+    add({detail: error.message, fix: error.install, id: 'libbpf', status: 'fail', title: 'libbpf version'})
   }
 
   // --- capabilities
@@ -210,7 +216,7 @@ export function runDoctor(): DoctorReport {
     if (fd >= 0) closeFd(fd)
     add({
       detail: fd >= 0 ? 'BPF_ENABLE_STATS gave an fd (released at once)' : `refused: ${describeErrno(-fd)}`,
-      fix: fd >= 0 ? undefined : fd === -1 ? 'run as root (CAP_SYS_ADMIN)' : 'a 5.8+ kernel; `tailcalls stats --no-kernel-stats` still shows the chain\'s counters',
+      fix: fd >= 0 ? undefined : errnoName(fd) === 'EPERM' ? 'run as root (CAP_SYS_ADMIN)' : 'a 5.8+ kernel; `tailcalls stats --no-kernel-stats` still shows the chain\'s counters',
       id: 'stats',
       status: fd >= 0 ? 'pass' : 'warn',
       title: 'run-time stats (BPF_ENABLE_STATS)',
@@ -258,13 +264,11 @@ function probeFeatures(add: (c: Check) => void, facts: Record<string, unknown>):
   })
 }
 
-/** Which probe step a load error belongs to. */
+/** Which probe step a load error belongs to, from the call that failed. */
 function stepOf(error: unknown): 'load' | 'prog_array' | 'attach' {
-  if (error instanceof TailcallsError) {
-    if (/TAIL_CALL_MAP\[/.test(error.message)) return 'prog_array'
-    if (/attaching/.test(error.message)) return 'attach'
-  }
-
+  const op = error instanceof TailcallsError ? error.cause?.op : error instanceof SysError ? error.op : undefined
+  if (op === 'bpf_map_update_elem') return 'prog_array'
+  if (op === 'bpf_program__attach') return 'attach'
   return 'load'
 }
 
@@ -351,14 +355,22 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
     })
 
     // perf list (ours and bpftool's) finds attachments by asking every fd with BPF_TASK_FD_QUERY.
-    const q = queryFd(process.pid, chain.fds.link)
-    const answered = typeof q !== 'number'
-    facts.link_fd_query = answered ? {fd_type: q.fd_type ?? null, tracepoint: q.tracepoint ?? null} : errnoName(q)
+    // Whatever the kernel answers is the finding (ENOTSUPP before 5.x), so a refusal is reported, not thrown.
+    let q: ReturnType<typeof queryFd> | SysError
+    try {
+      q = queryFd(process.pid, chain.fds.link)
+    } catch (error) {
+      if (!(error instanceof SysError)) throw error
+      q = error
+    }
+
+    const answered = !(q instanceof SysError)
+    facts.link_fd_query = q instanceof SysError ? q.code : {fd_type: q.fd_type ?? null, tracepoint: q.tracepoint ?? null}
     add({
       ...steps.perf_query,
-      detail: answered
+      detail: !(q instanceof SysError)
         ? `prog1's link answers (fd_type ${String(q.fd_type)}, ${String(q.tracepoint)}): perf list shows the chain`
-        : `prog1's link fd answers ${describeErrno(-q)}: perf list (ours and bpftool's) cannot show tp_btf attachments on this kernel; link list does`,
+        : `prog1's link fd answers ${describeErrno(q.errno)}: perf list (ours and bpftool's) cannot show tp_btf attachments on this kernel; link list does`,
       fix: answered ? undefined : 'use `tailcalls link list` for tp_btf attachments',
       status: answered ? 'pass' : 'warn',
     })

@@ -5,7 +5,7 @@
  *
  * Each prog array is opened by id **once** and held until the snapshot is complete: its slots
  * are read through that one fd. Re-opening a prog array by id while its last user reference is
- * going away can leak it in the kernel (kernel-and-anchors.md §4.6), and holding the fd also
+ * going away can leak it in the kernel (see src/kernel/ids.ts), and holding the fd also
  * keeps the contents from being cleared under us mid-read. Objects that vanish between listing
  * and opening are skipped (other processes load and unload concurrently).
  *
@@ -152,10 +152,9 @@ export function collect(): Snapshot {
     for (const id of objectIds('prog')) {
       const fd = tryOpenById('prog', id)
       if (fd === undefined) continue
+      // No catch: the open fd keeps the program alive, so a failure here is a real one.
       try {
         progs.set(id, readProg(fd, progArrays))
-      } catch {
-        // Gone or unreadable mid-read: leave it out, as bpftool skips vanished objects.
       } finally {
         closeFd(fd)
       }
@@ -169,8 +168,6 @@ export function collect(): Snapshot {
         if (fd === undefined) continue
         try {
           progs.set(progId, readProg(fd, progArrays))
-        } catch {
-          // vanished
         } finally {
           closeFd(fd)
         }
@@ -202,8 +199,6 @@ export function collectLinks(): SnapLink[] {
         tpName: l.tpName,
         type: l.type,
       })
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }

@@ -1,6 +1,6 @@
 /**
  * The tail-call graph from a kernel snapshot: which program jumps where through which prog
- * array slot, where the entry programs are attached, and what bites (kernel-and-anchors.md):
+ * array slot, where the entry programs are attached, and what bites:
  * empty slots (the tail call falls through), non-constant keys (the slow indirect path),
  * cycles, chains longer than the kernel's 33 tail calls, prog arrays no attached program uses.
  *

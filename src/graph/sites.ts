@@ -18,7 +18,8 @@
  * from taking long. Malformed input never throws: it yields fewer facts and a `problems` list.
  *
  * The kernel emits a direct (patched) jump only when the verifier proved map *and* key
- * constant on every path (kernel-and-anchors.md §4.4); the same condition here gives
+ * constant on every path to the call (the x86 JIT then emits a jump it re-patches on every
+ * slot update; otherwise the indirect sequence with bounds and NULL checks); the same condition here gives
  * `path: 'direct'`, anything else `'indirect'` (the slow retpoline path, ~14× a direct hop).
  */
 

@@ -19,8 +19,11 @@ import {kernelBtf, vmlinuxBtf} from '../kernel/btf.js'
 import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {type MapInfo, mapInfo, progFullName, progInfo} from '../kernel/info.js'
 import {mapTypeName, progTypeName} from '../kernel/names.js'
+import {isKind} from '../errors.js'
 import {type Selector, select} from '../kernel/select.js'
 import {type Renderer, compileRenderer} from '../render/btf-json.js'
+import {jsonString, toJson} from '../render/json.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE} from '../sys/layouts.js'
 import {type EntryBatch, type MapLayout, type ReadMode, mapLayout, readEntries} from './map-read.js'
@@ -58,6 +61,8 @@ export function mapFormatter(info: MapInfo, warn: (line: string) => void = () =>
   try {
     btf = info.btfVmlinuxValueTypeId ? (info.btfVmlinuxId ? kernelBtf(info.btfVmlinuxId) : vmlinuxBtf()) : kernelBtf(info.btfId ?? 0)
   } catch (error) {
+    // Ours (BTF gone or undecodable) or a failed call: said in a warning, and the dump goes on.
+    if (!isKind(error, 'notFound', 'invalidObject', 'kernelSupport') && !(error instanceof SysError)) throw error
     warn(`${label}: its BTF cannot be read (${(error as Error).message}); dumping raw bytes only`)
     return undefined
   }
@@ -89,11 +94,10 @@ export class ProgCache {
       p = {id}
       const fd = tryOpenById('prog', id)
       if (fd !== undefined) {
+        // The open fd keeps the program alive: a failure to read it is a real one.
         try {
           const info = progInfo(fd)
           p = {id, name: progFullName(fd, info), tag: info.tag, type: progTypeName(info.type)}
-        } catch {
-          // The program went away or cannot be read: the id alone.
         } finally {
           closeFd(fd)
         }
@@ -120,8 +124,8 @@ export function strerror(errno: number): string {
 
 function progJson(p: ProgSummary): string {
   let s = `{"id":${p.id}`
-  if (p.name !== undefined) s += `,"name":${JSON.stringify(p.name)}`
-  if (p.type !== undefined) s += `,"type":${JSON.stringify(p.type)}`
+  if (p.name !== undefined) s += `,"name":${jsonString(p.name)}`
+  if (p.type !== undefined) s += `,"type":${toJson(p.type)}`
   if (p.tag !== undefined) s += `,"tag":"${p.tag}"`
   return `${s}}`
 }
@@ -175,7 +179,7 @@ export class EntryJsonWriter {
     const errno = b.errnos?.[i]
     if (errno) {
       o.lit(K.errorOpen)
-      o.text(JSON.stringify(strerror(errno)))
+      o.text(jsonString(strerror(errno)))
       o.lit(K.close)
       o.lit(K.close)
       return
@@ -278,8 +282,8 @@ export async function dumpMapJson(fd: number, info: MapInfo, o: OutBuffer, opts:
 
 /** bpftool's show_map_header_json(): the object around each map when a name matched several. */
 function headerJson(info: MapInfo): string {
-  let s = `{"id":${info.id},"type":${JSON.stringify(mapTypeName(info.type))}`
-  if (info.name) s += `,"name":${JSON.stringify(info.name)}`
+  let s = `{"id":${info.id},"type":${toJson(mapTypeName(info.type))}`
+  if (info.name) s += `,"name":${jsonString(info.name)}`
   return `${s},"flags":${info.mapFlags | 0},"elements":`
 }
 

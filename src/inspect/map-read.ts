@@ -13,10 +13,13 @@
  * (bpftool's alloc_value). Buffers are reused from batch to batch: a consumer must be done
  * with a batch before asking for the next one.
  */
-import {TailcallsError, fromErrno} from '../errors.js'
+import {constants} from 'node:os'
+
+import {TailcallsError} from '../errors.js'
 import type {MapInfo} from '../kernel/info.js'
 import {mapTypeName} from '../kernel/names.js'
 import {errnoName} from '../sys/errno.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE} from '../sys/layouts.js'
 
@@ -56,7 +59,8 @@ let cpus: number | undefined
 export function possibleCpus(): number {
   if (cpus === undefined) {
     const n = sys().libbpf.libbpf_num_possible_cpus()
-    if (n <= 0) throw fromErrno('counting possible CPUs (/sys/devices/system/cpu/possible)', n < 0 ? n : -22)
+    // libbpf answers a negative errno, never 0 (a machine has at least one CPU).
+    if (n <= 0) throw new SysError('libbpf_num_possible_cpus', n < 0 ? -n : constants.errno.EINVAL, 'counting possible CPUs (/sys/devices/system/cpu/possible)')
     cpus = n
   }
 
@@ -130,7 +134,7 @@ function* batchRead(fd: number, layout: MapLayout, size: number): Generator<Entr
       }
 
       if (!started && NO_BATCH.has(name)) return `BPF_MAP_LOOKUP_BATCH answered ${name}`
-      throw fromErrno(`reading map ${layout.info.id} (batch lookup)`, ret)
+      throw new SysError('BPF_MAP_LOOKUP_BATCH', -ret, `reading map ${layout.info.id} (batch lookup)`)
     }
 
     started = true
@@ -180,7 +184,7 @@ function* perElement(fd: number, layout: MapLayout, chunk: number): Generator<En
           })
         }
 
-        throw fromErrno(`reading map ${info.id} (get_next_key)`, ret)
+        throw new SysError('BPF_MAP_GET_NEXT_KEY', -ret, `reading map ${info.id} (get_next_key)`)
       }
 
       key.copy(prev)

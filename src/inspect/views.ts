@@ -2,6 +2,7 @@
  * Table views (the default, for people) of the JSON objects built in prog/map/link/perf.ts:
  * the columns people look at first. Everything else is one `--json` away.
  */
+import {toJson} from '../render/json.js'
 import type {Column} from '../render/table.js'
 import type {LinkJson} from './link.js'
 import {linkTarget} from './link.js'
@@ -112,7 +113,7 @@ export function keyValueRows(o: Record<string, unknown>): string[][] {
     let text: string
     if (k === 'pids') text = pidsText(o)
     else if (k === 'loaded_at') text = `${localTime(v)} (${str(v)})`
-    else if (Array.isArray(v)) text = v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(k === 'pinned' ? '\n' : ',')
+    else if (Array.isArray(v)) text = v.map((x) => (typeof x === 'object' ? toJson(x) : String(x))).join(k === 'pinned' ? '\n' : ',')
     else if (typeof v === 'object' && v !== null) text = Object.entries(v).map(([a, b]) => `${a} ${String(b)}`).join('  ')
     else text = String(v)
     rows.push([k, text])

@@ -16,7 +16,8 @@
  *   chain's own link (queryFd in inspect/perf.ts).
  */
 import {BtfBuilder} from '../btf/builder.js'
-import {describeErrno} from '../sys/errno.js'
+import {describeErrno, errnoName} from '../sys/errno.js'
+import {SysError, checkRet} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
 import {closeFd} from './ids.js'
@@ -48,11 +49,20 @@ export function btfKindBlob(kind: BtfKindProbe): Buffer {
   return BTF_KIND_PROBES[kind]()
 }
 
-/** True when BPF_BTF_LOAD accepts a blob using this kind. */
+/**
+ * True when BPF_BTF_LOAD accepts a blob using this kind; false when the kernel rejects it as
+ * invalid (EINVAL: a kind it does not know). Any other refusal (EPERM…) is thrown: it says
+ * nothing about the kind.
+ */
 export function probeBtfKind(kind: BtfKindProbe): boolean {
   const blob = btfKindBlob(kind)
   const fd = sys().libbpf.bpf_btf_load(blob, blob.length, null)
-  if (fd < 0) return false
+  if (fd < 0) {
+    const error = new SysError('BPF_BTF_LOAD', -fd, `probing BTF kind ${kind}`)
+    if (error.code === 'EINVAL') return false
+    throw error
+  }
+
   closeFd(fd)
   return true
 }
@@ -68,14 +78,16 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
   const fd = libbpf.bpf_map_create(MAP_TYPE[type], null, 4, 8, 1, null)
   if (fd < 0) return `error: ${describeErrno(-fd)}`
   try {
-    const cpus = type.startsWith('percpu') ? libbpf.libbpf_num_possible_cpus() : 1
+    const cpus = type.startsWith('percpu') ? checkRet('libbpf_num_possible_cpus', libbpf.libbpf_num_possible_cpus()) : 1
     const keys = Buffer.alloc(4)
     const values = Buffer.alloc(8 * cpus)
     const outBatch = Buffer.alloc(4)
     const count = [1]
     const ret = libbpf.bpf_map_lookup_batch(fd, null, outBatch, keys, values, count, null)
-    if (ret === 0 || ret === -2) return 'ok'
-    if (ret === -524 || ret === -95 || ret === -22) return 'unsupported'
+    if (ret === 0) return 'ok'
+    const code = errnoName(ret)
+    if (code === 'ENOENT') return 'ok'
+    if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP' || code === 'EINVAL') return 'unsupported'
     return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)

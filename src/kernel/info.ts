@@ -14,12 +14,13 @@ import {readFileSync, readdirSync, statSync} from 'node:fs'
 
 import {Btf, BtfError} from '../btf/btf.js'
 import {KIND} from '../btf/kinds.js'
-import {TailcallsError, fromErrno} from '../errors.js'
+import {TailcallsError} from '../errors.js'
+import {SysError, isVanished} from '../sys/error.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_OBJ_NAME_LEN, BTF_INFO, CLOCK, LINK_INFO, LINK_INFO_UNION, LINK_TYPE, MAP_INFO, PROG_INFO} from '../sys/layouts.js'
 import {tryOpenById, withFd} from './ids.js'
-import {fieldInt, readProcFile} from './procfile.js'
+import {fieldInt, tryReadProcFile} from './procfile.js'
 
 // ---------------------------------------------------------------------------------------------
 // raw calls
@@ -41,7 +42,7 @@ function getInfo(fd: number, size: number, what: string, prepare?: (buf: Buffer)
   const len = lenBox
   len[0] = size
   const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, buf, len)
-  if (ret < 0) throw fromErrno(`reading ${what} info`, ret)
+  if (ret < 0) throw new SysError('BPF_OBJ_GET_INFO_BY_FD', -ret, `reading ${what} info`)
   return {buf, len: len[0]}
 }
 
@@ -243,14 +244,12 @@ function parseOrNull(bytes: Buffer, name: string): Btf | null {
 export function progFullName(fd: number, info: ProgInfo): string {
   const short = info.name ?? ''
   if (short.length < BPF_OBJ_NAME_LEN - 1 || !info.btfId || !info.nrFuncInfo) return short
-  try {
-    const typeId = progMainFuncTypeId(fd, info)
-    if (!typeId) return short
-    const t = programBtf(info.btfId)?.type(typeId)
-    return t?.kind === KIND.FUNC ? (t.name ?? short) : short
-  } catch {
-    return short
-  }
+  // No catch: the open program fd keeps its BTF object alive, so nothing here can vanish;
+  // BTF the parser cannot read gives no name (programBtf).
+  const typeId = progMainFuncTypeId(fd, info)
+  if (!typeId) return short
+  const t = programBtf(info.btfId)?.type(typeId)
+  return t?.kind === KIND.FUNC ? (t.name ?? short) : short
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,10 +303,10 @@ export function mapInfo(fd: number): MapInfo {
 // ---------------------------------------------------------------------------------------------
 // fdinfo
 
-/** /proc/self/fdinfo/<fd> as key → value (text after the TAB); empty if unreadable. */
+/** /proc/self/fdinfo/<fd> as key → value (text after the TAB); empty without /proc. */
 export function fdinfo(fd: number): Map<string, string> {
   const out = new Map<string, string>()
-  const text = readProcFile(`/proc/self/fdinfo/${fd}`)
+  const text = tryReadProcFile(`/proc/self/fdinfo/${fd}`)
   if (text === undefined) return out
 
   for (const line of text.split('\n')) {
@@ -344,7 +343,7 @@ export function mapFdinfo(fd: number): MapFdinfo {
 
 /** memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. */
 export function progMemlock(fd: number): number | undefined {
-  const text = readProcFile(`/proc/self/fdinfo/${fd}`)
+  const text = tryReadProcFile(`/proc/self/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, 'memlock')
 }
 
@@ -563,9 +562,8 @@ export function loadTimeToEpoch(loadTime: bigint): number {
     const {libc} = sys()
     const real = Buffer.alloc(16)
     const boot = Buffer.alloc(16)
-    if (libc.clock_gettime(CLOCK.realtime, real) !== 0 || libc.clock_gettime(CLOCK.boottime, boot) !== 0) {
-      return Number(loadTime / 1_000_000_000n)
-    }
+    if (libc.clock_gettime(CLOCK.realtime, real) !== 0) throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_REALTIME')
+    if (libc.clock_gettime(CLOCK.boottime, boot) !== 0) throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_BOOTTIME')
 
     const secs = real.readBigInt64LE(0) - boot.readBigInt64LE(0)
     bootToRealNs = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
@@ -579,14 +577,18 @@ export function loadTimeToEpoch(loadTime: bigint): number {
 
 /** Interface name for ifindex if the object's netns is ours (bpftool's ifindex_to_name_ns). */
 export function ifnameInNs(ifindex: number, nsDev: bigint, nsIno: bigint): string | undefined {
-  try {
-    const st = statSync('/proc/self/ns/net', {bigint: true})
-    if (st.dev !== nsDev || st.ino !== nsIno) return undefined
-    for (const name of readdirSync('/sys/class/net')) {
-      if (readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim() === String(ifindex)) return name
+  const st = statSync('/proc/self/ns/net', {bigint: true})
+  if (st.dev !== nsDev || st.ino !== nsIno) return undefined
+  for (const name of readdirSync('/sys/class/net')) {
+    let text: string
+    try {
+      text = readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8')
+    } catch (error) {
+      if (isVanished(error)) continue // the interface was removed meanwhile
+      throw error
     }
-  } catch {
-    return undefined
+
+    if (text.trim() === String(ifindex)) return name
   }
 
   return undefined

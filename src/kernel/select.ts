@@ -74,7 +74,7 @@ export function select(kind: SelectableKind, sel: Selector): Selection {
     case 'name':
     case 'tag': {
       // Keep the fds of the matches open from the scan itself (as bpftool does): re-opening
-      // a prog array by id is what can leak it in the kernel (kernel-and-anchors.md §4.6).
+      // a prog array by id is what can leak it in the kernel (see src/kernel/ids.ts).
       const fds: number[] = []
       try {
         for (const id of objectIds(kind)) {

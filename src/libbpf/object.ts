@@ -5,6 +5,7 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 
 import {TailcallsError, fromErrno} from '../errors.js'
+import {SysError, checkRet, isErrno} from '../sys/error.js'
 import {type BpfMap, type BpfObject, type BpfProgram, sys} from '../sys/ffi.js'
 import {captureLibbpfLog} from './log.js'
 
@@ -32,8 +33,9 @@ export function checkElf(path: string): void {
   const head = Buffer.alloc(20)
   try {
     readSync(fd, head, 0, 20, 0)
-  } catch {
-    // A directory or unreadable file: treated like a short read below.
+  } catch (error) {
+    // A directory opens but cannot be read (EISDIR): treated like a short read below, "not an ELF file".
+    if (!isErrno(error, 'EISDIR')) throw error
   } finally {
     closeSync(fd)
   }
@@ -87,10 +89,10 @@ export class LoadedObject {
     const obj = libbpf.bpf_object__open_file(path, null)
     const messages = log.stop()
     if (!obj) {
-      const err = errno()
+      const cause = new SysError('bpf_object__open_file', errno(), `opening ${path}`)
       const last = messages.at(-1)
       throw new TailcallsError('invalidObject', `libbpf cannot open ${path}${last ? `: ${last}` : ''}`, {
-        errno: err,
+        cause,
         hint: 'rebuild it with clang -O2 -g -target bpf (BTF-defined maps, SEC() names libbpf knows)',
       })
     }
@@ -148,7 +150,7 @@ export class LoadedObject {
     for (const name of this.programNames()) {
       const buf = koffi.alloc('char', LOG_BUF_SIZE) as unknown as bigint
       this.logBufs.set(name, buf)
-      libbpf.bpf_program__set_log_buf(libbpf.bpf_object__find_program_by_name(this.obj, name)!, buf, LOG_BUF_SIZE)
+      checkRet('bpf_program__set_log_buf', libbpf.bpf_program__set_log_buf(libbpf.bpf_object__find_program_by_name(this.obj, name)!, buf, LOG_BUF_SIZE))
     }
 
     const log = captureLibbpfLog()
@@ -168,17 +170,17 @@ export class LoadedObject {
       if (text.trim()) {
         const lines = text.trimEnd().split('\n')
         return new TailcallsError('verifier', `the kernel verifier rejected program ${name}: ${verifierReason(lines)}`, {
+          cause: new SysError('bpf_object__load', -ret, `loading ${this.path} failed`),
           details: lines.slice(-12),
-          errno: Math.abs(ret),
           hint: 'fix the program source; the verifier log above shows where it failed',
         })
       }
     }
 
-    const base = fromErrno(`loading ${this.path} failed`, ret, {E2BIG: 'kernelSupport', EINVAL: 'invalidObject', ESRCH: 'kernelSupport'})
+    const base = fromErrno(new SysError('bpf_object__load', -ret, `loading ${this.path} failed`), {E2BIG: 'kernelSupport', EINVAL: 'invalidObject', ESRCH: 'kernelSupport'})
     const detail = messages.filter((m) => !m.startsWith('libbpf: prog') || m.includes('failed')).at(-1)
     return new TailcallsError(base.exitCode === 3 ? 'permission' : 'invalidObject', detail ? `${base.message} (${detail})` : base.message, {
-      errno: base.errno,
+      cause: base.cause,
       hint: base.hint ?? 'run `tailcalls doctor` to check what this kernel supports',
     })
   }

@@ -1,6 +1,9 @@
 /**
  * JSON output as bpftool writes it: compact, one trailing newline, u64 values exact.
  *
+ * Every JSON the CLI prints goes through here (data on stdout, status lines and errors on
+ * stderr), so every string is terminal-safe the same way.
+ *
  * - `toJson(value)`: one value as a string. BigInts are written as bare digits (JSON numbers
  *   with every digit kept; JSON.stringify would throw and Number would round above 2^53).
  * - `writeJsonArray(items)`: a list streamed element by element, pulling from a (lazy)
@@ -73,6 +76,28 @@ export function toJson(value: unknown): string {
       return 'null'
     }
   }
+}
+
+/**
+ * toJson laid out as JSON.stringify(value, null, indent) lays it out (doctor's report), with
+ * the same terminal-safe strings and exact BigInts.
+ */
+export function toJsonPretty(value: unknown, indent = 2, depth = 0): string {
+  if (typeof value !== 'object' || value === null || value instanceof RawJson) return toJson(value)
+  const inner = '\n' + ' '.repeat(indent * (depth + 1))
+  const outer = '\n' + ' '.repeat(indent * depth)
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]'
+    return `[${inner}${value.map((v) => (v === undefined ? 'null' : toJsonPretty(v, indent, depth + 1))).join(`,${inner}`)}${outer}]`
+  }
+
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function') continue
+    parts.push(`${jsonString(k)}: ${toJsonPretty(v, indent, depth + 1)}`)
+  }
+
+  return parts.length === 0 ? '{}' : `{${inner}${parts.join(`,${inner}`)}${outer}}`
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Will the kernel accept this program in this prog array? Checked before touching the kernel,
- * so a refusal names the reason instead of a bare EINVAL (kernel-and-anchors.md §4.3).
+ * so a refusal names the reason instead of a bare EINVAL (the kernel checks this in
+ * __bpf_prog_map_compatible, kernel/bpf/core.c, and tells user space nothing more).
  *
  * The kernel compares every program with the array's **owner** (the first program that used
  * the array): program type (an ext program counts as its target's type, but ext programs are
@@ -13,6 +14,7 @@
  */
 import {KIND} from '../btf/kinds.js'
 import type {BtfType} from '../btf/types.js'
+import {isKind} from '../errors.js'
 import {kernelBtf} from '../kernel/btf.js'
 import {attachTypeName, progTypeName} from '../kernel/names.js'
 import {objectLabel} from '../render/label.js'
@@ -61,8 +63,11 @@ export function kernelTargetResolver(objId: number, btfId: number): AttachTarget
   let btf
   try {
     btf = kernelBtf(objId)
-  } catch {
-    return fallback
+  } catch (error) {
+    // A module's BTF that went away (notFound) or cannot be decoded (invalidObject): the
+    // target is then described by its ids alone, and the kernel still checks it on update.
+    if (isKind(error, 'notFound', 'invalidObject')) return fallback
+    throw error
   }
 
   const t = btf.type(btfId)

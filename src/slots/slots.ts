@@ -4,10 +4,10 @@
  * Everything is checked before the one syscall that changes the kernel (map type, key range,
  * compatibility with the array's owner: see compat.ts), so a refusal leaves nothing
  * half-done. The update itself is atomic per slot: the kernel swaps the pointer and re-patches
- * every direct jump to it (kernel-and-anchors.md §4.4), so a program running through the chain
+ * every direct jump to it under the map's poke mutex, so a program running through the chain
  * sees the old or the new target, never neither.
  *
- * The uref trap (§4.5): the kernel empties a prog array when its last user reference (an fd in
+ * The uref trap: the kernel empties a prog array when its last user reference (an fd in
  * some process, or a pin) goes away, even while programs still jump through it. The fd we open
  * here is such a reference and goes away when we exit; if no other process holds the array
  * and it is not pinned, the update is lost on exit. We say so, as bpftool does.
@@ -20,7 +20,7 @@ import {buildPidTable} from '../kernel/pids.js'
 import {buildPinTable} from '../kernel/pinned.js'
 import {type Selector, describeSelector, select} from '../kernel/select.js'
 import {objectLabel} from '../render/label.js'
-import {errnoName} from '../sys/errno.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {BPF_ANY, LINK_TYPE, MAP_TYPE} from '../sys/layouts.js'
 import {ATTACH_TRACE_RAW_TP, type ArrayFacts, PROG_TYPE, type ProgFacts, type TargetResolver, incompatibility, kernelTargetResolver} from './compat.js'
@@ -70,7 +70,7 @@ function selectOne(kind: 'map' | 'prog', sel: Selector): number {
     }
   }
 
-  // Prog arrays outlive their programs when the kernel leaks them (kernel-and-anchors.md §4.6),
+  // Prog arrays outlive their programs when the kernel leaks them (see src/kernel/ids.ts),
   // so a name often matches stale arrays too: point at the ones loaded programs use.
   let hint = `name one by id: ${kind} id ${ids[0]}`
   if (kind === 'map') {
@@ -88,10 +88,9 @@ function mapsUsedByPrograms(): Set<number> {
   for (const id of objectIds('prog')) {
     const fd = tryOpenById('prog', id)
     if (fd === undefined) continue
+    // The open fd keeps the program alive: nothing here can vanish, so nothing is caught.
     try {
       for (const m of progMapIds(fd)) used.add(m)
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -144,8 +143,9 @@ export function slotProgId(mapFd: number, key: number): number | undefined {
   const value = Buffer.alloc(4)
   const ret = sys().libbpf.bpf_map_lookup_elem(mapFd, keyBuf(key), value)
   if (ret === 0) return value.readUInt32LE(0)
-  if (errnoName(ret) === 'ENOENT') return undefined
-  throw fromErrno(`reading slot ${key}`, ret)
+  const error = new SysError('bpf_map_lookup_elem', -ret, `reading slot ${key}`)
+  if (error.code === 'ENOENT') return undefined // a prog array's "no element": the slot is empty
+  throw error
 }
 
 function progRefById(id: number): ObjectRef {
@@ -180,8 +180,6 @@ function linkAttachTypes(): Map<number, number[]> {
       const l = linkInfo(fd)
       const t = l.type === LINK_TYPE.raw_tracepoint ? ATTACH_TRACE_RAW_TP : l.type === LINK_TYPE.tracing ? l.attachType : undefined
       if (t !== undefined) out.set(l.progId, [...(out.get(l.progId) ?? []), t])
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -228,8 +226,6 @@ function arrayFacts(a: OpenArray, links: Map<number, number[]> | undefined): Arr
       try {
         const info = progInfo(fd)
         if (progMapIds(fd, info.nrMapIds).includes(a.ref.id)) addRef(fd)
-      } catch {
-        // vanished
       } finally {
         closeFd(fd)
       }
@@ -249,17 +245,16 @@ function holderWarning(a: OpenArray): string | undefined {
   return `no other process holds ${objectLabel(a.ref)} and it is not pinned: the kernel empties a prog array when its last user reference closes, so this change is lost when tailcalls exits; pin the array (bpftool map pin id ${a.ref.id} /sys/fs/bpf/NAME) or keep its loader running`
 }
 
-function kernelRefusal(what: string, ret: number, prog?: ObjectRef, a?: OpenArray): TailcallsError {
-  const name = errnoName(ret)
-  if (name === 'EINVAL' && prog && a) {
+function kernelRefusal(cause: SysError, what: string, prog?: ObjectRef, a?: OpenArray): TailcallsError {
+  if (cause.code === 'EINVAL' && prog && a) {
     return new TailcallsError('incompatible', `the kernel refused ${objectLabel(prog)} for ${objectLabel(a.ref)} (EINVAL): it does not match the array's owner in a way the kernel does not show (attach type, attach target, cgroup storage or XDP frags)`, {
-      errno: -ret,
+      cause,
       hint: 'use a program loaded from the same kind of SEC() as the programs already in the array',
     })
   }
 
-  if (name === 'E2BIG') return new TailcallsError('outOfRange', `${what}: the key is out of range (E2BIG)`, {errno: -ret})
-  return fromErrno(what, ret)
+  if (cause.code === 'E2BIG') return new TailcallsError('outOfRange', `${what}: the key is out of range (E2BIG)`, {cause})
+  return fromErrno(cause)
 }
 
 /** `map update MAP key K prog PROG`. */
@@ -286,7 +281,11 @@ export function updateSlot(mapSel: Selector, key: number, progSel: Selector, opt
       const value = Buffer.alloc(4)
       value.writeInt32LE(progFd)
       const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_ANY)
-      if (ret < 0) throw kernelRefusal(`updating ${objectLabel(a.ref)}[${key}]`, ret, progRef, a)
+      if (ret < 0) {
+        const what = `updating ${objectLabel(a.ref)}[${key}]`
+        throw kernelRefusal(new SysError('bpf_map_update_elem', -ret, what), what, progRef, a)
+      }
+
       return {
         key,
         map: a.ref,
@@ -316,8 +315,10 @@ export function deleteSlot(mapSel: Selector, key: number, opts: SlotOptions = {}
     const warning = opts.checkHolders === false ? undefined : holderWarning(a)
     const ret = sys().libbpf.bpf_map_delete_elem(a.fd, keyBuf(key))
     if (ret < 0) {
-      if (errnoName(ret) === 'ENOENT') throw new TailcallsError('notFound', `${objectLabel(a.ref)}[${key}] is already empty (emptied concurrently)`)
-      throw kernelRefusal(`emptying ${objectLabel(a.ref)}[${key}]`, ret)
+      const what = `emptying ${objectLabel(a.ref)}[${key}]`
+      const cause = new SysError('bpf_map_delete_elem', -ret, what)
+      if (cause.code === 'ENOENT') throw new TailcallsError('notFound', `${objectLabel(a.ref)}[${key}] is already empty (emptied concurrently)`, {cause})
+      throw kernelRefusal(cause, what)
     }
 
     return {key, map: a.ref, removed, warning}

@@ -9,14 +9,16 @@
  *
  * A chain's programs are the programs whose map ids include its CHAIN_STATS map (the pinned
  * ones, for a pinned chain). CHAIN_STATS is a per-CPU array, safe to open by id; prog arrays
- * are never opened by id here (kernel-and-anchors.md §4.6): fdinfo tells their type first.
+ * are never opened by id here (that can leak them: see src/kernel/ids.ts): fdinfo tells their type first.
  */
 import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
 
 import {readChainStats} from '../chain/chain.js'
 import {PinnedChain, readPinFolder} from '../chain/pins.js'
 import {DEFAULT_PIN_PATH, resolvePinDir} from '../chain/pinpath.js'
-import {TailcallsError} from '../errors.js'
+import {TailcallsError, isKind} from '../errors.js'
+import {isProcGone} from '../kernel/procfile.js'
+import {isErrno} from '../sys/error.js'
 import {closeFd, eachObject, kindOfLink, tryOpenById} from '../kernel/ids.js'
 import {mapInfo, progInfo, progMapIds} from '../kernel/info.js'
 import {CHAIN_STATS, MAP_TYPE, STAGE_PROGS} from '../sys/layouts.js'
@@ -56,13 +58,23 @@ function parseFdinfo(text: string): Map<string, string> {
   return out
 }
 
+/**
+ * A /proc failure that leaves a process out of the search: it exited or closed the fd
+ * (isProcGone), or its fds are not ours to read (EACCES: another user's process when we run
+ * with CAP_BPF but not as root), which cannot be a chain we could read either.
+ */
+function skippable(error: unknown): boolean {
+  return isProcGone(error) || isErrno(error, 'EACCES')
+}
+
 /** The BPF maps process `pid` holds, from /proc (nothing is opened). */
 function mapsHeldBy(pid: number): FdinfoMap[] {
   let fds: string[]
   try {
     fds = readdirSync(`/proc/${pid}/fd`)
-  } catch {
-    return []
+  } catch (error) {
+    if (skippable(error)) return []
+    throw error
   }
 
   const out: FdinfoMap[] = []
@@ -76,8 +88,8 @@ function mapsHeldBy(pid: number): FdinfoMap[] {
         maxEntries: Number(fi.get('max_entries')),
         valueSize: Number(fi.get('value_size')),
       })
-    } catch {
-      // The fd closed meanwhile.
+    } catch (error) {
+      if (!skippable(error)) throw error // else: the fd closed or the process exited meanwhile
     }
   }
 
@@ -186,12 +198,7 @@ export function pinnedTarget(pinPath: string): StatsTarget {
 /** Every process holding a CHAIN_STATS map: map id → pids. */
 function runningChains(): Map<number, number[]> {
   const out = new Map<number, number[]>()
-  let pids: string[]
-  try {
-    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
-  } catch {
-    return out
-  }
+  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
 
   for (const p of pids) {
     const pid = Number(p)
@@ -221,8 +228,10 @@ export function resolveTarget(opts: TargetOptions): StatsTarget {
   let pinned
   try {
     pinned = resolvePinDir(DEFAULT_PIN_PATH)
-  } catch {
-    pinned = undefined // bpffs not mounted: no pinned chain
+  } catch (error) {
+    // /sys/fs/bpf missing (notFound) or not a bpffs (usage): then no chain is pinned there.
+    if (!isKind(error, 'notFound', 'usage')) throw error
+    pinned = undefined
   }
 
   if (pinned?.exists) return pinnedTarget(DEFAULT_PIN_PATH)

@@ -4,9 +4,12 @@
  * Only symbols that libbpf 1.1 (Debian 12) exports are declared here; anything newer must
  * be looked up with `optional()` and the caller must cope with its absence.
  * koffi (a native addon) is loaded on first use, so `--help` and `--version` never touch it.
- * libbpf >= 1.0 returns negative errno values (or NULL with errno set): see src/sys/errno.ts.
+ * libbpf >= 1.0 returns negative errno values (or NULL with errno set); the wrappers that call
+ * these turn a failure into a SysError (src/sys/error.ts).
  */
 import {createRequire} from 'node:module'
+
+import {LibraryLoadError} from './error.js'
 
 // koffi's types, without loading the addon at import time.
 import type * as Koffi from 'koffi'
@@ -110,7 +113,7 @@ export interface Sys {
 
 let cached: Sys | undefined
 
-/** The bindings, created on first use. Throws a plain Error if libbpf.so.1 is missing. */
+/** The bindings, created on first use. Throws LibraryLoadError if libbpf.so.1 cannot be loaded. */
 export function sys(): Sys {
   cached ??= bind()
   return cached
@@ -128,7 +131,8 @@ function bind(): Sys {
   try {
     bpf = koffi.load('libbpf.so.1')
   } catch (error) {
-    throw new Error(`cannot load libbpf.so.1 (${(error as Error).message}); install it: apt-get install libbpf1`)
+    // koffi reports dlopen's text ("libbpf.so.1: cannot open shared object file: …").
+    throw new LibraryLoadError('libbpf.so.1', (error as Error).message, 'apt-get install libbpf1')
   }
   const libc = koffi.load('libc.so.6')
 
@@ -201,10 +205,13 @@ function bind(): Sys {
     libbpf: declare(bpf, libbpfProtos) as unknown as Libbpf,
     libc: declare(libc, libcProtos) as unknown as Libc,
     optional(prototype) {
+      // koffi has no "has symbol" query: a symbol this libbpf lacks makes func() throw "Cannot
+      // find function". Any other throw (a malformed prototype) is a bug and propagates.
       try {
         return bpf.func(prototype) as (...args: unknown[]) => unknown
-      } catch {
-        return undefined
+      } catch (error) {
+        if (/cannot find function/i.test((error as Error).message)) return undefined
+        throw error
       }
     },
   }

@@ -15,7 +15,7 @@ export function bpftoolJson(args) {
  * Whether an id exists, asked with BPF_*_GET_NEXT_ID, which does not open the object.
  * Never check with `bpftool map list` (or anything that opens maps by id) right after a
  * chain exits: opening a prog array by id while the kernel's deferred clear is pending
- * leaks it for good (kernel-and-anchors.md §4.6, reproduced on this machine).
+ * can leak it for good (src/kernel/ids.ts explains how; reproduced on this machine).
  */
 export function exists(kind, id) {
   return nextId(kind, id - 1) === id
