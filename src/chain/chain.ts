@@ -16,7 +16,8 @@ import {nextId} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {requireBpfPrivileges} from '../privileges.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
-import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {BPF_UPDATE_FLAG} from '../sys/uapi.js'
 
 export const CHAIN_PROGRAMS = ['prog1', 'prog2', 'prog3'] as const
 export const CHAIN_MAPS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS'] as const
@@ -190,7 +191,7 @@ export class Chain {
     key.writeUInt32LE(slot)
     const value = Buffer.alloc(4)
     value.writeInt32LE(progFd)
-    check(`filling TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_ANY), {
+    check(`filling TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_UPDATE_FLAG.ANY), {
       EINVAL: 'incompatible',
     })
   }

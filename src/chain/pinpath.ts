@@ -12,7 +12,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import {TailcallsError} from '../errors.js'
 import {sys} from '../sys/ffi.js'
-import {describeErrno} from '../sys/errno.js'
+import {describeErrno, errnoName} from '../sys/errno.js'
 
 /** BPF_FS_MAGIC from include/uapi/linux/magic.h: statfs(2)'s f_type on a bpf filesystem. */
 export const BPF_FS_MAGIC = 0xca_fe_4a_11
@@ -67,7 +67,7 @@ export function ensureBpffsMounted(): boolean {
   const ret = sys().libc.mount('bpf', BPFFS_ROOT, 'bpf', 0, null)
   if (ret !== 0) {
     const errno = sys().errno()
-    throw new TailcallsError(errno === 1 ? 'permission' : 'kernelSupport', `mounting bpffs at ${BPFFS_ROOT} failed: ${describeErrno(errno)}`, {
+    throw new TailcallsError(errnoName(errno) === 'EPERM' ? 'permission' : 'kernelSupport', `mounting bpffs at ${BPFFS_ROOT} failed: ${describeErrno(errno)}`, {
       errno,
       hint: `mount it yourself (mount -t bpf bpf ${BPFFS_ROOT}) or run as root`,
     })

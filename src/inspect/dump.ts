@@ -21,7 +21,7 @@ import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {type MapInfo, mapInfo, progFullName, progInfo} from '../kernel/info.js'
 import {mapTypeName, progTypeName} from '../kernel/names.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {type EntryBatch, type MapLayout, type ReadMode, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
 import {type Selector, select} from './select.js'
@@ -159,7 +159,7 @@ export class EntryJsonWriter {
     /** Program details for prog_array entries; null leaves the "prog" extra out. */
     progs?: ProgCache | null,
   ) {
-    if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
+    if (layout.info.type === BPF_MAP_TYPE.PROG_ARRAY && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
     this.hexCpu = cpuHeads(layout.ncpus, '[')
     this.fmtCpu = cpuHeads(layout.ncpus, '')
   }

@@ -16,7 +16,7 @@ import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {mapInfo} from '../kernel/info.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 
 const PREFIX = 'bpf_metadata_'
 
@@ -37,7 +37,7 @@ function candidate(id: number, cache: MapCache): RodataCandidate | null {
   if (fd !== undefined) {
     try {
       const info = mapInfo(fd)
-      if (info.type === MAP_TYPE.array && info.keySize === 4 && info.maxEntries === 1 && info.btfValueTypeId && info.btfId && info.name.includes('.rodata')) {
+      if (info.type === BPF_MAP_TYPE.ARRAY && info.keySize === 4 && info.maxEntries === 1 && info.btfValueTypeId && info.btfId && info.name.includes('.rodata')) {
         const key = Buffer.alloc(4)
         const value = Buffer.alloc(Math.max(info.valueSize, 1))
         if (sys().libbpf.bpf_map_lookup_elem(fd, key, value) === 0) {

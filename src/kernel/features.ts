@@ -16,9 +16,9 @@
  *   chain's own link (queryFd in inspect/perf.ts).
  */
 import {KIND} from '../btf/kinds.js'
-import {describeErrno} from '../sys/errno.js'
+import {describeErrno, errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
+import {BPF_MAP_TYPE, BPF_PROG_INFO as PROG_INFO} from '../sys/uapi.js'
 import {closeFd} from './ids.js'
 
 const BTF_MAGIC = 0xeb9f
@@ -81,7 +81,7 @@ export type BatchProbe = 'ok' | 'unsupported' | `error: ${string}`
  */
 export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'percpu_hash'): BatchProbe {
   const {libbpf} = sys()
-  const fd = libbpf.bpf_map_create(MAP_TYPE[type], null, 4, 8, 1, null)
+  const fd = libbpf.bpf_map_create(BPF_MAP_TYPE[type.toUpperCase() as Uppercase<typeof type>], null, 4, 8, 1, null)
   if (fd < 0) return `error: ${describeErrno(-fd)}`
   try {
     const cpus = type.startsWith('percpu') ? libbpf.libbpf_num_possible_cpus() : 1
@@ -90,8 +90,8 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
     const outBatch = Buffer.alloc(4)
     const count = [1]
     const ret = libbpf.bpf_map_lookup_batch(fd, null, outBatch, keys, values, count, null)
-    if (ret === 0 || ret === -2) return 'ok'
-    if (ret === -524 || ret === -95 || ret === -22) return 'unsupported'
+    if (ret === 0 || errnoName(ret) === 'ENOENT') return 'ok'
+    if (['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL'].includes(errnoName(ret))) return 'unsupported'
     return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)

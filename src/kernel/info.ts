@@ -15,7 +15,8 @@ import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {TailcallsError, fromErrno} from '../errors.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_OBJ_NAME_LEN, BTF_INFO, CLOCK, LINK_INFO, LINK_INFO_UNION, LINK_TYPE, MAP_INFO, PROG_INFO} from '../sys/layouts.js'
+import {CLOCK} from '../sys/layouts.js'
+import {BPF_BTF_INFO as BTF_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND} from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
 import {fieldInt, readProcFile} from './procfile.js'
 
@@ -141,7 +142,7 @@ export function progInfo(fd: number): ProgInfo {
     recursionMisses: f.u64(P.recursion_misses),
     runCnt: f.u64(P.run_cnt),
     runTimeNs: f.u64(P.run_time_ns),
-    tag: buf.subarray(P.tag, P.tag + 8).toString('hex'),
+    tag: buf.subarray(P.tag, P.tag + BPF_TAG_SIZE).toString('hex'),
     type: buf.readUInt32LE(P.type),
     verifiedInsns: f.u32(P.verified_insns),
     xlatedProgLen: f.u32(P.xlated_prog_len) ?? 0,
@@ -228,10 +229,10 @@ export function progFullName(fd: number, info: ProgInfo): string {
   }
 }
 
-/** Name of BTF type `id` if it is a FUNC (kind 12), from a raw BTF blob (not split BTF). */
+/** Name of BTF type `id` if it is a FUNC, from a raw BTF blob (not split BTF). */
 export function btfFuncName(blob: Buffer, id: number): string | undefined {
   const t = btfTypeAt(blob, id)
-  if (!t || t.kind !== 12) return undefined
+  if (!t || t.kind !== BTF_KIND.FUNC) return undefined
   return t.name
 }
 
@@ -268,25 +269,25 @@ export function btfTypeAt(blob: Buffer, id: number): {kind: number; name: string
 /** Bytes that follow the 12-byte btf_type header for each kind. */
 function btfExtraSize(kind: number, vlen: number): number {
   switch (kind) {
-    case 1: // INT
-    case 14: // VAR
-    case 17: { // DECL_TAG
+    case BTF_KIND.INT:
+    case BTF_KIND.VAR:
+    case BTF_KIND.DECL_TAG: {
       return 4
     }
 
-    case 3: { // ARRAY
+    case BTF_KIND.ARRAY: {
       return 12
     }
 
-    case 4: // STRUCT
-    case 5: // UNION
-    case 15: // DATASEC
-    case 19: { // ENUM64
+    case BTF_KIND.STRUCT:
+    case BTF_KIND.UNION:
+    case BTF_KIND.DATASEC:
+    case BTF_KIND.ENUM64: {
       return vlen * 12
     }
 
-    case 6: // ENUM
-    case 13: { // FUNC_PROTO
+    case BTF_KIND.ENUM:
+    case BTF_KIND.FUNC_PROTO: {
       return vlen * 8
     }
 
@@ -425,8 +426,6 @@ export interface LinkInfo {
   hooknum?: number
   priority?: number
   flags?: number
-  /** The raw union bytes (offset 16 onwards), for decoders of other link types. */
-  raw: Buffer
 }
 
 /** Longest string we accept for tp_name / target_name (the kernel fails with ENOSPC beyond). */
@@ -435,13 +434,13 @@ const NAME_BUF = 4096
 export function linkInfo(fd: number): LinkInfo {
   let {buf, len} = getInfo(fd, LINK_INFO.size, 'link')
   const type = buf.readUInt32LE(LINK_INFO.type)
-  const U = LINK_INFO_UNION
+  const U = LINK_INFO
   let tpName: string | undefined
   let targetName: string | undefined
   // Strings come back through a pointer: a second call with a buffer, as bpftool does.
-  if (type === LINK_TYPE.raw_tracepoint || type === LINK_TYPE.iter) {
-    const ptrOff = type === LINK_TYPE.iter ? U.iter.target_name : U.raw_tracepoint.tp_name
-    const lenOff = type === LINK_TYPE.iter ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
+  if (type === BPF_LINK_TYPE.RAW_TRACEPOINT || type === BPF_LINK_TYPE.ITER) {
+    const ptrOff = type === BPF_LINK_TYPE.ITER ? U.iter.target_name : U.raw_tracepoint.tp_name
+    const lenOff = type === BPF_LINK_TYPE.ITER ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
     const {bytes, result} = withNative(NAME_BUF, (address) =>
       getInfo(fd, LINK_INFO.size, 'link', (b) => {
         b.writeBigUInt64LE(address, ptrOff)
@@ -449,7 +448,7 @@ export function linkInfo(fd: number): LinkInfo {
       }))
     ;({buf, len} = result)
     const s = cstring(bytes, 0, NAME_BUF)
-    if (type === LINK_TYPE.iter) targetName = s
+    if (type === BPF_LINK_TYPE.ITER) targetName = s
     else tpName = s
   }
 
@@ -458,55 +457,54 @@ export function linkInfo(fd: number): LinkInfo {
     id: buf.readUInt32LE(LINK_INFO.id),
     infoLen: len,
     progId: buf.readUInt32LE(LINK_INFO.prog_id),
-    raw: Buffer.from(buf.subarray(LINK_INFO.union)),
     type,
   }
   switch (type) {
-    case LINK_TYPE.raw_tracepoint: {
+    case BPF_LINK_TYPE.RAW_TRACEPOINT: {
       info.tpName = tpName
       break
     }
 
-    case LINK_TYPE.tracing: {
+    case BPF_LINK_TYPE.TRACING: {
       info.attachType = f.u32(U.tracing.attach_type)
       info.targetObjId = f.u32(U.tracing.target_obj_id)
       info.targetBtfId = f.u32(U.tracing.target_btf_id)
       break
     }
 
-    case LINK_TYPE.cgroup: {
+    case BPF_LINK_TYPE.CGROUP: {
       info.cgroupId = f.u64(U.cgroup.cgroup_id)
       info.attachType = f.u32(U.cgroup.attach_type)
       break
     }
 
-    case LINK_TYPE.iter: {
+    case BPF_LINK_TYPE.ITER: {
       info.targetName = targetName
-      info.mapId = f.u32(U.iter.map_id)
-      info.cgroupId = f.u64(U.iter.cgroup_id)
-      info.order = f.u32(U.iter.order)
-      info.tid = f.u32(U.iter.tid)
-      info.pid = f.u32(U.iter.pid)
+      info.mapId = f.u32(U.iter.map.map_id)
+      info.cgroupId = f.u64(U.iter.cgroup.cgroup_id)
+      info.order = f.u32(U.iter.cgroup.order)
+      info.tid = f.u32(U.iter.task.tid)
+      info.pid = f.u32(U.iter.task.pid)
       break
     }
 
-    case LINK_TYPE.netns: {
+    case BPF_LINK_TYPE.NETNS: {
       info.netnsIno = f.u32(U.netns.netns_ino)
       info.attachType = f.u32(U.netns.attach_type)
       break
     }
 
-    case LINK_TYPE.xdp: {
+    case BPF_LINK_TYPE.XDP: {
       info.ifindex = f.u32(U.xdp.ifindex)
       break
     }
 
-    case LINK_TYPE.struct_ops: {
+    case BPF_LINK_TYPE.STRUCT_OPS: {
       info.mapId = f.u32(U.struct_ops.map_id)
       break
     }
 
-    case LINK_TYPE.netfilter: {
+    case BPF_LINK_TYPE.NETFILTER: {
       info.pf = f.u32(U.netfilter.pf)
       info.hooknum = f.u32(U.netfilter.hooknum)
       info.priority = f.s32(U.netfilter.priority)
@@ -514,20 +512,20 @@ export function linkInfo(fd: number): LinkInfo {
       break
     }
 
-    case LINK_TYPE.tcx:
-    case LINK_TYPE.netkit: {
+    case BPF_LINK_TYPE.TCX:
+    case BPF_LINK_TYPE.NETKIT: {
       info.ifindex = f.u32(U.tcx.ifindex)
       info.attachType = f.u32(U.tcx.attach_type)
       break
     }
 
-    case LINK_TYPE.sockmap: {
+    case BPF_LINK_TYPE.SOCKMAP: {
       info.mapId = f.u32(U.sockmap.map_id)
       info.attachType = f.u32(U.sockmap.attach_type)
       break
     }
 
-    case LINK_TYPE.perf_event: {
+    case BPF_LINK_TYPE.PERF_EVENT: {
       info.perfEventType = f.u32(U.perf_event.type)
       break
     }
