@@ -105,6 +105,8 @@ export function findStruct(btf: Btf, name: string): CompositeType | undefined {
 /** A member's place: byte offset from the start of the outermost struct, and its C type. */
 export interface Field {
   offset: number
+  /** Bytes the member takes (of its storage unit, for a bitfield). */
+  size: number
   /** Bits, for a bitfield (the field is its low bits of the 4-byte unit at `offset`). */
   bits?: number
   ctype: string
@@ -136,6 +138,12 @@ function ctype(btf: Btf, id: number): string {
     default:
       return t.name ?? `[${id}]`
   }
+}
+
+function sizeOf(btf: Btf, id: number): number {
+  const r = btf.resolveSize(id)
+  if (!r.ok) throw new Error(`type [${id}]: ${r.error}`)
+  return r.value
 }
 
 /** Strip typedefs and modifiers: is this member an aggregate to descend into? */
@@ -171,12 +179,12 @@ export function layoutOf(btf: Btf, t: CompositeType, base = 0, into: Layout = {}
     if (m.bitfieldSize) {
       // Only bitfields that start a 4-byte unit, read as `u32 & mask` (bpf_prog_info.gpl_compatible).
       if (bitOffset % 32 !== 0) throw new Error(`${t.name}.${m.name}: a bitfield at bit ${bitOffset} does not start a 4-byte unit`)
-      into[m.name] = {bits: m.bitfieldSize, ctype: ctype(btf, m.type), offset: bitOffset / 8}
+      into[m.name] = {bits: m.bitfieldSize, ctype: ctype(btf, m.type), offset: bitOffset / 8, size: sizeOf(btf, m.type)}
       continue
     }
 
     if (bitOffset % 8 !== 0) throw new Error(`${t.name}.${m.name}: at bit ${bitOffset}, not on a byte`)
-    into[m.name] = {ctype: ctype(btf, m.type), offset: bitOffset / 8}
+    into[m.name] = {ctype: ctype(btf, m.type), offset: bitOffset / 8, size: sizeOf(btf, m.type)}
   }
 
   return into

@@ -91,7 +91,8 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
     const count = [1]
     const ret = libbpf.bpf_map_lookup_batch(fd, null, outBatch, keys, values, count, null)
     if (ret === 0 || errnoName(ret) === 'ENOENT') return 'ok'
-    if (['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL'].includes(errnoName(ret))) return 'unsupported'
+    // ENOTSUPP is the kernel's own 524; ENOTSUP is 95, also called EOPNOTSUPP.
+    if (['ENOTSUPP', 'ENOTSUP', 'EINVAL'].includes(errnoName(ret))) return 'unsupported'
     return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)
