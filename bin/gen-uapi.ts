@@ -73,6 +73,35 @@ export const UAPI_STRUCTS: readonly StructSpec[] = [
   {as: 'BPF_BTF_INFO', doc: 'BPF_OBJ_GET_INFO_BY_FD on a BTF fd.', name: 'bpf_btf_info'},
 ]
 
+export interface DefineSpec {
+  /** The uapi header that #defines them, under /usr/include (test/sys/uapi.test.ts reads it). */
+  header: string
+  /** Stripped from every name to make the keys; without it, each name is its own constant. */
+  prefix?: string
+  as?: string
+  values: Record<string, number>
+  doc: string
+}
+
+/**
+ * Kernel ABI numbers that are #defines, which BTF cannot carry (the compiler keeps no trace of a
+ * macro): pinned here instead, and checked by the test against the installed linux/*.h headers.
+ * They are fixed forever once released.
+ */
+export const UAPI_DEFINES: readonly DefineSpec[] = [
+  {
+    as: 'CAP',
+    doc: 'Capability bits (linux/capability.h): bit n of CapEff in /proc/self/status.',
+    header: 'linux/capability.h',
+    prefix: 'CAP_',
+    // In the order `doctor` lists them.
+    values: {CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39},
+  },
+  {as: 'CLOCK', doc: 'Clock ids for clock_gettime (linux/time.h).', header: 'linux/time.h', prefix: 'CLOCK_', values: {CLOCK_REALTIME: 0, CLOCK_BOOTTIME: 7}},
+  {doc: 'statfs(2) f_type of a bpf filesystem (linux/magic.h).', header: 'linux/magic.h', values: {BPF_FS_MAGIC: 0xcafe4a11}},
+  {doc: 'The first two bytes of a BTF blob (linux/btf.h).', header: 'linux/btf.h', values: {BTF_MAGIC: 0xeb9f}},
+]
+
 /**
  * Sentinels that close an enum (__MAX_BPF_PROG_TYPE, NR_BTF_KINDS, BTF_KIND_MAX, __BPF_FUNC_MAX_ID): not values a
  * kernel reports, and BTF_KIND_MAX would alias the last real kind.
@@ -237,8 +266,10 @@ export function generateUapi(blob: Uint8Array): string {
     '/**',
     ' * GENERATED FILE - DO NOT EDIT. Written by bin/gen-uapi.ts (`npm run gen:uapi`) from',
     ` * src/sys/uapi.btf, the kernel's BTF for these types as ${source} has them`,
-    ' * (cut by bin/gen-uapi-btf.ts). test/sys/uapi.test.ts fails when this file and the generator',
-    ' * disagree, and checks every value and offset below against the running kernel\'s BTF.',
+    ' * (cut by bin/gen-uapi-btf.ts), and from the #defines pinned in bin/gen-uapi.ts (BTF cannot',
+    ' * carry a macro). test/sys/uapi.test.ts fails when this file and the generator disagree, and',
+    ' * checks every enum value and offset against the running kernel\'s BTF, every #define against',
+    ' * the installed linux/*.h headers.',
     ' *',
     ' * The kernel ABI the project uses: enum values, and the size and byte offsets (x86_64) of',
     ' * the info structs BPF_OBJ_GET_INFO_BY_FD fills. Structs only grow at the end: an older kernel',
@@ -266,6 +297,17 @@ export function generateUapi(blob: Uint8Array): string {
     out.push('', `/** struct ${spec.name} (${s.size} bytes): ${spec.doc} */`, `export const ${spec.as} = {`, `  size: ${s.size},`)
     emitLayout(layoutOf(btf, s), '  ', out)
     out.push('} as const')
+  }
+
+  for (const spec of UAPI_DEFINES) {
+    const hex = (v: number) => (v > 0xff ? `0x${v.toString(16)}` : String(v))
+    if (spec.as) {
+      out.push('', `/** ${spec.doc} */`, `export const ${spec.as} = {`)
+      for (const [name, v] of Object.entries(spec.values)) out.push(`  ${key(name.slice(spec.prefix?.length ?? 0))}: ${hex(v)},`)
+      out.push('} as const')
+    } else {
+      for (const [name, v] of Object.entries(spec.values)) out.push('', `/** ${spec.doc} */`, `export const ${name} = ${hex(v)}`)
+    }
   }
 
   // Array lengths the code needs by name; #defines in linux/bpf.h, so BTF has them only as the

@@ -5,10 +5,7 @@
 import {readFileSync} from 'node:fs'
 
 import {TailcallsError} from './errors.js'
-
-const CAP_SYS_ADMIN = 21
-const CAP_PERFMON = 38
-const CAP_BPF = 39
+import {CAP} from './sys/uapi.js'
 
 export function effectiveCapabilities(): bigint {
   const status = readFileSync('/proc/self/status', 'utf8')
@@ -20,9 +17,9 @@ const has = (caps: bigint, cap: number) => (caps & (1n << BigInt(cap))) !== 0n
 
 /** Loading and attaching tracing programs needs CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN. */
 export function missingBpfPrivileges(caps = effectiveCapabilities()): string | undefined {
-  if (has(caps, CAP_SYS_ADMIN)) return undefined
-  if (has(caps, CAP_BPF) && has(caps, CAP_PERFMON)) return undefined
-  if (has(caps, CAP_BPF)) return 'CAP_PERFMON'
+  if (has(caps, CAP.SYS_ADMIN)) return undefined
+  if (has(caps, CAP.BPF) && has(caps, CAP.PERFMON)) return undefined
+  if (has(caps, CAP.BPF)) return 'CAP_PERFMON'
   return 'CAP_BPF (or CAP_SYS_ADMIN)'
 }
 
@@ -75,10 +72,10 @@ const WHAT: Record<string, string> = {
 /** The capability a command lacks here, as a phrase, or undefined when it may run. */
 export function missingFor(commandId: string, argv: string[], caps = effectiveCapabilities()): string | undefined {
   const rule = NEEDS[commandId]
-  if (!rule || has(caps, CAP_SYS_ADMIN)) return undefined
+  if (!rule || has(caps, CAP.SYS_ADMIN)) return undefined
   const need: Need = rule === 'admin-or-pinned' ? (argv.includes('pinned') ? 'bpf' : 'admin') : rule
   if (need === 'load') return missingBpfPrivileges(caps)
-  if (need === 'bpf') return has(caps, CAP_BPF) ? undefined : 'CAP_BPF (or CAP_SYS_ADMIN)'
+  if (need === 'bpf') return has(caps, CAP.BPF) ? undefined : 'CAP_BPF (or CAP_SYS_ADMIN)'
   return 'CAP_SYS_ADMIN'
 }
 

@@ -2,9 +2,9 @@
  * BTF format constants (include/uapi/linux/btf.h). Kind numbers are ABI: they never change,
  * new kinds are only appended.
  */
-import {BTF_KIND} from '../sys/uapi.js'
+import {BTF_KIND, BTF_MAGIC} from '../sys/uapi.js'
 
-export const BTF_MAGIC = 0xeb9f
+export {BTF_MAGIC}
 /** sizeof(struct btf_header) for version 1: magic, version, flags, hdr_len, type/str off+len. */
 export const BTF_HEADER_SIZE = 24
 /** sizeof(struct btf_type): name_off, info, size|type. */

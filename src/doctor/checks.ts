@@ -19,7 +19,7 @@ import {queryFd} from '../inspect/perf.js'
 import {effectiveCapabilities} from '../privileges.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_MAP_TYPE, BPF_STATS_TYPE, BTF_KIND} from '../sys/uapi.js'
+import {BPF_MAP_TYPE, BPF_STATS_TYPE, BTF_KIND, CAP} from '../sys/uapi.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
 
@@ -40,7 +40,6 @@ export interface DoctorReport {
   facts: Record<string, unknown>
 }
 
-const CAP = {SYS_ADMIN: 21, PERFMON: 38, BPF: 39} as const
 
 function readSysctl(path: string): string | undefined {
   try {

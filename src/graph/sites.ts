@@ -21,8 +21,9 @@
  * constant on every path (kernel-and-anchors.md §4.4); the same condition here gives
  * `path: 'direct'`, anything else `'indirect'` (the slow retpoline path, ~14× a direct hop).
  */
+import {BPF_FUNC} from '../sys/uapi.js'
 
-export const BPF_FUNC_TAIL_CALL = 12
+export const BPF_FUNC_TAIL_CALL = BPF_FUNC.tail_call
 export const INSN_SIZE = 8
 /** More distinct constants than this at one point = unknown (keeps sets and passes bounded). */
 const MAX_CONSTS = 8

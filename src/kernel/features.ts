@@ -18,10 +18,9 @@
 import {KIND} from '../btf/kinds.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_MAP_TYPE, BPF_PROG_INFO as PROG_INFO} from '../sys/uapi.js'
+import {BPF_MAP_TYPE, BPF_PROG_INFO as PROG_INFO, BTF_MAGIC} from '../sys/uapi.js'
 import {closeFd} from './ids.js'
 
-const BTF_MAGIC = 0xeb9f
 
 /** One BTF type record: name offset, info word (kind, vlen, kflag), size or type, extra words. */
 type Rec = [nameOff: number, kind: number, vlen: number, sizeOrType: number, ...extra: number[]]

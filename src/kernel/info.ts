@@ -15,8 +15,7 @@ import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {TailcallsError, fromErrno} from '../errors.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
-import {CLOCK} from '../sys/layouts.js'
-import {BPF_BTF_INFO as BTF_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND} from '../sys/uapi.js'
+import {BPF_BTF_INFO as BTF_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND, CLOCK} from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
 import {fieldInt, readProcFile} from './procfile.js'
 
@@ -604,7 +603,7 @@ export function loadTimeToEpoch(loadTime: bigint): number {
     const {libc} = sys()
     const real = Buffer.alloc(16)
     const boot = Buffer.alloc(16)
-    if (libc.clock_gettime(CLOCK.realtime, real) !== 0 || libc.clock_gettime(CLOCK.boottime, boot) !== 0) {
+    if (libc.clock_gettime(CLOCK.REALTIME, real) !== 0 || libc.clock_gettime(CLOCK.BOOTTIME, boot) !== 0) {
       return Number(loadTime / 1_000_000_000n)
     }
 

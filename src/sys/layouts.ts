@@ -45,6 +45,3 @@ export const MAP_CREATE_OPTS = {
   sz: 0, btf_fd: 8, btf_key_type_id: 12, btf_value_type_id: 16, btf_vmlinux_value_type_id: 20, inner_map_fd: 24,
   map_flags: 28, map_extra: 32, numa_node: 40, map_ifindex: 44,
 } as const
-
-/** CLOCK_* ids for clock_gettime. */
-export const CLOCK = {realtime: 0, boottime: 7} as const

@@ -1,8 +1,10 @@
 /**
  * GENERATED FILE - DO NOT EDIT. Written by bin/gen-uapi.ts (`npm run gen:uapi`) from
  * src/sys/uapi.btf, the kernel's BTF for these types as Linux 6.18.44-fc-v782 x86_64 has them
- * (cut by bin/gen-uapi-btf.ts). test/sys/uapi.test.ts fails when this file and the generator
- * disagree, and checks every value and offset below against the running kernel's BTF.
+ * (cut by bin/gen-uapi-btf.ts), and from the #defines pinned in bin/gen-uapi.ts (BTF cannot
+ * carry a macro). test/sys/uapi.test.ts fails when this file and the generator disagree, and
+ * checks every enum value and offset against the running kernel's BTF, every #define against
+ * the installed linux/*.h headers.
  *
  * The kernel ABI the project uses: enum values, and the size and byte offsets (x86_64) of
  * the info structs BPF_OBJ_GET_INFO_BY_FD fills. Structs only grow at the end: an older kernel
@@ -617,6 +619,25 @@ export const BPF_BTF_INFO = {
   name_len: 24, // __u32
   kernel_btf: 28, // __u32
 } as const
+
+/** Capability bits (linux/capability.h): bit n of CapEff in /proc/self/status. */
+export const CAP = {
+  SYS_ADMIN: 21,
+  PERFMON: 38,
+  BPF: 39,
+} as const
+
+/** Clock ids for clock_gettime (linux/time.h). */
+export const CLOCK = {
+  REALTIME: 0,
+  BOOTTIME: 7,
+} as const
+
+/** statfs(2) f_type of a bpf filesystem (linux/magic.h). */
+export const BPF_FS_MAGIC = 0xcafe4a11
+
+/** The first two bytes of a BTF blob (linux/btf.h). */
+export const BTF_MAGIC = 0xeb9f
 
 /** BPF_OBJ_NAME_LEN: bytes of an object name, NUL included (the length of bpf_prog_info.name). */
 export const BPF_OBJ_NAME_LEN = 16

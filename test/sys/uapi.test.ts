@@ -6,12 +6,12 @@
 // reports), never on top of a field that kernel has. Needs no root; part of `npm run test:kernels`.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
-import {type Field, type Layout, ROOT, UAPI_BTF, UAPI_ENUMS, UAPI_STRUCTS, UAPI_TS, findEnum, findStruct, isField, isSentinel, layoutOf} from '../../bin/gen-uapi.js'
+import {type Field, type Layout, ROOT, UAPI_BTF, UAPI_DEFINES, UAPI_ENUMS, UAPI_STRUCTS, UAPI_TS, findEnum, findStruct, isField, isSentinel, layoutOf} from '../../bin/gen-uapi.js'
 import {Btf} from '../../src/btf/btf.js'
 import * as uapi from '../../src/sys/uapi.js'
 
@@ -37,6 +37,27 @@ describe('generation', () => {
     for (const spec of UAPI_ENUMS) assert.ok(findEnum(pinned, spec), spec.as)
     for (const spec of UAPI_STRUCTS) assert.ok(findStruct(pinned, spec.name), spec.name)
   })
+})
+
+describe('#defines agree with the installed kernel headers', () => {
+  for (const spec of UAPI_DEFINES) {
+    test(`${Object.keys(spec.values).join(', ')} (${spec.header})`, (t) => {
+      const path = join('/usr/include', spec.header)
+      if (!existsSync(path)) {
+        t.skip(`${path} is not installed (linux-libc-dev)`)
+        return
+      }
+
+      const text = readFileSync(path, 'utf8')
+      for (const [name, value] of Object.entries(spec.values)) {
+        const m = new RegExp(`^#define\\s+${name}\\s+(0x[0-9a-f]+|\\d+)\\b`, 'im').exec(text)
+        assert.ok(m, `${name} is not #defined as a number in ${path}`)
+        assert.equal(Number(m[1].toLowerCase()), value, `${name} in ${path}`)
+        const ours = spec.as ? (exported[spec.as] as Record<string, number>)[name.slice(spec.prefix?.length ?? 0)] : exported[name]
+        assert.equal(ours, value, `${name} in src/sys/uapi.ts`)
+      }
+    })
+  }
 })
 
 /** Leaves of a uapi struct constant: [path, offset] (size excluded). */
