@@ -15,7 +15,7 @@ import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {TailcallsError, fromErrno} from '../errors.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_BTF_INFO as BTF_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND, CLOCK} from '../sys/uapi.js'
+import {BPF_BTF_INFO as BTF_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND, BTF_MAGIC, CLOCK} from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
 import {fieldInt, readProcFile} from './procfile.js'
 
@@ -240,7 +240,7 @@ export function btfFuncName(blob: Buffer, id: number): string | undefined {
  * decoder (for map values) lives elsewhere; this stays small and never throws on bad input.
  */
 export function btfTypeAt(blob: Buffer, id: number): {kind: number; name: string} | undefined {
-  if (blob.length < 24 || blob.readUInt16LE(0) !== 0xeb9f) return undefined
+  if (blob.length < 24 || blob.readUInt16LE(0) !== BTF_MAGIC) return undefined
   const hdrLen = blob.readUInt32LE(4)
   const typeOff = hdrLen + blob.readUInt32LE(8)
   const typeEnd = typeOff + blob.readUInt32LE(12)
