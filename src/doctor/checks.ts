@@ -40,7 +40,6 @@ export interface DoctorReport {
   facts: Record<string, unknown>
 }
 
-
 function readSysctl(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim()

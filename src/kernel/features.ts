@@ -21,7 +21,6 @@ import {sys} from '../sys/ffi.js'
 import {BPF_MAP_TYPE, BPF_PROG_INFO as PROG_INFO, BTF_MAGIC} from '../sys/uapi.js'
 import {closeFd} from './ids.js'
 
-
 /** One BTF type record: name offset, info word (kind, vlen, kflag), size or type, extra words. */
 type Rec = [nameOff: number, kind: number, vlen: number, sizeOrType: number, ...extra: number[]]
 
