@@ -21,6 +21,20 @@ import type {BtfType} from '../src/btf/types.js'
 import {BtfBuilder} from '../test/helpers/btf-builder.js'
 import {SOURCE_TAG, UAPI_BTF, UAPI_ENUMS, UAPI_STRUCTS, findEnum, findStruct} from './gen-uapi.js'
 
+/** The calls made here of the (untyped, JavaScript) test encoder, typed. */
+interface BlobBuilder {
+  int(name: string, size: number, opts: {bits: number; encoding: number; offset: number}): number
+  raw(name: string, kind: number, opts: {sizeOrType: number}): number
+  array(type: number, nelems: number, indexType: number): number
+  struct(name: string, size: number, members: {bitOffset: number; bitfieldSize: number; name: string; type: number}[], opts: {kflag: boolean; union: boolean}): number
+  enum(name: string, size: number, values: [string, number][], opts: {signed: boolean}): number
+  enum64(name: string, size: number, values: [string, bigint][], opts: {signed: boolean}): number
+  fwd(name: string, union: boolean): number
+  float(name: string, size: number): number
+  declTag(name: string, type: number, componentIdx: number): number
+  bytes(): Buffer
+}
+
 function option(argv: string[], name: string): string | undefined {
   const at = argv.indexOf(name)
   return at === -1 ? undefined : argv[at + 1]
@@ -81,7 +95,7 @@ export function cutUapiBtf(vmlinux: Btf, source: string): Buffer {
   const order = [...keep].sort((a, b) => a - b)
   const newId = new Map<number, number>(order.map((id, i) => [id, i + 1]))
   const map = (id: number) => (id === 0 ? 0 : newId.get(id)!)
-  const b = new BtfBuilder()
+  const b = new BtfBuilder() as unknown as BlobBuilder
   for (const id of order) {
     const t = vmlinux.type(id)!
     const name = t.name ?? ''

@@ -12,6 +12,10 @@
  * gen:uapi-btf`), which keeps exactly the types listed here (UAPI_ENUMS, UAPI_STRUCTS) and
  * what they refer to. To add a kernel enum or struct: list it here, rerun both scripts on a
  * kernel at least as new as the one named in uapi.ts's header, and commit both files.
+ *
+ * The parser used here takes its kind numbers from the module this script writes
+ * (src/btf/kinds.ts → src/sys/uapi.ts): kinds are append-only ABI, so a regeneration reads the
+ * blob with the same numbers it writes back, and the test checks them against the kernel too.
  */
 import {readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
@@ -19,7 +23,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {Btf} from '../src/btf/btf.js'
 import {KIND} from '../src/btf/kinds.js'
-import type {BtfType, CompositeType, EnumType} from '../src/btf/types.js'
+import type {CompositeType, EnumType} from '../src/btf/types.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const UAPI_BTF = join(ROOT, 'src/sys/uapi.btf')
