@@ -75,6 +75,7 @@ export const UAPI_STRUCTS: readonly StructSpec[] = [
   {as: 'BPF_MAP_INFO', doc: 'BPF_OBJ_GET_INFO_BY_FD on a map fd.', name: 'bpf_map_info'},
   {as: 'BPF_LINK_INFO', doc: 'BPF_OBJ_GET_INFO_BY_FD on a link fd; the members after prog_id share one union, one per link type.', name: 'bpf_link_info'},
   {as: 'BPF_BTF_INFO', doc: 'BPF_OBJ_GET_INFO_BY_FD on a BTF fd.', name: 'bpf_btf_info'},
+  {as: 'BPF_FUNC_INFO', doc: 'One record of bpf_prog_info.func_info (func_info_rec_size bytes each).', name: 'bpf_func_info'},
 ]
 
 export interface DefineSpec {

@@ -15,7 +15,7 @@ import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {TailcallsError, fromErrno} from '../errors.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_BTF_INFO as BTF_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND, BTF_MAGIC, CLOCK} from '../sys/uapi.js'
+import {BPF_BTF_INFO as BTF_INFO, BPF_FUNC_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, BTF_KIND, BTF_MAGIC, CLOCK} from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
 import {fieldInt, readProcFile} from './procfile.js'
 
@@ -191,15 +191,14 @@ export function progXlated(fd: number): Buffer {
 /** type_id of the program's first func_info record (its main function's BTF FUNC), or undefined. */
 export function progMainFuncTypeId(fd: number, info: ProgInfo): number | undefined {
   if (!info.btfId || !info.nrFuncInfo) return undefined
-  const recSize = Math.min(info.funcInfoRecSize ?? 8, 8)
-  const {bytes} = withNative(8, (address) =>
+  const recSize = Math.min(info.funcInfoRecSize ?? BPF_FUNC_INFO.size, BPF_FUNC_INFO.size)
+  const {bytes} = withNative(BPF_FUNC_INFO.size, (address) =>
     getInfo(fd, PROG_INFO.size, 'program', (b) => {
       b.writeUInt32LE(1, PROG_INFO.nr_func_info)
       b.writeUInt32LE(recSize, PROG_INFO.func_info_rec_size)
       b.writeBigUInt64LE(address, PROG_INFO.func_info)
     }))
-  // struct bpf_func_info {u32 insn_off; u32 type_id;}
-  return bytes.readUInt32LE(4)
+  return bytes.readUInt32LE(BPF_FUNC_INFO.type_id)
 }
 
 const btfCache = new Map<number, Buffer | null>()

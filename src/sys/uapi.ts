@@ -620,6 +620,13 @@ export const BPF_BTF_INFO = {
   kernel_btf: 28, // __u32
 } as const
 
+/** struct bpf_func_info (8 bytes): One record of bpf_prog_info.func_info (func_info_rec_size bytes each). */
+export const BPF_FUNC_INFO = {
+  size: 8,
+  insn_off: 0, // __u32
+  type_id: 4, // __u32
+} as const
+
 /** Capability bits (linux/capability.h): bit n of CapEff in /proc/self/status. */
 export const CAP = {
   SYS_ADMIN: 21,
