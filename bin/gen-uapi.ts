@@ -105,6 +105,7 @@ export const UAPI_DEFINES: readonly DefineSpec[] = [
   {as: 'CLOCK', doc: 'Clock ids for clock_gettime (linux/time.h).', header: 'linux/time.h', prefix: 'CLOCK_', values: {CLOCK_REALTIME: 0, CLOCK_BOOTTIME: 7}},
   {doc: 'statfs(2) f_type of a bpf filesystem (linux/magic.h).', header: 'linux/magic.h', values: {BPF_FS_MAGIC: 0xcafe4a11}},
   {doc: 'The first two bytes of a BTF blob (linux/btf.h).', header: 'linux/btf.h', values: {BTF_MAGIC: 0xeb9f}},
+  {doc: 'e_machine of a BPF ELF object (linux/elf-em.h).', header: 'linux/elf-em.h', values: {EM_BPF: 247}},
 ]
 
 /**

@@ -646,6 +646,9 @@ export const BPF_FS_MAGIC = 0xcafe4a11
 /** The first two bytes of a BTF blob (linux/btf.h). */
 export const BTF_MAGIC = 0xeb9f
 
+/** e_machine of a BPF ELF object (linux/elf-em.h). */
+export const EM_BPF = 247
+
 /** BPF_OBJ_NAME_LEN: bytes of an object name, NUL included (the length of bpf_prog_info.name). */
 export const BPF_OBJ_NAME_LEN = 16
 
