@@ -16,6 +16,7 @@ import {fileURLToPath} from 'node:url'
 import {Btf, BtfError} from '../dist/src/btf/btf.js'
 import {BtfBuilder} from '../dist/src/btf/builder.js'
 import {describeType, describeTypes} from '../dist/src/btf/describe.js'
+import {BTF_MAGIC, KIND} from '../dist/src/btf/kinds.js'
 import {btfFromObjectFile, elfSection} from '../dist/src/btf/elf.js'
 import {compileRenderer} from '../dist/src/render/btf-json.js'
 import {EntryJsonWriter} from '../dist/src/inspect/dump.js'
@@ -165,8 +166,8 @@ describe('parser vs bpftool btf dump', () => {
     let u32Id
     for (let id = 1; id < base.typeCount && (!listHead || !u32Id); id++) {
       const t = base.type(id)
-      if (t.kind === 4 && t.name === 'list_head') listHead = id
-      if (t.kind === 8 && t.name === '__u32') u32Id = id
+      if (t.kind === KIND.STRUCT && t.name === 'list_head') listHead = id
+      if (t.kind === KIND.TYPEDEF && t.name === '__u32') u32Id = id
     }
 
     assert.ok(listHead && u32Id)
@@ -460,7 +461,7 @@ describe('malformed BTF: no crash, no hang, no read out of bounds', () => {
     bb.int('int', 4, {signed: true})
     const le4 = bb.bytes()
     const be = Buffer.from(le4)
-    be.writeUInt16BE(0xeb9f, 0)
+    be.writeUInt16BE(BTF_MAGIC, 0)
     for (const off of [4, 8, 12, 16, 20, 24, 28, 32, 36]) be.writeUInt32BE(le4.readUInt32LE(off), off)
     const btf = Btf.parse(be)
     assert.equal(btf.littleEndian, false)

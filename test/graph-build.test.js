@@ -4,8 +4,9 @@ import {test} from 'node:test'
 
 import {MAX_TAIL_CALLS, buildGraph} from '../dist/src/graph/graph.js'
 import {renderDot, renderMermaid, renderTree} from '../dist/src/graph/render.js'
+import {BPF_LINK_TYPE, BPF_PROG_TYPE} from '../dist/src/sys/uapi.js'
 
-const TRACING = 26
+const TRACING = BPF_PROG_TYPE.TRACING
 
 function prog(id, name, mapIds, sites) {
   return {id, jited: true, mapIds, name, sites, tag: '00'.repeat(8), type: TRACING}
@@ -28,7 +29,7 @@ test('a chain of 35 programs is over the limit of 33 tail calls', () => {
   const n = MAX_TAIL_CALLS + 2 // 35 programs, 34 tail calls
   const progs = Array.from({length: n}, (_, i) => prog(100 + i, `st${i}`, [1], i < n - 1 ? [site(4, 1, i + 1)] : []))
   const slots = Array.from({length: n - 1}, (_, i) => [i + 1, 100 + i + 1])
-  const g = buildGraph(snapshot(progs, [{id: 1, maxEntries: 64, name: 'long', slots}], [{id: 7, progId: 100, tpName: 'x', type: 1}]))
+  const g = buildGraph(snapshot(progs, [{id: 1, maxEntries: 64, name: 'long', slots}], [{id: 7, progId: 100, tpName: 'x', type: BPF_LINK_TYPE.RAW_TRACEPOINT}]))
   assert.deepEqual(g.roots, [100])
   assert.equal(g.chains[0].longest, 34)
   assert.equal(g.chains[0].path.length, 35)
@@ -74,7 +75,7 @@ test('a prog array nobody references; a self-loop; a site whose map is unknown',
     {id: 3, maxEntries: 1, name: 'loop', slots: [[0, 5]]},
     {id: 4, maxEntries: 1, name: 'other', slots: []},
     {id: 8, maxEntries: 2, name: 'lost', slots: []},
-  ], [{id: 1, progId: 5, tpName: 't', type: 1}]))
+  ], [{id: 1, progId: 5, tpName: 't', type: BPF_LINK_TYPE.RAW_TRACEPOINT}]))
   const kinds = g.findings.map((f) => f.kind)
   assert.ok(kinds.includes('cycle'))
   assert.deepEqual(g.findings.find((f) => f.kind === 'cycle').cycle, [5, 5])

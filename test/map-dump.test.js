@@ -13,6 +13,7 @@ import {probeBtfKind, probeLookupBatch} from '../dist/src/kernel/features.js'
 import {parseJson} from '../dist/src/render/parse.js'
 import {sys} from '../dist/src/sys/ffi.js'
 import {MAP_CREATE_OPTS} from '../dist/src/sys/layouts.js'
+import {BPF_MAP_TYPE} from '../dist/src/sys/uapi.js'
 import {BIN, ROOT, runCli} from './helpers/cli.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone, startChain} from './helpers/kernel.js'
@@ -222,7 +223,7 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () 
     opts.writeUInt32LE(btfFd, MAP_CREATE_OPTS.btf_fd)
     opts.writeUInt32LE(u32t, MAP_CREATE_OPTS.btf_key_type_id)
     opts.writeUInt32LE(val, MAP_CREATE_OPTS.btf_value_type_id)
-    const mapFd = libbpf.bpf_map_create(2, 'tailcalls_e64', 4, 40, 4, opts)
+    const mapFd = libbpf.bpf_map_create(BPF_MAP_TYPE.ARRAY, 'tailcalls_e64', 4, 40, 4, opts)
     assert.ok(mapFd >= 0, `bpf_map_create: ${mapFd}`)
     fds.push(mapFd)
     const values = [[1n, -1, 0x7ff], [1n << 40n, 1, 0xfff], [(1n << 64n) - 2n, 5, 0], [12345n, -7, 1]]
@@ -265,16 +266,16 @@ describe('maps without BTF of other types: map-of-maps (empty slots skipped), LR
       return fd
     }
 
-    const inner = create(2, 'tailcalls_inner', 4, 8, 1)
+    const inner = create(BPF_MAP_TYPE.ARRAY, 'tailcalls_inner', 4, 8, 1)
     const opts = Buffer.alloc(MAP_CREATE_OPTS.size)
     opts.writeBigUInt64LE(BigInt(MAP_CREATE_OPTS.size), MAP_CREATE_OPTS.sz)
     opts.writeUInt32LE(inner, MAP_CREATE_OPTS.inner_map_fd)
-    const outer = create(12, 'tailcalls_aom', 4, 4, 3, opts) // BPF_MAP_TYPE_ARRAY_OF_MAPS
+    const outer = create(BPF_MAP_TYPE.ARRAY_OF_MAPS, 'tailcalls_aom', 4, 4, 3, opts)
     const innerFd = Buffer.alloc(4)
     innerFd.writeInt32LE(inner)
     update(outer, Buffer.from([1, 0, 0, 0]), innerFd)
-    const lru = create(9, 'tailcalls_lru', 8, 4, 64) // BPF_MAP_TYPE_LRU_HASH
-    const lruPcpu = create(10, 'tailcalls_lrupc', 4, 12, 64) // BPF_MAP_TYPE_LRU_PERCPU_HASH
+    const lru = create(BPF_MAP_TYPE.LRU_HASH, 'tailcalls_lru', 8, 4, 64)
+    const lruPcpu = create(BPF_MAP_TYPE.LRU_PERCPU_HASH, 'tailcalls_lrupc', 4, 12, 64)
     for (let i = 0; i < 20; i++) {
       update(lru, Buffer.from([i, 0, 0, 0, 0, 0, 0, i]), Buffer.from([i, i, i, i]))
       update(lruPcpu, Buffer.from([i, 1, 2, 3]), Buffer.alloc(16 * possibleCpus(), i))
@@ -384,7 +385,7 @@ describe('the chain, loaded by tailcalls load', () => {
   test('empty slots: left out of JSON (as bpftool), shown as (empty) in the table', async () => {
     // A prog array of our own: emptying the live chain's slots would break the chain.
     const {libbpf} = sys()
-    const fd = libbpf.bpf_map_create(3, 'tailcalls_pa', 4, 4, 3, null)
+    const fd = libbpf.bpf_map_create(BPF_MAP_TYPE.PROG_ARRAY, 'tailcalls_pa', 4, 4, 3, null)
     assert.ok(fd >= 0)
     try {
       const paId = String((await import('../dist/src/kernel/info.js')).mapInfo(fd).id)

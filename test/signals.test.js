@@ -18,7 +18,7 @@ import {after, test} from 'node:test'
 import {closeFd, nextId} from '../dist/src/kernel/ids.js'
 import {mapInfo} from '../dist/src/kernel/info.js'
 import {sys} from '../dist/src/sys/ffi.js'
-import {MAP_TYPE} from '../dist/src/sys/layouts.js'
+import {BPF_MAP_TYPE} from '../dist/src/sys/uapi.js'
 import {BIN, collect, runCli, startCli} from './helpers/cli.js'
 import {execLoop} from './helpers/exec.js'
 import {assertGone} from './helpers/kernel.js'
@@ -293,7 +293,7 @@ test('a reader that goes away (| head -n 3): load, prog list, map list and map d
 
   // A dump far larger than the pipe: head takes 3 lines and leaves mid-stream.
   const {libbpf} = sys()
-  const fd = libbpf.bpf_map_create(MAP_TYPE.array, 'tailcalls_big', 4, 64, 20_000, null)
+  const fd = libbpf.bpf_map_create(BPF_MAP_TYPE.ARRAY, 'tailcalls_big', 4, 64, 20_000, null)
   assert.ok(fd >= 0, `bpf_map_create: ${fd}`)
   try {
     const id = mapInfo(fd).id

@@ -7,6 +7,7 @@ import {test} from 'node:test'
 import {parseSlotArgs} from '../dist/src/slots/args.js'
 import {incompatibility} from '../dist/src/slots/compat.js'
 import {slotProgId, updateSlot} from '../dist/src/slots/slots.js'
+import {BPF_ATTACH_TYPE, BPF_PROG_TYPE} from '../dist/src/sys/uapi.js'
 import {loadFixture} from './helpers/bpf-fixture.js'
 import {runCli} from './helpers/cli.js'
 import {assertGone, bpftoolJson, startChain} from './helpers/kernel.js'
@@ -39,25 +40,25 @@ test('argument grammar: MAP key K prog PROG, bpftool key bytes and `value`', () 
 })
 
 test('owner rules: type, JIT, ext, attach prototype, attach type', () => {
-  const ref = {attachBtfId: 100, attachBtfObjId: 1, id: 10, jited: true, name: 'prog2', type: 26}
-  const array = {id: 5, name: 'TAIL_CALL_MAP', ownerJited: true, ownerProgType: 26, references: [ref]}
-  const targets = {100: {attachType: 23, description: 'tp_btf/sched_process_exec', proto: '1:90'}, 101: {attachType: 23, description: 'tp_btf/sched_process_exit', proto: '1:91'}, 102: {attachType: 23, description: 'tp_btf/sched_wakeup_new', proto: '1:90'}}
+  const ref = {attachBtfId: 100, attachBtfObjId: 1, id: 10, jited: true, name: 'prog2', type: BPF_PROG_TYPE.TRACING}
+  const array = {id: 5, name: 'TAIL_CALL_MAP', ownerJited: true, ownerProgType: BPF_PROG_TYPE.TRACING, references: [ref]}
+  const targets = {100: {attachType: BPF_ATTACH_TYPE.TRACE_RAW_TP, description: 'tp_btf/sched_process_exec', proto: '1:90'}, 101: {attachType: BPF_ATTACH_TYPE.TRACE_RAW_TP, description: 'tp_btf/sched_process_exit', proto: '1:91'}, 102: {attachType: BPF_ATTACH_TYPE.TRACE_RAW_TP, description: 'tp_btf/sched_wakeup_new', proto: '1:90'}}
   const resolve = (_obj, id) => targets[id]
-  const p = (extra) => ({attachBtfId: 100, attachBtfObjId: 1, id: 20, jited: true, name: 'cand', type: 26, ...extra})
+  const p = (extra) => ({attachBtfId: 100, attachBtfObjId: 1, id: 20, jited: true, name: 'cand', type: BPF_PROG_TYPE.TRACING, ...extra})
   assert.equal(incompatibility(array, p({}), resolve), undefined)
-  assert.match(incompatibility(array, p({type: 1}), resolve), /is a socket_filter program, but TAIL_CALL_MAP \(id 5\) holds tracing programs/)
+  assert.match(incompatibility(array, p({type: BPF_PROG_TYPE.SOCKET_FILTER}), resolve), /is a socket_filter program, but TAIL_CALL_MAP \(id 5\) holds tracing programs/)
   assert.match(incompatibility(array, p({jited: false}), resolve), /is not JIT-compiled, but TAIL_CALL_MAP \(id 5\)'s programs are /)
-  assert.match(incompatibility(array, p({type: 28}), resolve), /ext \(freplace\) program/)
+  assert.match(incompatibility(array, p({type: BPF_PROG_TYPE.EXT}), resolve), /ext \(freplace\) program/)
   assert.match(incompatibility(array, p({attachBtfId: 101}), resolve), /attaches to tp_btf\/sched_process_exit, but .* attach to tp_btf\/sched_process_exec \(like prog2 \(id 10\)\)/)
   // Another target with the very same prototype (BTF dedup) is what the kernel accepts.
   assert.equal(incompatibility(array, p({attachBtfId: 102}), resolve), undefined)
   // fentry vs fexit on one function: only links tell; refused when both are known.
-  const fn = {attachBtfId: 200, attachBtfObjId: 1, id: 11, jited: true, linkAttachTypes: [24], name: 'fe', type: 26}
+  const fn = {attachBtfId: 200, attachBtfObjId: 1, id: 11, jited: true, linkAttachTypes: [BPF_ATTACH_TYPE.TRACE_FENTRY], name: 'fe', type: BPF_PROG_TYPE.TRACING}
   const fnArray = {...array, references: [fn]}
-  assert.match(incompatibility(fnArray, p({attachBtfId: 200, linkAttachTypes: [25]}), resolve), /attach type trace_fexit, but .* have trace_fentry/)
+  assert.match(incompatibility(fnArray, p({attachBtfId: 200, linkAttachTypes: [BPF_ATTACH_TYPE.TRACE_FEXIT]}), resolve), /attach type trace_fexit, but .* have trace_fentry/)
   assert.equal(incompatibility(fnArray, p({attachBtfId: 200}), resolve), undefined)
   // No owner yet and nothing in the array: anything goes (the first insert makes the owner).
-  assert.equal(incompatibility({id: 6, name: 'fresh', references: []}, p({type: 1}), resolve), undefined)
+  assert.equal(incompatibility({id: 6, name: 'fresh', references: []}, p({type: BPF_PROG_TYPE.SOCKET_FILTER}), resolve), undefined)
 })
 
 test('refusals through the CLI: incompatible, out of range, wrong map type, unknown objects, empty slot', async () => {

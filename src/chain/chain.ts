@@ -18,7 +18,8 @@ import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {requireBpfPrivileges} from '../kernel/privileges.js'
 import {LoadedObject} from '../libbpf/object.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
-import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {BPF_UPDATE_FLAG} from '../sys/uapi.js'
 
 export const CHAIN_PROGRAMS = ['prog1', 'prog2', 'prog3'] as const
 export const CHAIN_MAPS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS'] as const
@@ -177,7 +178,7 @@ export class Chain {
     key.writeUInt32LE(slot)
     const value = Buffer.alloc(4)
     value.writeInt32LE(progFd)
-    check('bpf_map_update_elem', sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_ANY), `filling TAIL_CALL_MAP[${slot}]`, {
+    check('bpf_map_update_elem', sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_UPDATE_FLAG.ANY), `filling TAIL_CALL_MAP[${slot}]`, {
       EINVAL: 'incompatible',
     })
   }

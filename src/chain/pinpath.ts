@@ -13,9 +13,8 @@ import {basename, dirname, join, resolve} from 'node:path'
 import {TailcallsError} from '../errors.js'
 import {sys} from '../sys/ffi.js'
 import {SysError, errorCode, isErrno} from '../sys/error.js'
+import {BPF_FS_MAGIC} from '../sys/uapi.js'
 
-/** BPF_FS_MAGIC from include/uapi/linux/magic.h: statfs(2)'s f_type on a bpf filesystem. */
-export const BPF_FS_MAGIC = 0xca_fe_4a_11
 export const BPFFS_ROOT = '/sys/fs/bpf'
 export const DEFAULT_PIN_PATH = '/sys/fs/bpf/tailcalls'
 

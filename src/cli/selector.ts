@@ -13,6 +13,7 @@
  */
 import {TailcallsError} from '../errors.js'
 import type {SelectableKind, Selector} from '../kernel/select.js'
+import {BPF_OBJ_NAME_LEN} from '../sys/uapi.js'
 
 const KEYWORDS: Record<SelectableKind, readonly Selector['by'][]> = {
   link: ['id', 'pinned'],
@@ -28,7 +29,7 @@ export function grammar(kind: SelectableKind): string {
 
 /** Longest names bpftool accepts: a full program name (BTF) and a map name (BPF_OBJ_NAME_LEN - 1). */
 const MAX_PROG_NAME = 127
-const MAX_MAP_NAME = 15
+const MAX_MAP_NAME = BPF_OBJ_NAME_LEN - 1
 
 /** strtoul(s, &end, 0) with *end == 0: decimal, 0x… hex, 0… octal; undefined if not a whole u32. */
 export function parseId(text: string): number | undefined {

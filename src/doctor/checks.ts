@@ -21,7 +21,7 @@ import {queryFd} from '../inspect/perf.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
 import {LibraryLoadError, SysError, isErrno, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE, BPF_STATS_TYPE, BTF_KIND} from '../sys/uapi.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
 
@@ -41,8 +41,6 @@ export interface DoctorReport {
   /** What the tool relies on, as probed on this machine. */
   facts: Record<string, unknown>
 }
-
-const BTF_KIND_TYPEDEF = 8
 
 function readSysctl(path: string): string | undefined {
   try {
@@ -123,7 +121,7 @@ export function runDoctor(): DoctorReport {
     const btf = libbpf.btf__load_vmlinux_btf()
     if (btf) {
       try {
-        const id = libbpf.btf__find_by_name_kind(btf, `btf_trace_${TRACEPOINT}`, BTF_KIND_TYPEDEF)
+        const id = libbpf.btf__find_by_name_kind(btf, `btf_trace_${TRACEPOINT}`, BTF_KIND.TYPEDEF)
         tracepointFound = id > 0
         facts.tracepoint_btf_type_id = tracepointFound ? id : null
       } finally {
@@ -179,9 +177,9 @@ export function runDoctor(): DoctorReport {
   if (libbpfOk && canLoad) {
     const {libbpf} = sys()
     for (const [id, type, title] of [
-      ['ringbuf', MAP_TYPE.ringbuf, 'ring buffer maps'],
-      ['prog_array_type', MAP_TYPE.prog_array, 'prog array maps'],
-      ['percpu_array', MAP_TYPE.percpu_array, 'per-CPU array maps'],
+      ['ringbuf', BPF_MAP_TYPE.RINGBUF, 'ring buffer maps'],
+      ['prog_array_type', BPF_MAP_TYPE.PROG_ARRAY, 'prog array maps'],
+      ['percpu_array', BPF_MAP_TYPE.PERCPU_ARRAY, 'per-CPU array maps'],
     ] as const) {
       const ret = libbpf.libbpf_probe_bpf_map_type(type, null)
       facts[`map_type_${id}`] = ret === 1
@@ -211,7 +209,7 @@ export function runDoctor(): DoctorReport {
 
   // --- BPF_ENABLE_STATS (tailcalls stats)
   if (libbpfOk && canLoad) {
-    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_RUN_TIME)
+    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_TYPE.RUN_TIME)
     facts.enable_stats_fd = fd >= 0
     if (fd >= 0) closeFd(fd)
     add({

@@ -14,7 +14,7 @@
  */
 import {errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {closeFd, objectIds, tryOpenById} from '../kernel/ids.js'
 import {linkInfo, mapFdinfo, mapInfo, progFullName, progInfo, progMapIds, progXlated} from '../kernel/info.js'
 import {type TailCallSite, findTailCallSites} from './sites.js'
@@ -127,7 +127,7 @@ export function collect(): Snapshot {
       let keep = false
       try {
         const info = mapInfo(fd)
-        if (info.type !== MAP_TYPE.prog_array) continue
+        if (info.type !== BPF_MAP_TYPE.PROG_ARRAY) continue
         keep = true
         heldMapFds.push(fd)
         const fi = mapFdinfo(fd)

@@ -8,16 +8,12 @@
  */
 import {attachTypeName, linkTypeName, progTypeName} from '../kernel/names.js'
 import {objectLabel} from '../render/label.js'
-import {LINK_TYPE} from '../sys/layouts.js'
+import {BPF_LINK_TYPE, BPF_PROG_TYPE} from '../sys/uapi.js'
 import type {SnapLink, SnapMap, SnapProg, Snapshot} from './collect.js'
 import type {SiteKey} from './sites.js'
 
 /** MAX_TAIL_CALL_CNT since v5.17 (x86 allowed 33 before): 33 tail calls, 34 programs. */
 export const MAX_TAIL_CALLS = 33
-
-const PROG_TYPE_TRACING = 26
-const PROG_TYPE_RAW_TP = 17
-const PROG_TYPE_RAW_TP_WRITABLE = 24
 
 export interface Attachment {
   linkId: number
@@ -133,32 +129,32 @@ export interface Graph {
 /** Where a link attaches its program, in the words a user knows (SEC() names where they exist). */
 export function describeLink(link: SnapLink, progType?: number): string {
   switch (link.type) {
-    case LINK_TYPE.raw_tracepoint: {
+    case BPF_LINK_TYPE.RAW_TRACEPOINT: {
       const tp = link.tpName ?? '?'
-      if (progType === PROG_TYPE_TRACING) return `tp_btf/${tp}`
-      if (progType === PROG_TYPE_RAW_TP || progType === PROG_TYPE_RAW_TP_WRITABLE) return `raw_tp/${tp}`
+      if (progType === BPF_PROG_TYPE.TRACING) return `tp_btf/${tp}`
+      if (progType === BPF_PROG_TYPE.RAW_TRACEPOINT || progType === BPF_PROG_TYPE.RAW_TRACEPOINT_WRITABLE) return `raw_tp/${tp}`
       return `raw_tracepoint ${tp}`
     }
 
-    case LINK_TYPE.tracing: {
+    case BPF_LINK_TYPE.TRACING: {
       const at = link.attachType === undefined ? 'tracing' : String(attachTypeName(link.attachType)).replace(/^trace_/, '')
       return `${at} (btf id ${link.targetBtfId ?? '?'}${link.targetObjId ? `, btf obj ${link.targetObjId}` : ''})`
     }
 
-    case LINK_TYPE.xdp: {
+    case BPF_LINK_TYPE.XDP: {
       return `xdp ifindex ${link.ifindex ?? '?'}`
     }
 
-    case LINK_TYPE.tcx:
-    case LINK_TYPE.netkit: {
+    case BPF_LINK_TYPE.TCX:
+    case BPF_LINK_TYPE.NETKIT: {
       return `${link.attachType === undefined ? linkTypeName(link.type) : attachTypeName(link.attachType)} ifindex ${link.ifindex ?? '?'}`
     }
 
-    case LINK_TYPE.cgroup: {
+    case BPF_LINK_TYPE.CGROUP: {
       return `${link.attachType === undefined ? 'cgroup' : attachTypeName(link.attachType)} cgroup ${link.cgroupId ?? '?'}`
     }
 
-    case LINK_TYPE.iter: {
+    case BPF_LINK_TYPE.ITER: {
       return `iter/${link.targetName ?? '?'}`
     }
 

@@ -22,8 +22,9 @@
  * slot update; otherwise the indirect sequence with bounds and NULL checks); the same condition here gives
  * `path: 'direct'`, anything else `'indirect'` (the slow retpoline path, ~14× a direct hop).
  */
+import {BPF_FUNC} from '../sys/uapi.js'
 
-export const BPF_FUNC_TAIL_CALL = 12
+export const BPF_FUNC_TAIL_CALL = BPF_FUNC.tail_call
 export const INSN_SIZE = 8
 /** More distinct constants than this at one point = unknown (keeps sets and passes bounded). */
 const MAX_CONSTS = 8

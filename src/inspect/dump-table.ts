@@ -21,7 +21,7 @@ import {type JsonValue, parseJson} from '../render/parse.js'
 import {type Column, PLAIN_ABOVE, bold, renderTable, streamingRows} from '../render/table.js'
 import type {Btf} from '../btf/btf.js'
 import {INT_SIGNED, KIND} from '../btf/kinds.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {type DumpOptions, type Formatter, ProgCache, fallbackLine, mapFormatter, strerror} from './dump.js'
 import {type EntryBatch, type MapLayout, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
@@ -333,7 +333,7 @@ async function plainTable(c: TableCtx, fd: number): Promise<boolean> {
 export async function dumpMapTable(fd: number, info: MapInfo, opts: DumpOptions): Promise<boolean> {
   const fmt = mapFormatter(info, opts.warn)
   const c: TableCtx = {counters: fmt ? counterPaths(fmt.btf, fmt.valueTypeId) : new Set(), fmt, info, layout: mapLayout(info), opts}
-  if (info.type === MAP_TYPE.prog_array && info.keySize === 4 && info.valueSize === 4) return progArrayTable(c, fd)
+  if (info.type === BPF_MAP_TYPE.PROG_ARRAY && info.keySize === 4 && info.valueSize === 4) return progArrayTable(c, fd)
   if (c.layout.perCpu) return perCpuTable(c, fd)
   return plainTable(c, fd)
 }

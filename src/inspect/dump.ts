@@ -25,7 +25,7 @@ import {type Renderer, compileRenderer} from '../render/btf-json.js'
 import {jsonString, toJson} from '../render/json.js'
 import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {type EntryBatch, type MapLayout, type ReadMode, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
 
@@ -163,7 +163,7 @@ export class EntryJsonWriter {
     /** Program details for prog_array entries; null leaves the "prog" extra out. */
     progs?: ProgCache | null,
   ) {
-    if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
+    if (layout.info.type === BPF_MAP_TYPE.PROG_ARRAY && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
     this.hexCpu = cpuHeads(layout.ncpus, '[')
     this.fmtCpu = cpuHeads(layout.ncpus, '')
   }

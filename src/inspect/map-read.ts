@@ -21,15 +21,15 @@ import {mapTypeName} from '../kernel/names.js'
 import {errnoName} from '../sys/errno.js'
 import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 
-const PER_CPU = new Set<number>([MAP_TYPE.percpu_hash, MAP_TYPE.percpu_array, MAP_TYPE.lru_percpu_hash, MAP_TYPE.percpu_cgroup_storage])
+const PER_CPU = new Set<number>([BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.PERCPU_CGROUP_STORAGE])
 /** Types whose kernel batch op walks keys in get_next_key order (htab, array). */
 const BATCH = new Set<number>([
-  MAP_TYPE.hash, MAP_TYPE.array, MAP_TYPE.percpu_hash, MAP_TYPE.percpu_array, MAP_TYPE.lru_hash, MAP_TYPE.lru_percpu_hash,
+  BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY, BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH,
 ])
 /** Types where a lookup answering ENOENT is an empty slot, not an error (bpftool's print_entry_error). */
-const SLOTS = new Set<number>([MAP_TYPE.prog_array, MAP_TYPE.array_of_maps, MAP_TYPE.hash_of_maps])
+const SLOTS = new Set<number>([BPF_MAP_TYPE.PROG_ARRAY, BPF_MAP_TYPE.ARRAY_OF_MAPS, BPF_MAP_TYPE.HASH_OF_MAPS])
 /** A first batch call failing with one of these means "no batch op here": fall back. */
 const NO_BATCH = new Set(['EINVAL', 'ENOTSUPP', 'EOPNOTSUPP', 'ENOTSUP'])
 
@@ -180,7 +180,7 @@ function* perElement(fd: number, layout: MapLayout, chunk: number): Generator<En
 
         if (!havePrev && NO_BATCH.has(name)) {
           throw new TailcallsError('wrongMapType', `a ${mapTypeName(info.type)} map cannot be dumped: the kernel cannot iterate its keys (${name})`, {
-            hint: info.type === MAP_TYPE.ringbuf ? 'read ring buffer records with `tailcalls events`' : 'use `tailcalls map show` for its properties',
+            hint: info.type === BPF_MAP_TYPE.RINGBUF ? 'read ring buffer records with `tailcalls events`' : 'use `tailcalls map show` for its properties',
           })
         }
 

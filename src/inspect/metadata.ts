@@ -18,7 +18,7 @@ import {compileRenderer} from '../render/btf-json.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
 import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 
 const PREFIX = 'bpf_metadata_'
 
@@ -39,7 +39,7 @@ function candidate(id: number, cache: MapCache): RodataCandidate | null {
   if (fd !== undefined) {
     try {
       const info = mapInfo(fd)
-      if (info.type === MAP_TYPE.array && info.keySize === 4 && info.maxEntries === 1 && info.btfValueTypeId && info.btfId && info.name.includes('.rodata')) {
+      if (info.type === BPF_MAP_TYPE.ARRAY && info.keySize === 4 && info.maxEntries === 1 && info.btfValueTypeId && info.btfId && info.name.includes('.rodata')) {
         const key = Buffer.alloc(4)
         const value = Buffer.alloc(Math.max(info.valueSize, 1))
         const ret = sys().libbpf.bpf_map_lookup_elem(fd, key, value)

@@ -17,10 +17,10 @@
 import {closeSync, type Dirent, opendirSync, openSync} from 'node:fs'
 
 import {TailcallsError, fromErrno} from '../errors.js'
+import {TASK_FD_TYPE_NAMES} from '../kernel/names.js'
 import {isProcGone} from '../kernel/procfile.js'
 import {SysError, isErrno} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {TASK_FD_TYPE} from '../sys/layouts.js'
 
 export type PerfJson = Record<string, unknown> & {fd: number; pid: number; prog_id: number}
 
@@ -98,7 +98,7 @@ export function queryFd(pid: number, fd: number): PerfJson {
   const end = buf.indexOf(0)
   const text = buf.toString('utf8', 0, end === -1 ? Math.min(len[0], BUF_LEN) : end)
   const o: Record<string, unknown> = {pid, fd, prog_id: progId[0]}
-  const type = TASK_FD_TYPE[fdType[0]]
+  const type = TASK_FD_TYPE_NAMES[fdType[0]]
   switch (type) {
     case 'raw_tracepoint':
     case 'tracepoint': {

@@ -19,7 +19,7 @@ import {BtfBuilder} from '../btf/builder.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
 import {SysError, checkRet} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
+import {BPF_MAP_TYPE, BPF_PROG_INFO as PROG_INFO} from '../sys/uapi.js'
 import {closeFd} from './ids.js'
 
 /** A blob of the types `add` writes (src/btf/builder.ts), enough for a kernel to accept or refuse one kind. */
@@ -75,7 +75,7 @@ export type BatchProbe = 'ok' | 'unsupported' | `error: ${string}`
  */
 export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'percpu_hash'): BatchProbe {
   const {libbpf} = sys()
-  const fd = libbpf.bpf_map_create(MAP_TYPE[type], null, 4, 8, 1, null)
+  const fd = libbpf.bpf_map_create(BPF_MAP_TYPE[type.toUpperCase() as Uppercase<typeof type>], null, 4, 8, 1, null)
   if (fd < 0) return `error: ${describeErrno(-fd)}`
   try {
     const cpus = type.startsWith('percpu') ? checkRet('libbpf_num_possible_cpus', libbpf.libbpf_num_possible_cpus()) : 1
@@ -87,7 +87,8 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
     if (ret === 0) return 'ok'
     const code = errnoName(ret)
     if (code === 'ENOENT') return 'ok'
-    if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP' || code === 'EINVAL') return 'unsupported'
+    // ENOTSUPP is the kernel's own 524; ENOTSUP (95) is also called EOPNOTSUPP.
+    if (code === 'ENOTSUPP' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EINVAL') return 'unsupported'
     return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)

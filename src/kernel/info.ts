@@ -18,7 +18,7 @@ import {TailcallsError} from '../errors.js'
 import {SysError, isVanished} from '../sys/error.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_OBJ_NAME_LEN, BTF_INFO, CLOCK, LINK_INFO, LINK_INFO_UNION, LINK_TYPE, MAP_INFO, PROG_INFO} from '../sys/layouts.js'
+import {BPF_BTF_INFO as BTF_INFO, BPF_FUNC_INFO, BPF_LINK_INFO as LINK_INFO, BPF_LINK_TYPE, BPF_MAP_INFO as MAP_INFO, BPF_OBJ_NAME_LEN, BPF_PROG_INFO as PROG_INFO, BPF_TAG_SIZE, CLOCK} from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
 import {fieldInt, tryReadProcFile} from './procfile.js'
 
@@ -144,7 +144,7 @@ export function progInfo(fd: number): ProgInfo {
     recursionMisses: f.u64(P.recursion_misses),
     runCnt: f.u64(P.run_cnt),
     runTimeNs: f.u64(P.run_time_ns),
-    tag: buf.subarray(P.tag, P.tag + 8).toString('hex'),
+    tag: buf.subarray(P.tag, P.tag + BPF_TAG_SIZE).toString('hex'),
     type: buf.readUInt32LE(P.type),
     verifiedInsns: f.u32(P.verified_insns),
     xlatedProgLen: f.u32(P.xlated_prog_len) ?? 0,
@@ -194,15 +194,14 @@ export function progXlated(fd: number): Buffer {
 /** type_id of the program's first func_info record (its main function's BTF FUNC), or undefined. */
 export function progMainFuncTypeId(fd: number, info: ProgInfo): number | undefined {
   if (!info.btfId || !info.nrFuncInfo) return undefined
-  const recSize = Math.min(info.funcInfoRecSize ?? 8, 8)
-  const {bytes} = withNative(8, (address) =>
+  const recSize = Math.min(info.funcInfoRecSize ?? BPF_FUNC_INFO.size, BPF_FUNC_INFO.size)
+  const {bytes} = withNative(BPF_FUNC_INFO.size, (address) =>
     getInfo(fd, PROG_INFO.size, 'program', (b) => {
       b.writeUInt32LE(1, PROG_INFO.nr_func_info)
       b.writeUInt32LE(recSize, PROG_INFO.func_info_rec_size)
       b.writeBigUInt64LE(address, PROG_INFO.func_info)
     }))
-  // struct bpf_func_info {u32 insn_off; u32 type_id;}
-  return bytes.readUInt32LE(4)
+  return bytes.readUInt32LE(BPF_FUNC_INFO.type_id)
 }
 
 /**
@@ -381,8 +380,6 @@ export interface LinkInfo {
   hooknum?: number
   priority?: number
   flags?: number
-  /** The raw union bytes (offset 16 onwards), for decoders of other link types. */
-  raw: Buffer
 }
 
 /** Longest string we accept for tp_name / target_name (the kernel fails with ENOSPC beyond). */
@@ -391,13 +388,13 @@ const NAME_BUF = 4096
 export function linkInfo(fd: number): LinkInfo {
   let {buf, len} = getInfo(fd, LINK_INFO.size, 'link')
   const type = buf.readUInt32LE(LINK_INFO.type)
-  const U = LINK_INFO_UNION
+  const U = LINK_INFO
   let tpName: string | undefined
   let targetName: string | undefined
   // Strings come back through a pointer: a second call with a buffer, as bpftool does.
-  if (type === LINK_TYPE.raw_tracepoint || type === LINK_TYPE.iter) {
-    const ptrOff = type === LINK_TYPE.iter ? U.iter.target_name : U.raw_tracepoint.tp_name
-    const lenOff = type === LINK_TYPE.iter ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
+  if (type === BPF_LINK_TYPE.RAW_TRACEPOINT || type === BPF_LINK_TYPE.ITER) {
+    const ptrOff = type === BPF_LINK_TYPE.ITER ? U.iter.target_name : U.raw_tracepoint.tp_name
+    const lenOff = type === BPF_LINK_TYPE.ITER ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
     const {bytes, result} = withNative(NAME_BUF, (address) =>
       getInfo(fd, LINK_INFO.size, 'link', (b) => {
         b.writeBigUInt64LE(address, ptrOff)
@@ -405,7 +402,7 @@ export function linkInfo(fd: number): LinkInfo {
       }))
     ;({buf, len} = result)
     const s = cstring(bytes, 0, NAME_BUF)
-    if (type === LINK_TYPE.iter) targetName = s
+    if (type === BPF_LINK_TYPE.ITER) targetName = s
     else tpName = s
   }
 
@@ -414,55 +411,54 @@ export function linkInfo(fd: number): LinkInfo {
     id: buf.readUInt32LE(LINK_INFO.id),
     infoLen: len,
     progId: buf.readUInt32LE(LINK_INFO.prog_id),
-    raw: Buffer.from(buf.subarray(LINK_INFO.union)),
     type,
   }
   switch (type) {
-    case LINK_TYPE.raw_tracepoint: {
+    case BPF_LINK_TYPE.RAW_TRACEPOINT: {
       info.tpName = tpName
       break
     }
 
-    case LINK_TYPE.tracing: {
+    case BPF_LINK_TYPE.TRACING: {
       info.attachType = f.u32(U.tracing.attach_type)
       info.targetObjId = f.u32(U.tracing.target_obj_id)
       info.targetBtfId = f.u32(U.tracing.target_btf_id)
       break
     }
 
-    case LINK_TYPE.cgroup: {
+    case BPF_LINK_TYPE.CGROUP: {
       info.cgroupId = f.u64(U.cgroup.cgroup_id)
       info.attachType = f.u32(U.cgroup.attach_type)
       break
     }
 
-    case LINK_TYPE.iter: {
+    case BPF_LINK_TYPE.ITER: {
       info.targetName = targetName
-      info.mapId = f.u32(U.iter.map_id)
-      info.cgroupId = f.u64(U.iter.cgroup_id)
-      info.order = f.u32(U.iter.order)
-      info.tid = f.u32(U.iter.tid)
-      info.pid = f.u32(U.iter.pid)
+      info.mapId = f.u32(U.iter.map.map_id)
+      info.cgroupId = f.u64(U.iter.cgroup.cgroup_id)
+      info.order = f.u32(U.iter.cgroup.order)
+      info.tid = f.u32(U.iter.task.tid)
+      info.pid = f.u32(U.iter.task.pid)
       break
     }
 
-    case LINK_TYPE.netns: {
+    case BPF_LINK_TYPE.NETNS: {
       info.netnsIno = f.u32(U.netns.netns_ino)
       info.attachType = f.u32(U.netns.attach_type)
       break
     }
 
-    case LINK_TYPE.xdp: {
+    case BPF_LINK_TYPE.XDP: {
       info.ifindex = f.u32(U.xdp.ifindex)
       break
     }
 
-    case LINK_TYPE.struct_ops: {
+    case BPF_LINK_TYPE.STRUCT_OPS: {
       info.mapId = f.u32(U.struct_ops.map_id)
       break
     }
 
-    case LINK_TYPE.netfilter: {
+    case BPF_LINK_TYPE.NETFILTER: {
       info.pf = f.u32(U.netfilter.pf)
       info.hooknum = f.u32(U.netfilter.hooknum)
       info.priority = f.s32(U.netfilter.priority)
@@ -470,20 +466,20 @@ export function linkInfo(fd: number): LinkInfo {
       break
     }
 
-    case LINK_TYPE.tcx:
-    case LINK_TYPE.netkit: {
+    case BPF_LINK_TYPE.TCX:
+    case BPF_LINK_TYPE.NETKIT: {
       info.ifindex = f.u32(U.tcx.ifindex)
       info.attachType = f.u32(U.tcx.attach_type)
       break
     }
 
-    case LINK_TYPE.sockmap: {
+    case BPF_LINK_TYPE.SOCKMAP: {
       info.mapId = f.u32(U.sockmap.map_id)
       info.attachType = f.u32(U.sockmap.attach_type)
       break
     }
 
-    case LINK_TYPE.perf_event: {
+    case BPF_LINK_TYPE.PERF_EVENT: {
       info.perfEventType = f.u32(U.perf_event.type)
       break
     }
@@ -562,8 +558,8 @@ export function loadTimeToEpoch(loadTime: bigint): number {
     const {libc} = sys()
     const real = Buffer.alloc(16)
     const boot = Buffer.alloc(16)
-    if (libc.clock_gettime(CLOCK.realtime, real) !== 0) throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_REALTIME')
-    if (libc.clock_gettime(CLOCK.boottime, boot) !== 0) throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_BOOTTIME')
+    if (libc.clock_gettime(CLOCK.REALTIME, real) !== 0) throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_REALTIME')
+    if (libc.clock_gettime(CLOCK.BOOTTIME, boot) !== 0) throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_BOOTTIME')
 
     const secs = real.readBigInt64LE(0) - boot.readBigInt64LE(0)
     bootToRealNs = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))

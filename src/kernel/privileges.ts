@@ -7,9 +7,10 @@
 import {readFileSync} from 'node:fs'
 
 import {TailcallsError} from '../errors.js'
+import {CAP} from '../sys/uapi.js'
 
-/** The capabilities BPF cares about (linux/capability.h), in the order `doctor` lists them. */
-export const CAP = {SYS_ADMIN: 21, PERFMON: 38, BPF: 39} as const
+/** The capabilities BPF cares about (SYS_ADMIN, PERFMON, BPF: the order `doctor` lists them). */
+export {CAP}
 
 export function effectiveCapabilities(): bigint {
   const status = readFileSync('/proc/self/status', 'utf8')

@@ -7,10 +7,10 @@ import {closeSync, openSync, readSync} from 'node:fs'
 import {TailcallsError, fromErrno} from '../errors.js'
 import {SysError, checkRet, isErrno} from '../sys/error.js'
 import {type BpfMap, type BpfObject, type BpfProgram, sys} from '../sys/ffi.js'
+import {EM_BPF} from '../sys/uapi.js'
 import {captureLibbpfLog} from './log.js'
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46])
-const EM_BPF = 247
 const LOG_BUF_SIZE = 256 * 1024
 
 /** Reject a path that is not an ELF file for BPF before libbpf sees it. */

@@ -18,12 +18,10 @@ import {isKind} from '../errors.js'
 import {kernelBtf} from '../kernel/btf.js'
 import {attachTypeName, progTypeName} from '../kernel/names.js'
 import {objectLabel} from '../render/label.js'
+import {BPF_ATTACH_TYPE, BPF_PROG_TYPE} from '../sys/uapi.js'
 
-export const PROG_TYPE = {rawTracepoint: 17, tracing: 26, structOps: 27, ext: 28, lsm: 29} as const
-/** enum bpf_attach_type: BPF_TRACE_RAW_TP, what tp_btf programs are loaded with. */
-export const ATTACH_TRACE_RAW_TP = 23
 /** Types whose attach_func_proto must be identical in one prog array. */
-const PROTO_CHECKED = new Set<number>([PROG_TYPE.tracing, PROG_TYPE.lsm, PROG_TYPE.ext, PROG_TYPE.structOps])
+const PROTO_CHECKED = new Set<number>([BPF_PROG_TYPE.TRACING, BPF_PROG_TYPE.LSM, BPF_PROG_TYPE.EXT, BPF_PROG_TYPE.STRUCT_OPS])
 
 export interface ProgFacts {
   id: number
@@ -77,7 +75,7 @@ export function kernelTargetResolver(objId: number, btfId: number): AttachTarget
   if (t.kind === KIND.TYPEDEF && t.name?.startsWith('btf_trace_')) {
     const proto = follow(follow(t))
     return {
-      attachType: ATTACH_TRACE_RAW_TP,
+      attachType: BPF_ATTACH_TYPE.TRACE_RAW_TP,
       description: `tp_btf/${t.name.slice('btf_trace_'.length)}`,
       proto: proto?.kind === KIND.FUNC_PROTO ? `${objId}:${proto.id}` : undefined,
     }
@@ -102,7 +100,7 @@ function attachTypeOf(p: ProgFacts, target: AttachTarget | undefined): number | 
 export function incompatibility(array: ArrayFacts, prog: ProgFacts, resolve: TargetResolver = kernelTargetResolver): string | undefined {
   const p = objectLabel(prog)
   const a = objectLabel(array)
-  if (prog.type === PROG_TYPE.ext) {
+  if (prog.type === BPF_PROG_TYPE.EXT) {
     return `${p} is an ext (freplace) program: the kernel never puts freplace programs in a prog array`
   }
 

@@ -22,11 +22,11 @@ import {type Selector, describeSelector, select} from '../kernel/select.js'
 import {objectLabel} from '../render/label.js'
 import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_ANY, LINK_TYPE, MAP_TYPE} from '../sys/layouts.js'
-import {ATTACH_TRACE_RAW_TP, type ArrayFacts, PROG_TYPE, type ProgFacts, type TargetResolver, incompatibility, kernelTargetResolver} from './compat.js'
+import {BPF_ATTACH_TYPE, BPF_LINK_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_UPDATE_FLAG} from '../sys/uapi.js'
+import {type ArrayFacts, type ProgFacts, type TargetResolver, incompatibility, kernelTargetResolver} from './compat.js'
 
 /** Program types whose attach target (and attach type) the kernel compares in a prog array. */
-const TARGETED_TYPES = new Set<number>([PROG_TYPE.tracing, PROG_TYPE.lsm, PROG_TYPE.ext, PROG_TYPE.structOps])
+const TARGETED_TYPES = new Set<number>([BPF_PROG_TYPE.TRACING, BPF_PROG_TYPE.LSM, BPF_PROG_TYPE.EXT, BPF_PROG_TYPE.STRUCT_OPS])
 
 export interface ObjectRef {
   id: number
@@ -110,7 +110,7 @@ function openProgArray(sel: Selector): OpenArray {
   try {
     const info = mapInfo(fd)
     const ref = {id: info.id, name: info.name}
-    if (info.type !== MAP_TYPE.prog_array) {
+    if (info.type !== BPF_MAP_TYPE.PROG_ARRAY) {
       throw new TailcallsError('wrongMapType', `map ${objectLabel(ref)} is a ${mapTypeName(info.type)}, not a prog_array: only prog arrays hold programs`, {
         hint: 'give a prog_array map (list them with `tailcalls map list`); other maps: bpftool map update',
       })
@@ -178,7 +178,7 @@ function linkAttachTypes(): Map<number, number[]> {
     if (fd === undefined) continue
     try {
       const l = linkInfo(fd)
-      const t = l.type === LINK_TYPE.raw_tracepoint ? ATTACH_TRACE_RAW_TP : l.type === LINK_TYPE.tracing ? l.attachType : undefined
+      const t = l.type === BPF_LINK_TYPE.RAW_TRACEPOINT ? BPF_ATTACH_TYPE.TRACE_RAW_TP : l.type === BPF_LINK_TYPE.TRACING ? l.attachType : undefined
       if (t !== undefined) out.set(l.progId, [...(out.get(l.progId) ?? []), t])
     } finally {
       closeFd(fd)
@@ -280,7 +280,7 @@ export function updateSlot(mapSel: Selector, key: number, progSel: Selector, opt
       const warning = opts.checkHolders === false ? undefined : holderWarning(a)
       const value = Buffer.alloc(4)
       value.writeInt32LE(progFd)
-      const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_ANY)
+      const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_UPDATE_FLAG.ANY)
       if (ret < 0) {
         const what = `updating ${objectLabel(a.ref)}[${key}]`
         throw kernelRefusal(new SysError('bpf_map_update_elem', -ret, what), what, progRef, a)

@@ -12,14 +12,14 @@ import {TailcallsError} from '../errors.js'
 import {closeFd} from '../kernel/ids.js'
 import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_STATS_RUN_TIME} from '../sys/layouts.js'
+import {BPF_STATS_TYPE} from '../sys/uapi.js'
 
 export class StatsFd {
   private constructor(readonly fd: number) {}
 
   /** Enable run-time stats; throws `statsRefused` (exit 14) with the reason. */
   static enable(): StatsFd {
-    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_RUN_TIME)
+    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_TYPE.RUN_TIME)
     if (fd >= 0) return new StatsFd(fd)
     const cause = new SysError('BPF_ENABLE_STATS', -fd, 'the kernel refused to enable BPF run-time stats (BPF_ENABLE_STATS)')
     const name = cause.code

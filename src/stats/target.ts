@@ -21,7 +21,8 @@ import {isProcGone} from '../kernel/procfile.js'
 import {isErrno} from '../sys/error.js'
 import {closeFd, eachObject, kindOfLink, tryOpenById} from '../kernel/ids.js'
 import {mapInfo, progInfo, progMapIds} from '../kernel/info.js'
-import {CHAIN_STATS, MAP_TYPE, STAGE_PROGS} from '../sys/layouts.js'
+import {CHAIN_STATS, STAGE_PROGS} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import type {ChainStats} from '../chain/chain.js'
 
 export interface ChainProgram {
@@ -97,7 +98,7 @@ function mapsHeldBy(pid: number): FdinfoMap[] {
 }
 
 /** Looks like CHAIN_STATS by its shape (from fdinfo, without opening it). */
-const chainStatsShape = (m: FdinfoMap) => m.mapType === MAP_TYPE.percpu_array && m.valueSize === CHAIN_STATS.size && m.maxEntries === 1
+const chainStatsShape = (m: FdinfoMap) => m.mapType === BPF_MAP_TYPE.PERCPU_ARRAY && m.valueSize === CHAIN_STATS.size && m.maxEntries === 1
 
 /** Open a map by id if it is named CHAIN_STATS; its fd, or undefined. */
 function openChainStats(id: number): number | undefined {

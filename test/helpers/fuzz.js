@@ -76,7 +76,7 @@ function mutateBytes(src, rnd, {align = 4, maxOps = 4} = {}) {
 
 async function btfOracleTarget() {
   const {Btf, BtfError} = await import('../../dist/src/btf/btf.js')
-  const {trailingSize} = await import('../../dist/src/btf/kinds.js')
+  const {KIND, trailingSize} = await import('../../dist/src/btf/kinds.js')
   const {sys} = await import('../../dist/src/sys/ffi.js')
   const {koffi, libbpf, optional} = sys()
   libbpf.libbpf_set_print(null) // libbpf would print every rejection on stderr
@@ -131,7 +131,7 @@ async function btfOracleTarget() {
           if ((t.name ?? null) !== (lbName ?? null) && !(t.nameOff === 0 && t.name === '')) throw new Error(`${where}: name ${JSON.stringify(t.name)}, libbpf ${JSON.stringify(lbName)}`)
           // Our record is the same bytes as libbpf's: same place in the blob, same length.
           if (!blob.subarray(t.at, t.at + rec.length).equals(rec)) throw new Error(`${where}: the record at byte ${t.at} differs from libbpf's`)
-          checkDecoded(t, rec, where)
+          checkDecoded(t, rec, where, KIND)
         }
       } finally {
         btfFree(lb)
@@ -141,17 +141,17 @@ async function btfOracleTarget() {
 }
 
 /** Our decoded fields against the raw record libbpf holds (x86: little-endian). */
-function checkDecoded(t, rec, where) {
+function checkDecoded(t, rec, where, KIND) {
   const u32 = (o) => rec.readUInt32LE(o)
   const fail = (what, ours, raw) => {
     throw new Error(`${where}: ${what} ${ours}, the record says ${raw}`)
   }
 
-  if ('size' in t && t.kind !== 0 && t.size !== u32(8)) fail('size', t.size, u32(8))
-  if ('type' in t && !('params' in t) && t.type !== u32(8) && t.kind !== 3) fail('type', t.type, u32(8))
+  if ('size' in t && t.kind !== KIND.UNKN && t.size !== u32(8)) fail('size', t.size, u32(8))
+  if ('type' in t && !('params' in t) && t.type !== u32(8) && t.kind !== KIND.ARRAY) fail('type', t.type, u32(8))
   const rows = t.members ?? t.params ?? t.values ?? t.vars
   if (!rows) return
-  const stride = t.members ? 12 : t.params ? 8 : t.vars ? 12 : t.kind === 19 ? 12 : 8
+  const stride = t.members ? 12 : t.params ? 8 : t.vars ? 12 : t.kind === KIND.ENUM64 ? 12 : 8
   if (rows.length !== t.vlen) fail('rows', rows.length, t.vlen)
   rows.forEach((r, i) => {
     const o = 12 + i * stride
@@ -165,7 +165,7 @@ function checkDecoded(t, rec, where) {
       if (r.nameOff !== u32(o) || r.type !== u32(o + 4)) fail(`param ${i}`, `${r.nameOff}/${r.type}`, `${u32(o)}/${u32(o + 4)}`)
     } else if (t.vars) {
       if (r.type !== u32(o) || r.offset !== u32(o + 4) || r.size !== u32(o + 8)) fail(`var ${i}`, `${r.type}/${r.offset}/${r.size}`, `${u32(o)}/${u32(o + 4)}/${u32(o + 8)}`)
-    } else if (t.kind === 19) {
+    } else if (t.kind === KIND.ENUM64) {
       const v = (BigInt(u32(o + 8)) << 32n) | BigInt(u32(o + 4))
       const want = t.signed ? BigInt.asIntN(64, v) : v
       if (r.nameOff !== u32(o) || r.value !== want) fail(`enum64 value ${i}`, `${r.nameOff}/${r.value}`, `${u32(o)}/${want}`)
