@@ -1,0 +1,51 @@
+/**
+ * Loads the bundle (dist/bundle/tailcalls.cjs) with a V8 code cache. Built by bin/bundle.js
+ * into dist/bundle/load.cjs, the module bin/run.js requires and package.json `oclif.commands`
+ * names: it exports the bundle's exports (`execute`, `COMMANDS`), one instance per process.
+ *
+ * Why: Node 20 compiles every module from source on every run (its own compile cache starts
+ * in Node 22), and compiling @oclif/core is most of what a short command costs. The build runs
+ * one command and saves what V8 compiled (`tailcalls.<hash>.cache`, named after the bundle's
+ * contents, so a cache never meets another bundle); later runs start from it. V8 itself
+ * rejects a cache made by another Node version, and the bundle is then compiled as usual.
+ */
+import {createHash} from 'node:crypto'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {join} from 'node:path'
+import {constants, Script} from 'node:vm'
+
+const bundle = join(__dirname, 'tailcalls.cjs')
+
+/** Set by the build: write the code cache when this process exits. */
+const WRITE_CACHE = 'TAILCALLS_WRITE_CODE_CACHE'
+
+function load(): unknown {
+  // Code compiled through vm can only use import() (oclif loads ESM plugins with it) given this
+  // loader, which Node has since 20.12; before that, a plain require.
+  const importer = constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
+  if (!importer) return require(bundle)
+
+  const source = readFileSync(bundle, 'utf8')
+  const cacheFile = join(__dirname, `tailcalls.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cache`)
+  let cachedData: Buffer | undefined
+  try {
+    cachedData = readFileSync(cacheFile)
+  } catch (error) {
+    // No cache (a build without one, or a fresh checkout): compile from source.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+
+  // The CommonJS wrapper, on the bundle's first line so that stack traces keep its line numbers.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    cachedData,
+    filename: bundle,
+    importModuleDynamically: importer,
+  })
+  const module = {exports: {}}
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname)
+  if (process.env[WRITE_CACHE]) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()))
+  return module.exports
+}
+
+export = load()
