@@ -13,12 +13,27 @@
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
 import {readdirSync, rmSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist', 'bundle')
 rmSync(outdir, {force: true, recursive: true})
+
+// Code compiled through node:vm cannot use import() on Node 20 without an experimental flag, and
+// not at all when it comes from a code cache; the loader passes its own import() as __tcImport,
+// and the dependencies that load ES modules (oclif's module loader, for plugins such as
+// @oclif/plugin-help; lilconfig) call it instead.
+const useLoaderImport = {
+  name: 'loader-import',
+  setup(b) {
+    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => ({
+      contents: (await readFile(path, 'utf8')).replaceAll(/(?<=await )import\(/g, '__tcImport('),
+      loader: 'js',
+    }))
+  },
+}
 
 const common = {absWorkingDir: root, bundle: true, format: 'cjs', legalComments: 'none', logLevel: 'warning', platform: 'node', target: 'node20'}
 await build({
@@ -35,6 +50,7 @@ await build({
   keepNames: true,
   minify: true,
   outfile: join(outdir, 'tailcalls.cjs'),
+  plugins: [useLoaderImport],
 })
 await build({...common, entryPoints: ['src/cli/loader.cts'], outfile: join(outdir, 'load.cjs')})
 

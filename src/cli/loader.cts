@@ -13,7 +13,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
-import {constants, Script} from 'node:vm'
+import {Script} from 'node:vm'
 
 const bundle = join(__dirname, 'tailcalls.cjs')
 
@@ -21,11 +21,6 @@ const bundle = join(__dirname, 'tailcalls.cjs')
 const WRITE_CACHE = 'TAILCALLS_WRITE_CODE_CACHE'
 
 function load(): unknown {
-  // Code compiled through vm can only use import() (oclif loads ESM plugins with it) given this
-  // loader, which Node has since 20.12; before that, a plain require.
-  const importer = constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
-  if (!importer) return require(bundle)
-
   const source = readFileSync(bundle, 'utf8')
   const cacheFile = join(__dirname, `tailcalls.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cache`)
   let cachedData: Buffer | undefined
@@ -37,13 +32,14 @@ function load(): unknown {
   }
 
   // The CommonJS wrapper, on the bundle's first line so that stack traces keep its line numbers.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // Code compiled by node:vm cannot call import() itself (bin/bundle.js): it gets this module's.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __tcImport) {${source}\n})`, {
     cachedData,
     filename: bundle,
-    importModuleDynamically: importer,
   })
   const module = {exports: {}}
-  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname)
+  const importer = (specifier: string): Promise<unknown> => import(specifier)
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname, importer)
   if (process.env[WRITE_CACHE]) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()))
   return module.exports
 }
