@@ -7,12 +7,13 @@
 //                         `await import()`s are inlined: a module is still evaluated only when
 //                         its command runs.
 //   load.cjs              src/cli/loader.cts: loads tailcalls.cjs with the code cache.
-//   tailcalls.<hash>.cache  what V8 compiled during one run of `prog list --json` (bin/run.js).
+//   tailcalls.<digest>.cache  what V8 compiled during one run of `prog list --json` (bin/run.js).
 // koffi stays outside: it loads a native binary from its own package. cli-table3 too: it is
 // loaded with createRequire on demand (src/render/table.ts) and resolves from node_modules.
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
-import {readdirSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -52,7 +53,9 @@ await build({
   outfile: join(outdir, 'tailcalls.cjs'),
   plugins: [useLoaderImport],
 })
-await build({...common, entryPoints: ['src/cli/loader.cts'], outfile: join(outdir, 'load.cjs')})
+// The loader names the code cache after the bundle's digest: a cache never meets another bundle.
+const digest = createHash('sha256').update(readFileSync(join(outdir, 'tailcalls.cjs'))).digest('hex').slice(0, 16)
+await build({...common, define: {BUNDLE_DIGEST: JSON.stringify(digest)}, entryPoints: ['src/cli/loader.cts'], outfile: join(outdir, 'load.cjs')})
 
 // The manifest (bin/manifest.js) before the run below, so that run starts as every later one does.
 const manifest = spawnSync(process.execPath, [join(root, 'bin', 'manifest.js')], {stdio: 'inherit'})

@@ -6,8 +6,13 @@
  * imports its real work with `await import()` inside `run()`, so loading all of them costs
  * little and a run evaluates only what its command needs.
  */
+import type {Command} from '@oclif/core'
+
 export {execute} from '@oclif/core'
 
+// `tailcalls help [COMMAND]`, from @oclif/plugin-help, bundled like ours rather than loaded as a
+// plugin: a plugin costs every run a search for its package and two file reads.
+import {commands as helpCommands} from '@oclif/plugin-help'
 import Doctor from '../../commands/doctor.js'
 import Events from '../../commands/events.js'
 import Graph from '../../commands/graph.js'
@@ -25,10 +30,11 @@ import ProgShow from '../../commands/prog/show.js'
 import Stats from '../../commands/stats.js'
 import Unload from '../../commands/unload.js'
 
-export const COMMANDS = {
+export const COMMANDS: Record<string, Command.Class> = {
   doctor: Doctor,
   events: Events,
   graph: Graph,
+  help: helpCommands.help,
   'link:list': LinkList,
   'link:show': LinkShow,
   load: Load,

@@ -5,11 +5,10 @@
  *
  * Why: Node 20 compiles every module from source on every run (its own compile cache starts
  * in Node 22), and compiling @oclif/core is most of what a short command costs. The build runs
- * one command and saves what V8 compiled (`tailcalls.<hash>.cache`, named after the bundle's
+ * one command and saves what V8 compiled (`tailcalls.<digest>.cache`, named after the bundle's
  * contents, so a cache never meets another bundle); later runs start from it. V8 itself
  * rejects a cache made by another Node version, and the bundle is then compiled as usual.
  */
-import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
@@ -17,12 +16,15 @@ import {Script} from 'node:vm'
 
 const bundle = join(__dirname, 'tailcalls.cjs')
 
+/** A digest of tailcalls.cjs, set by the build (bin/bundle.js) when it bundles this file. */
+declare const BUNDLE_DIGEST: string
+
 /** Set by the build: write the code cache when this process exits. */
 const WRITE_CACHE = 'TAILCALLS_WRITE_CODE_CACHE'
 
 function load(): unknown {
   const source = readFileSync(bundle, 'utf8')
-  const cacheFile = join(__dirname, `tailcalls.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cache`)
+  const cacheFile = join(__dirname, `tailcalls.${BUNDLE_DIGEST}.cache`)
   let cachedData: Buffer | undefined
   try {
     cachedData = readFileSync(cacheFile)
