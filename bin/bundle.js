@@ -24,13 +24,13 @@ rmSync(outdir, {force: true, recursive: true})
 
 // Code compiled through node:vm cannot use import() on Node 20 without an experimental flag, and
 // not at all when it comes from a code cache; the loader passes its own import() as __tcImport,
-// and the dependencies that load ES modules (oclif's module loader, for plugins such as
-// @oclif/plugin-help; lilconfig) call it instead.
+// and the dependencies that load ES modules by computed path (oclif's module loader, for
+// plugins; lilconfig) call it instead. import('a-package') is bundled like any other import.
 const useLoaderImport = {
   name: 'loader-import',
   setup(b) {
     b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => ({
-      contents: (await readFile(path, 'utf8')).replaceAll(/(?<=await )import\(/g, '__tcImport('),
+      contents: (await readFile(path, 'utf8')).replaceAll(/(?<=await )import\((?!['"])/g, '__tcImport('),
       loader: 'js',
     }))
   },
