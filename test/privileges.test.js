@@ -15,7 +15,9 @@ import {ROOT} from './helpers/cli.js'
 import {assertGone} from './helpers/kernel.js'
 import {runAsNobody} from './helpers/nobody.js'
 
-const COMMANDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).sort()
+// `help` (bundled from @oclif/plugin-help, which used to be loaded as a plugin with a manifest of
+// its own) reads no kernel state and needs no privileges.
+const COMMANDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).filter((id) => id !== 'help').sort()
 
 /** Arguments that get each command past parsing (to where privileges matter). */
 const ARGS = {

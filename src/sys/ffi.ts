@@ -217,11 +217,25 @@ function bind(): Sys {
   }
 }
 
+/**
+ * The functions of `protos`, by name, each declared to koffi on first use: parsing a prototype
+ * costs, and a command calls a handful of the ~60 (declaring all of them was a measurable part
+ * of every command's start-up).
+ */
 function declare(lib: Koffi.LibraryHandle, protos: string[]): Record<string, ReturnType<Koffi.LibraryHandle["func"]>> {
   const out: Record<string, ReturnType<Koffi.LibraryHandle["func"]>> = {}
   for (const proto of protos) {
-    const fn = lib.func(proto)
-    out[fn.info.name] = fn
+    const name = /(\w+)\s*\(/.exec(proto)?.[1]
+    if (!name) throw new Error(`not a C prototype: ${proto}`)
+    Object.defineProperty(out, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = lib.func(proto)
+        Object.defineProperty(out, name, {enumerable: true, value: fn})
+        return fn
+      },
+    })
   }
   return out
 }
