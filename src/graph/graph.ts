@@ -94,6 +94,8 @@ export interface GraphEdge {
 }
 
 export type FindingKind = 'empty-slot' | 'out-of-range' | 'indirect-key' | 'unresolved-site' | 'cycle' | 'over-limit' | 'unused-map' | 'analysis'
+  // From the object file (graph --object): what the verifier or the map update would refuse.
+  | 'incompatible-programs' | 'subprog-stack' | 'bpf2bpf-tail-call-kernel' | 'tail-call-in-lock' | 'unreached-program'
 
 export interface Finding {
   kind: FindingKind
@@ -105,6 +107,12 @@ export interface Finding {
   insn?: number
   /** Program ids around a cycle, first id repeated at the end. */
   cycle?: number[]
+  /** The kernel rule behind the finding (graph --object). */
+  rule?: string
+  /** Where in the source: `file.c:42` (from .BTF.ext line info, graph --object). */
+  line?: string
+  /** The (sub)program the instruction belongs to, when it is not the program itself. */
+  function?: string
 }
 
 export interface ChainSummary {
@@ -127,6 +135,8 @@ export interface Graph {
   findings: Finding[]
   /** Programs in the kernel left out because they take no part in tail calls (scope all). */
   omittedPrograms: number
+  /** Set when the graph was read from an object file rather than the kernel (ids are stand-ins). */
+  object?: string
 }
 
 /** Where a link attaches its program, in the words a user knows (SEC() names where they exist). */
@@ -170,6 +180,8 @@ export function describeLink(link: SnapLink, progType?: number): string {
 export interface BuildOptions {
   /** Program ids to start from (`graph prog …`); everything when absent. */
   selected?: number[]
+  /** Entry points by program id, instead of the snapshot's links (an object file has none). */
+  attachments?: Map<number, Attachment[]>
 }
 
 export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
@@ -177,8 +189,8 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   const nameOf = (id: number) => progs.get(id)?.name
   const progArrayIdsOf = (p: SnapProg) => p.mapIds.filter((m) => maps.has(m))
 
-  const attachments = new Map<number, Attachment[]>()
-  for (const l of snap.links) {
+  const attachments = opts.attachments ?? new Map<number, Attachment[]>()
+  for (const l of opts.attachments ? [] : snap.links) {
     const list = attachments.get(l.progId) ?? []
     list.push({description: describeLink(l, progs.get(l.progId)?.type), linkId: l.id, linkType: linkTypeName(l.type)})
     attachments.set(l.progId, list)
@@ -405,7 +417,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
 }
 
 function label(p: SnapProg): string {
-  return `${p.name || '(no name)'} (id ${p.id})`
+  return p.display ?? `${p.name || '(no name)'} (id ${p.id})`
 }
 
 function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[], findings: Finding[], nameOf: (id: number) => string | undefined): void {
@@ -420,11 +432,14 @@ function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[
   if (key.kind === 'constant') {
     if (key.value >= m.maxEntries) {
       site.outcome = 'out-of-range'
+      // The verifier patches a direct jump only for a constant key inside the array; any other
+      // key (this one included) is compiled as the indirect path, which then finds no slot.
+      site.path = 'indirect'
       findings.push({
         insn: site.insn,
         kind: 'out-of-range',
         mapId: m.id,
-        message: `${where}: key ${key.value} is outside ${m.name || `map ${m.id}`} (max_entries ${m.maxEntries}): this tail call always falls through`,
+        message: `${where}: key ${key.value} is outside ${m.name || `map ${m.id}`} (max_entries ${m.maxEntries}): the kernel compiles it as the indirect path, and this tail call always falls through`,
         progId: p.id,
         severity: 'warning',
         slot: key.value,

@@ -5,7 +5,11 @@
 import {bold, dim} from '../render/table.js'
 import type {Graph, GraphProgram, GraphSite} from './graph.js'
 
+/** Drawing an object file's graph: its ids are stand-ins, so programs go by name alone. */
+let fromObject = false
+
 function progLabel(p: GraphProgram | undefined, id: number): string {
+  if (fromObject && p) return p.name
   return p ? `${p.name || '(no name)'} (id ${id})` : `id ${id}`
 }
 
@@ -19,6 +23,7 @@ function slotName(site: GraphSite, key: number | string): string {
 }
 
 function noteSharedNames(g: Graph): void {
+  fromObject = g.object !== undefined
   const seen = new Map<string, number>()
   for (const m of g.maps) if (m.name) seen.set(m.name, (seen.get(m.name) ?? 0) + 1)
   sharedNames = new Set([...seen].filter(([, n]) => n > 1).map(([name]) => name))
@@ -36,6 +41,7 @@ export function renderTree(g: Graph, color = false): string {
   const expanded = new Set<number>()
 
   const head = (p: GraphProgram) => {
+    if (fromObject) return `${bold(p.name, color)} (${p.type})${p.attachments.length > 0 ? `  entry: ${p.attachments.map((a) => a.description).join(', ')}` : ''}`
     const att = p.attachments.map((a) => `${a.description} (link ${a.linkId})`).join(', ')
     return `${bold(p.name || '(no name)', color)} (id ${p.id}, ${p.type})${att ? `  attached: ${att}` : ''}`
   }
@@ -124,12 +130,16 @@ export function renderTree(g: Graph, color = false): string {
 
   if (g.findings.length > 0) {
     out.push('', bold('Findings:', color))
-    for (const f of g.findings) out.push(`  ${f.severity}: ${f.message}`)
+    for (const f of g.findings) {
+      out.push(`  ${f.severity}: ${f.message}${f.line ? ` (${f.function ? `in ${f.function}, ` : ''}${f.line})` : ''}`)
+      if (f.rule && f.kind !== 'analysis') out.push(dim(`      rule: ${f.rule}`, color))
+    }
   } else {
     out.push('No problems found.')
   }
 
-  if (g.omittedPrograms > 0) out.push(dim(`(${g.omittedPrograms} loaded program${g.omittedPrograms === 1 ? '' : 's'} without tail calls not shown)`, color))
+  const what = fromObject ? 'program' : 'loaded program'
+  if (g.omittedPrograms > 0) out.push(dim(`(${g.omittedPrograms} ${what}${g.omittedPrograms === 1 ? '' : 's'} without tail calls not shown)`, color))
   return out.join('\n') + '\n'
 }
 
@@ -142,9 +152,9 @@ export function renderDot(g: Graph): string {
   noteSharedNames(g)
   const lines = ['digraph tailcalls {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];', '  edge [fontname="monospace"];']
   for (const p of g.programs) {
-    const att = p.attachments.map((a) => `\nattached: ${a.description}`).join('')
+    const att = p.attachments.map((a) => `\n${fromObject ? 'entry' : 'attached'}: ${a.description}`).join('')
     const style = p.attachments.length > 0 ? ', style=bold' : ''
-    lines.push(`  p${p.id} [label=${dotString(`${p.name || '(no name)'}\nid ${p.id} · ${p.type}${att}`)}${style}];`)
+    lines.push(`  p${p.id} [label=${dotString(`${p.name || '(no name)'}\n${fromObject ? '' : `id ${p.id} · `}${p.type}${att}`)}${style}];`)
   }
 
   let n = 0
@@ -170,7 +180,7 @@ export function renderDot(g: Graph): string {
   }
 
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id} [label=${dotString(`prog array ${m.name || '(no name)'}\nid ${m.id}\nno attached user`)}, shape=cylinder, color=orange];`)
+    lines.push(`  m${m.id} [label=${dotString(`prog array ${m.name || '(no name)'}${fromObject ? '' : `\nid ${m.id}`}\nno attached user`)}, shape=cylinder, color=orange];`)
   }
 
   lines.push('}')
@@ -186,8 +196,8 @@ export function renderMermaid(g: Graph): string {
   noteSharedNames(g)
   const lines = ['flowchart LR']
   for (const p of g.programs) {
-    const att = p.attachments.map((a) => `<br/>attached: ${mermaidText(a.description)}`).join('')
-    lines.push(`  p${p.id}["${mermaidText(p.name || '(no name)')}<br/>id ${p.id} · ${p.type}${att}"]`)
+    const att = p.attachments.map((a) => `<br/>${fromObject ? 'entry' : 'attached'}: ${mermaidText(a.description)}`).join('')
+    lines.push(`  p${p.id}["${mermaidText(p.name || '(no name)')}<br/>${fromObject ? '' : `id ${p.id} · `}${p.type}${att}"]`)
   }
 
   let n = 0
@@ -213,7 +223,7 @@ export function renderMermaid(g: Graph): string {
 
   for (const p of g.programs.filter((x) => x.attachments.length > 0)) lines.push(`  style p${p.id} stroke-width:3px`)
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id}[("prog array ${mermaidText(m.name || '(no name)')}<br/>id ${m.id}<br/>no attached user")]`)
+    lines.push(`  m${m.id}[("prog array ${mermaidText(m.name || '(no name)')}${fromObject ? '' : `<br/>id ${m.id}`}<br/>no attached user")]`)
   }
 
   return lines.join('\n') + '\n'
