@@ -367,6 +367,13 @@ export function decodeObject(elf: ElfObject): DecodedObject {
         const insnAt = g.section.offset + (g.start + k) * INSN
         const isCall = code === CALL && src === PSEUDO.call
         const isFuncRef = code === LD_IMM64 && src === PSEUDO.func
+        if (isCall && rel && elf.sectionOf(rel.sym) === undefined) {
+          // A call to an extern (`__ksym` function): libbpf turns it into a kfunc call.
+          chunk[p + 1] = (PSEUDO.kfunc << 4) | (chunk[p + 1] & 0xf)
+          kfuncs.set(base + k, rel.sym.name)
+          continue
+        }
+
         if (isCall || isFuncRef) {
           // Target: the relocation's symbol (plus the encoded offset), or, unrelocated, this section.
           const imm = chunk.readInt32LE(p + 4)
