@@ -39,7 +39,7 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
       options: ['tree', 'dot', 'mermaid', 'json'],
     }),
     object: Flags.string({description: 'read this BPF object file instead of the kernel (no privileges needed)'}),
-    slot: Flags.string({description: 'with --object: MAP[KEY]=PROG, a slot the loader fills (repeatable)', multiple: true}),
+    slot: Flags.string({description: 'with --object: MAP[KEY]=PROG, a slot the loader fills (repeatable)', multiple: true, multipleNonGreedy: true}),
   }
 
   async run(): Promise<void> {
