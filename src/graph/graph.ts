@@ -55,6 +55,8 @@ export interface GraphSite {
   targets: SiteTarget[]
   /** For keys that may take several values: those whose slot is empty or out of range. */
   emptySlots?: number[]
+  /** A site in a subprogram resolved per caller: the calls that lead to it (see sites.ts). */
+  via?: number[]
 }
 
 export interface GraphProgram {
@@ -207,6 +209,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     const edges: GraphEdge[] = []
     for (const s of p.sites) {
       const site: GraphSite = {insn: s.insn, key: s.key, outcome: 'unresolved', path: s.path, targets: []}
+      if (s.via) site.via = s.via
       let mapIds = s.mapId === undefined ? s.mapIds ?? [] : [s.mapId]
       // The verifier only lets r2 be a prog array the program uses: with one such array, it is that one.
       if (mapIds.length === 0 && arrays.length === 1) {
@@ -421,7 +424,7 @@ function label(p: SnapProg): string {
 }
 
 function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[], findings: Finding[], nameOf: (id: number) => string | undefined): void {
-  const where = `${label(p)} insn ${site.insn}`
+  const where = `${label(p)} insn ${site.insn}${site.via ? ` (called from insn ${site.via.join(' → ')})` : ''}`
   const slotText = (k: number | string) => `${m.name || `map ${m.id}`}[${k}]`
   const target = (slot: number): SiteTarget | undefined => {
     const progId = m.slots.get(slot)

@@ -19,7 +19,9 @@ let sharedNames = new Set<string>()
 function slotName(site: GraphSite, key: number | string): string {
   const name = site.mapName || (site.mapId === undefined ? '?' : `map ${site.mapId}`)
   const id = site.mapName && sharedNames.has(site.mapName) ? `(id ${site.mapId})` : ''
-  return `${name}${id}[${key}]`
+  // A subprogram's site resolved per caller: say which call brought this prog array.
+  const via = site.via ? ` via insn ${site.via.join('→')}` : ''
+  return `${name}${id}[${key}]${via}`
 }
 
 function noteSharedNames(g: Graph): void {

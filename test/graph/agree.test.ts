@@ -82,3 +82,28 @@ test('the foreign 5-stage chain (gap, cycle, variable key): graph --object = the
     fx.close()
   }
 })
+
+test('a prog array passed to a subprogram from two call sites: graph --object = the live graph', async () => {
+  const built = buildFixture('graph-object/subprog-arg')
+  let fromObject
+  try {
+    fromObject = normal(await json(['--object', built.path, 'prog', 'name', 'entry']))
+  } finally {
+    built.cleanup()
+  }
+
+  const fx = loadFixture('graph-object/subprog-arg')
+  try {
+    const live = normal(await json(['prog', 'id', String(fx.ids().programs.entry)]))
+    // tc programs are not attached here (no interface), so the live graph has no entry point and
+    // calls both arrays unused; the object graph takes entry (in no slot) as the entry point.
+    const unused = (f: unknown[]) => f[0] === 'unused-map'
+    assert.deepEqual(live.findings.filter(unused).map((f: unknown[]) => f[2]), ['jmp_a', 'jmp_b'])
+    live.findings = live.findings.filter((f: unknown[]) => !unused(f))
+    assert.deepEqual(fromObject, live)
+    assert.deepEqual(live.edges, [['entry', 'jmp_a', 0, 'looper', false], ['looper', 'jmp_a', 0, 'looper', false], ['looper', 'jmp_b', 0, 'looper', false]])
+    assert.ok(live.findings.some((f: unknown[]) => f[0] === 'cycle'))
+  } finally {
+    fx.close()
+  }
+})

@@ -84,6 +84,7 @@ const FIXTURES: {name: string; errors: boolean}[] = [
   {errors: true, name: 'stack'},
   {errors: true, name: 'lock'},
   {errors: true, name: 'rcu'},
+  {errors: false, name: 'subprog-arg'},
 ]
 
 for (const fx of FIXTURES) {
@@ -180,6 +181,31 @@ test('chain and slots load; test runs show the limit and the cycle the findings 
     assert.equal(testRun(sys().libbpf.bpf_program__fd(slots.object!.program('entry'))), 1)
   } finally {
     slots.object!.close()
+  }
+})
+
+test('a prog array passed to a subprogram: one edge per call site, the cycle, and the loop runs to the limit', async () => {
+  const {g} = await graphJson(['--object', objects['subprog-arg']])
+  const name = (id: number) => g.programs.find((p) => p.id === id)!.name
+  const map = (id: number) => g.maps.find((m) => m.id === id)!.name
+  assert.deepEqual(g.edges.map((e) => [name(e.from), map(e.mapId), e.slot, name(e.to), e.possible]).sort(), [
+    ['entry', 'jmp_a', 0, 'looper', false],
+    ['looper', 'jmp_a', 0, 'looper', false],
+    ['looper', 'jmp_b', 0, 'looper', false],
+  ])
+  // One site in hop, resolved per caller: two maps at one instruction is the indirect path.
+  const sites = g.programs.find((p) => p.name === 'looper')!.sites as unknown as {via: number[]; path: string; mapName: string}[]
+  assert.equal(sites.length, 2)
+  assert.deepEqual(sites.map((s) => [s.mapName, s.path, s.via.length]), [['jmp_a', 'indirect', 1], ['jmp_b', 'indirect', 1]])
+  assert.deepEqual(g.chains.map((c) => [name(c.root), c.cyclic]), [['entry', true]])
+
+  const {error, object} = tryLoad('subprog-arg')
+  assert.ifError(error)
+  try {
+    // looper counts its runs in skb->cb[0]: 33 tail calls from entry, the 33rd looper's falls through.
+    assert.equal(testRun(sys().libbpf.bpf_program__fd(object!.program('entry'))), 33)
+  } finally {
+    object!.close()
   }
 })
 
