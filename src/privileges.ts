@@ -72,8 +72,13 @@ const WHAT: Record<string, string> = {
   unload: 'opening a pinned chain',
 }
 
+/** Flags that keep a command away from the kernel: `graph --object` reads a file only. */
+const NO_KERNEL: Record<string, string> = {graph: '--object'}
+
 /** The capability a command lacks here, as a phrase, or undefined when it may run. */
 export function missingFor(commandId: string, argv: string[], caps = effectiveCapabilities()): string | undefined {
+  const flag = NO_KERNEL[commandId]
+  if (flag && argv.some((a) => a === flag || a.startsWith(`${flag}=`))) return undefined
   const rule = NEEDS[commandId]
   if (!rule || has(caps, CAP_SYS_ADMIN)) return undefined
   const need: Need = rule === 'admin-or-pinned' ? (argv.includes('pinned') ? 'bpf' : 'admin') : rule

@@ -14,6 +14,8 @@ import {LoadedObject} from '../../src/libbpf/object.js'
 import {sys} from '../../src/sys/ffi.js'
 // @ts-expect-error: a JS helper without types
 import {ROOT, runCli} from '../helpers/cli.js'
+// @ts-expect-error: a JS helper without types
+import {runAsNobody} from '../helpers/nobody.js'
 
 const SRC = join(ROOT, 'test', 'fixtures', 'graph-object')
 let dir = ''
@@ -113,6 +115,18 @@ test('graph --object slots: the static .values slots and the site outcomes', asy
   const filled = await graphJson(['--object', objects.slots, '--slot', 'jmp[1]=stage1'])
   assert.ok(!filled.g.findings.some((f) => f.kind === 'empty-slot'))
   assert.deepEqual(filled.g.programs.find((p) => p.name === 'entry')!.sites[1].targets.map((t) => t.progName), ['stage1'])
+})
+
+test('graph --object needs no privileges: uid 65534 with no capabilities draws the bundled chain', async () => {
+  // The object is read relative to the tree the unprivileged child runs from (readable by it).
+  const r = await runAsNobody(['graph', '--object', 'bpf/tailcalls.bpf.o', '--slot', 'TAIL_CALL_MAP[0]=prog2', '--slot', 'TAIL_CALL_MAP[1]=prog3', '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const g = JSON.parse(r.stdout) as JsonGraph
+  const name = (id: number) => g.programs.find((p) => p.id === id)!.name
+  assert.deepEqual(g.edges.map((e) => [name(e.from), e.slot, name(e.to)]), [['prog1', 0, 'prog2'], ['prog2', 1, 'prog3']])
+  // Without --object, graph still needs CAP_SYS_ADMIN.
+  const live = await runAsNobody(['graph'])
+  assert.equal(live.code, 3)
 })
 
 // --- the kernel agrees ---------------------------------------------------------------------------
