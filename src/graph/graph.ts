@@ -57,6 +57,8 @@ export interface GraphSite {
   emptySlots?: number[]
   /** A site in a subprogram resolved per caller: the calls that lead to it (see sites.ts). */
   via?: number[]
+  /** r2 is one of these prog arrays depending on the path: this entry resolves it through mapId. */
+  mapOneOf?: number[]
 }
 
 export interface GraphProgram {
@@ -218,7 +220,20 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
       }
 
       const known = mapIds.map((m) => maps.get(m)).filter((m): m is SnapMap => m !== undefined)
-      if (known.length === 1 && mapIds.length === 1) {
+      if (known.length > 1 && known.length === mapIds.length) {
+        // r2 is one of several prog arrays depending on the path (a subprogram called with a
+        // different array from call sites the compiler merged): resolve through each. Every
+        // jump is then only possible, and the kernel takes the indirect path.
+        for (const m of known) {
+          const sub: GraphSite = {...site, mapId: m.id, mapName: m.name, mapOneOf: mapIds, path: 'indirect', targets: []}
+          const before = edges.length
+          resolveSite(p, sub, m, edges, findings, nameOf)
+          for (const e of edges.slice(before)) e.possible = true
+          sites.push(sub)
+        }
+
+        continue
+      } else if (known.length === 1 && mapIds.length === 1) {
         site.mapId = known[0].id
         site.mapName = known[0].name
         // The direct path needs a constant map and key; an inferred map was not constant.
@@ -371,7 +386,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
       kind: 'cycle',
       message: sure
         ? `cycle ${names}: it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls (then the last tail call falls through)`
-        : `possible cycle ${names} (through a non-constant key): if taken, it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls`,
+        : `possible cycle ${names} (through a jump that depends on the path: a non-constant key or prog array): if taken, it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls`,
       progId: cycle[0],
       severity: sure ? 'warning' : 'info',
     })

@@ -20,7 +20,7 @@ function slotName(site: GraphSite, key: number | string): string {
   const name = site.mapName || (site.mapId === undefined ? '?' : `map ${site.mapId}`)
   const id = site.mapName && sharedNames.has(site.mapName) ? `(id ${site.mapId})` : ''
   // A subprogram's site resolved per caller: say which call brought this prog array.
-  const via = site.via ? ` via insn ${site.via.join('→')}` : ''
+  const via = site.via ? ` via insn ${site.via.join('→')}` : site.mapOneOf ? ' (one of several arrays)' : ''
   return `${name}${id}[${key}]${via}`
 }
 

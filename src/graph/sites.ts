@@ -517,7 +517,8 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
     const plain = describeSite(i, main.siteRegs.get(i))
     const perCaller = (contexts.get(i) ?? []).map((c) => ({...describeSite(i, c), via: c.via}))
     // Split by caller only where a caller tells more than the subprogram alone (its map or key).
-    const better = perCaller.some((c) => (plain.mapId === undefined && c.mapId !== undefined) || (plain.key.kind !== 'constant' && c.key.kind === 'constant'))
+    const knows = (x: TailCallSite) => x.mapId !== undefined || x.mapIds !== undefined
+    const better = perCaller.some((c) => (!knows(plain) && knows(c)) || (plain.key.kind !== 'constant' && c.key.kind === 'constant'))
     if (!better) {
       sites.push(plain)
       continue

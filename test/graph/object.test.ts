@@ -275,3 +275,20 @@ test('malformed objects: one line naming the offset, exit 6, no stack trace', as
   const syntax = await runCli(['graph', '--object', objects.slots, '--slot', 'jmp1=stage1'])
   assert.equal(syntax.code, 2)
 })
+
+test('call sites the compiler merged (r2 one of two arrays at one call): both arrays resolve, possible edges and cycle', async () => {
+  // hop() called from one call site with r2 = jmp_a or jmp_b depending on a branch (clang merges
+  // `if (n & 1) hop(skb, &jmp_a); else hop(skb, &jmp_b);` into one call).
+  const src = join(dir, 'merged.bpf.c')
+  const {writeFileSync} = await import('node:fs')
+  writeFileSync(src, readFileSync(join(SRC, 'subprog-arg.bpf.c'), 'utf8')
+    .replace(/SEC\("tc"\)\nint looper[\s\S]*?\n}\n/, 'SEC("tc")\nint looper(struct __sk_buff *skb)\n{\n\t__u32 n = skb->cb[0] + 1;\n\n\tskb->cb[0] = n;\n\tif (n & 1)\n\t\thop(skb, &jmp_a);\n\telse\n\t\thop(skb, &jmp_b);\n\treturn n;\n}\n'))
+  const obj = compile(src, join(dir, 'merged.o'))
+  const {g} = await graphJson(['--object', obj])
+  const name = (id: number) => g.programs.find((p) => p.id === id)!.name
+  const map = (id: number) => g.maps.find((m) => m.id === id)!.name
+  const fromLooper = g.edges.filter((e) => name(e.from) === 'looper').map((e) => [map(e.mapId), e.slot, name(e.to), e.possible]).sort()
+  assert.deepEqual(fromLooper, [['jmp_a', 0, 'looper', true], ['jmp_b', 0, 'looper', true]])
+  assert.ok(g.findings.some((f) => f.kind === 'cycle' && /possible cycle looper → looper/.test(f.message)))
+  assert.ok(!g.findings.some((f) => f.kind === 'unresolved-site'))
+})
