@@ -28,6 +28,8 @@ export const EXIT = {
   statsRefused: 14,
   /** `tailcalls doctor`: a prerequisite of the chain failed on this machine. */
   cannotRun: 15,
+  /** `tailcalls graph --object`: the object has error findings (the kernel would refuse it or cut the chain short). */
+  graphErrors: 16,
   /** A signal stopped a command before it finished (`load` while loading): 128 + the signal number. */
   interrupted: 130,
 } as const

@@ -20,11 +20,15 @@ export interface Needs {
   caps: 'load' | 'bpf' | 'admin' | 'admin-or-pinned' | 'none'
   /** What the command does that needs them, for the error line; derived from `caps` when absent. */
   doing?: string
+  /** A flag that keeps the command away from the kernel (`graph --object` reads a file only): with it, nothing is needed. */
+  offKernelFlag?: string
 }
 
 /** The capability a command lacks here, as a phrase, or undefined when it may run. */
 export function missingFor(needs: Needs, argv: string[], caps = effectiveCapabilities()): string | undefined {
   if (needs.caps === 'none' || hasCap(caps, CAP.SYS_ADMIN)) return undefined
+  const flag = needs.offKernelFlag
+  if (flag && argv.some((a) => a === flag || a.startsWith(`${flag}=`))) return undefined
   const need = needs.caps === 'admin-or-pinned' ? (argv.includes('pinned') ? 'bpf' : 'admin') : needs.caps
   if (need === 'load') return missingBpfPrivileges(caps)
   if (need === 'bpf') return hasCap(caps, CAP.BPF) ? undefined : 'CAP_BPF (or CAP_SYS_ADMIN)'

@@ -35,6 +35,8 @@ export interface SnapProg {
   siteNotes?: string[]
   attachBtfObjId?: number
   attachBtfId?: number
+  /** How messages name it, when not `name (id N)` (an object file's programs have no kernel id). */
+  display?: string
 }
 
 export interface SnapMap {

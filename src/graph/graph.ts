@@ -52,6 +52,10 @@ export interface GraphSite {
   targets: SiteTarget[]
   /** For keys that may take several values: those whose slot is empty or out of range. */
   emptySlots?: number[]
+  /** A site in a subprogram resolved per caller: the calls that lead to it (see sites.ts). */
+  via?: number[]
+  /** r2 is one of these prog arrays depending on the path: this entry resolves it through mapId. */
+  mapOneOf?: number[]
 }
 
 export interface GraphProgram {
@@ -91,6 +95,8 @@ export interface GraphEdge {
 }
 
 export type FindingKind = 'empty-slot' | 'out-of-range' | 'indirect-key' | 'unresolved-site' | 'cycle' | 'over-limit' | 'unused-map' | 'analysis'
+  // From the object file (graph --object): what the verifier or the map update would refuse.
+  | 'incompatible-programs' | 'subprog-stack' | 'bpf2bpf-tail-call-kernel' | 'tail-call-in-lock' | 'unreached-program'
 
 export interface Finding {
   kind: FindingKind
@@ -102,6 +108,12 @@ export interface Finding {
   insn?: number
   /** Program ids around a cycle, first id repeated at the end. */
   cycle?: number[]
+  /** The kernel rule behind the finding (graph --object). */
+  rule?: string
+  /** Where in the source: `file.c:42` (from .BTF.ext line info, graph --object). */
+  line?: string
+  /** The (sub)program the instruction belongs to, when it is not the program itself. */
+  function?: string
 }
 
 export interface ChainSummary {
@@ -124,6 +136,8 @@ export interface Graph {
   findings: Finding[]
   /** Programs in the kernel left out because they take no part in tail calls (scope all). */
   omittedPrograms: number
+  /** Set when the graph was read from an object file rather than the kernel (ids are stand-ins). */
+  object?: string
 }
 
 /** Where a link attaches its program, in the words a user knows (SEC() names where they exist). */
@@ -167,6 +181,8 @@ export function describeLink(link: SnapLink, progType?: number): string {
 export interface BuildOptions {
   /** Program ids to start from (`graph prog …`); everything when absent. */
   selected?: number[]
+  /** Entry points by program id, instead of the snapshot's links (an object file has none). */
+  attachments?: Map<number, Attachment[]>
 }
 
 export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
@@ -174,8 +190,8 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   const nameOf = (id: number) => progs.get(id)?.name
   const progArrayIdsOf = (p: SnapProg) => p.mapIds.filter((m) => maps.has(m))
 
-  const attachments = new Map<number, Attachment[]>()
-  for (const l of snap.links) {
+  const attachments = opts.attachments ?? new Map<number, Attachment[]>()
+  for (const l of opts.attachments ? [] : snap.links) {
     const list = attachments.get(l.progId) ?? []
     list.push({description: describeLink(l, progs.get(l.progId)?.type), linkId: l.id, linkType: linkTypeName(l.type)})
     attachments.set(l.progId, list)
@@ -192,6 +208,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     const edges: GraphEdge[] = []
     for (const s of p.sites) {
       const site: GraphSite = {insn: s.insn, key: s.key, outcome: 'unresolved', path: s.path, targets: []}
+      if (s.via) site.via = s.via
       let mapIds = s.mapId === undefined ? s.mapIds ?? [] : [s.mapId]
       // The verifier only lets r2 be a prog array the program uses: with one such array, it is that one.
       if (mapIds.length === 0 && arrays.length === 1) {
@@ -200,7 +217,20 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
       }
 
       const known = mapIds.map((m) => maps.get(m)).filter((m): m is SnapMap => m !== undefined)
-      if (known.length === 1 && mapIds.length === 1) {
+      if (known.length > 1 && known.length === mapIds.length) {
+        // r2 is one of several prog arrays depending on the path (a subprogram called with a
+        // different array from call sites the compiler merged): resolve through each. Every
+        // jump is then only possible, and the kernel takes the indirect path.
+        for (const m of known) {
+          const sub: GraphSite = {...site, mapId: m.id, mapName: m.name, mapOneOf: mapIds, path: 'indirect', targets: []}
+          const before = edges.length
+          resolveSite(p, sub, m, edges, findings, nameOf)
+          for (const e of edges.slice(before)) e.possible = true
+          sites.push(sub)
+        }
+
+        continue
+      } else if (known.length === 1 && mapIds.length === 1) {
         site.mapId = known[0].id
         site.mapName = known[0].name
         // The direct path needs a constant map and key; an inferred map was not constant.
@@ -353,7 +383,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
       kind: 'cycle',
       message: sure
         ? `cycle ${names}: it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls (then the last tail call falls through)`
-        : `possible cycle ${names} (through a non-constant key): if taken, it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls`,
+        : `possible cycle ${names} (through a jump that depends on the path: a non-constant key or prog array): if taken, it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls`,
       progId: cycle[0],
       severity: sure ? 'warning' : 'info',
     })
@@ -402,7 +432,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
 }
 
 function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[], findings: Finding[], nameOf: (id: number) => string | undefined): void {
-  const where = `${objectLabel(p)} insn ${site.insn}`
+  const where = `${p.display ?? objectLabel(p)} insn ${site.insn}${site.via ? ` (called from insn ${site.via.join(' → ')})` : ''}`
   const slotText = (k: number | string) => `${m.name || `map ${m.id}`}[${k}]`
   const target = (slot: number): SiteTarget | undefined => {
     const progId = m.slots.get(slot)
@@ -413,11 +443,14 @@ function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[
   if (key.kind === 'constant') {
     if (key.value >= m.maxEntries) {
       site.outcome = 'out-of-range'
+      // The verifier patches a direct jump only for a constant key inside the array; any other
+      // key (this one included) is compiled as the indirect path, which then finds no slot.
+      site.path = 'indirect'
       findings.push({
         insn: site.insn,
         kind: 'out-of-range',
         mapId: m.id,
-        message: `${where}: key ${key.value} is outside ${m.name || `map ${m.id}`} (max_entries ${m.maxEntries}): this tail call always falls through`,
+        message: `${where}: key ${key.value} is outside ${m.name || `map ${m.id}`} (max_entries ${m.maxEntries}): the kernel compiles it as the indirect path, and this tail call always falls through`,
         progId: p.id,
         severity: 'warning',
         slot: key.value,

@@ -6,7 +6,11 @@ import {objectLabel, objectName} from '../render/label.js'
 import {bold, dim} from '../render/table.js'
 import type {Graph, GraphProgram, GraphSite} from './graph.js'
 
+/** Drawing an object file's graph: its ids are stand-ins, so programs go by name alone. */
+let fromObject = false
+
 function progLabel(p: GraphProgram | undefined, id: number): string {
+  if (fromObject && p) return p.name
   return p ? objectLabel(p) : `id ${id}`
 }
 
@@ -16,10 +20,13 @@ let sharedNames = new Set<string>()
 function slotName(site: GraphSite, key: number | string): string {
   const name = site.mapName || (site.mapId === undefined ? '?' : `map ${site.mapId}`)
   const id = site.mapName && sharedNames.has(site.mapName) ? `(id ${site.mapId})` : ''
-  return `${name}${id}[${key}]`
+  // A subprogram's site resolved per caller: say which call brought this prog array.
+  const via = site.via ? ` via insn ${site.via.join('→')}` : site.mapOneOf ? ' (one of several arrays)' : ''
+  return `${name}${id}[${key}]${via}`
 }
 
 function noteSharedNames(g: Graph): void {
+  fromObject = g.object !== undefined
   const seen = new Map<string, number>()
   for (const m of g.maps) if (m.name) seen.set(m.name, (seen.get(m.name) ?? 0) + 1)
   sharedNames = new Set([...seen].filter(([, n]) => n > 1).map(([name]) => name))
@@ -37,6 +44,7 @@ export function renderTree(g: Graph, color = false): string {
   const expanded = new Set<number>()
 
   const head = (p: GraphProgram) => {
+    if (fromObject) return `${bold(p.name, color)} (${p.type})${p.attachments.length > 0 ? `  entry: ${p.attachments.map((a) => a.description).join(', ')}` : ''}`
     const att = p.attachments.map((a) => `${a.description} (link ${a.linkId})`).join(', ')
     return `${bold(objectName(p.name), color)} (id ${p.id}, ${p.type})${att ? `  attached: ${att}` : ''}`
   }
@@ -125,12 +133,16 @@ export function renderTree(g: Graph, color = false): string {
 
   if (g.findings.length > 0) {
     out.push('', bold('Findings:', color))
-    for (const f of g.findings) out.push(`  ${f.severity}: ${f.message}`)
+    for (const f of g.findings) {
+      out.push(`  ${f.severity}: ${f.message}${f.line ? ` (${f.function ? `in ${f.function}, ` : ''}${f.line})` : ''}`)
+      if (f.rule && f.kind !== 'analysis') out.push(dim(`      rule: ${f.rule}`, color))
+    }
   } else {
     out.push('No problems found.')
   }
 
-  if (g.omittedPrograms > 0) out.push(dim(`(${g.omittedPrograms} loaded program${g.omittedPrograms === 1 ? '' : 's'} without tail calls not shown)`, color))
+  const what = fromObject ? 'program' : 'loaded program'
+  if (g.omittedPrograms > 0) out.push(dim(`(${g.omittedPrograms} ${what}${g.omittedPrograms === 1 ? '' : 's'} without tail calls not shown)`, color))
   return out.join('\n') + '\n'
 }
 
@@ -143,9 +155,9 @@ export function renderDot(g: Graph): string {
   noteSharedNames(g)
   const lines = ['digraph tailcalls {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];', '  edge [fontname="monospace"];']
   for (const p of g.programs) {
-    const att = p.attachments.map((a) => `\nattached: ${a.description}`).join('')
+    const att = p.attachments.map((a) => `\n${fromObject ? 'entry' : 'attached'}: ${a.description}`).join('')
     const style = p.attachments.length > 0 ? ', style=bold' : ''
-    lines.push(`  p${p.id} [label=${dotString(`${objectName(p.name)}\nid ${p.id} · ${p.type}${att}`)}${style}];`)
+    lines.push(`  p${p.id} [label=${dotString(`${objectName(p.name)}\n${fromObject ? '' : `id ${p.id} · `}${p.type}${att}`)}${style}];`)
   }
 
   let n = 0
@@ -171,7 +183,7 @@ export function renderDot(g: Graph): string {
   }
 
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id} [label=${dotString(`prog array ${objectName(m.name)}\nid ${m.id}\nno attached user`)}, shape=cylinder, color=orange];`)
+    lines.push(`  m${m.id} [label=${dotString(`prog array ${objectName(m.name)}${fromObject ? '' : `\nid ${m.id}`}\nno attached user`)}, shape=cylinder, color=orange];`)
   }
 
   lines.push('}')
@@ -187,8 +199,8 @@ export function renderMermaid(g: Graph): string {
   noteSharedNames(g)
   const lines = ['flowchart LR']
   for (const p of g.programs) {
-    const att = p.attachments.map((a) => `<br/>attached: ${mermaidText(a.description)}`).join('')
-    lines.push(`  p${p.id}["${mermaidText(objectName(p.name))}<br/>id ${p.id} · ${p.type}${att}"]`)
+    const att = p.attachments.map((a) => `<br/>${fromObject ? 'entry' : 'attached'}: ${mermaidText(a.description)}`).join('')
+    lines.push(`  p${p.id}["${mermaidText(objectName(p.name))}<br/>${fromObject ? '' : `id ${p.id} · `}${p.type}${att}"]`)
   }
 
   let n = 0
@@ -214,7 +226,7 @@ export function renderMermaid(g: Graph): string {
 
   for (const p of g.programs.filter((x) => x.attachments.length > 0)) lines.push(`  style p${p.id} stroke-width:3px`)
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id}[("prog array ${mermaidText(objectName(m.name))}<br/>id ${m.id}<br/>no attached user")]`)
+    lines.push(`  m${m.id}[("prog array ${mermaidText(objectName(m.name))}${fromObject ? '' : `<br/>id ${m.id}`}<br/>no attached user")]`)
   }
 
   return lines.join('\n') + '\n'

@@ -30,6 +30,8 @@ export const INSN_SIZE = 8
 const MAX_CONSTS = 8
 /** A budget of instruction visits; real programs (1M insns max) converge well under it. */
 const WORK_PER_INSN = 64
+/** The verifier's MAX_CALL_FRAMES: bpf-to-bpf calls nest at most this deep. */
+const MAX_FRAMES = 8
 
 // Instruction classes and fields (include/uapi/linux/bpf.h, bpf_common.h).
 const CLS = {ld: 0, ldx: 1, st: 2, stx: 3, alu: 4, jmp: 5, jmp32: 6, alu64: 7} as const
@@ -78,6 +80,12 @@ export interface TailCallSite {
   key: SiteKey
   /** What the kernel does at run time: a patched direct jump, or the indirect (slower) path. */
   path: 'direct' | 'indirect'
+  /**
+   * For a site in a subprogram whose prog array or key comes from its caller: the bpf-to-bpf
+   * calls (instruction indices, outermost first) through which this context reaches it. Such a
+   * site is reported once per calling context, each with what that caller passes.
+   */
+  via?: number[]
 }
 
 export interface SiteAnalysis {
@@ -402,57 +410,126 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const hasPred = new Uint8Array(blocks.length)
   for (const b of blocks) for (const s of b.succ) hasPred[s] = 1
 
-  const inState: (State | undefined)[] = Array.from({length: blocks.length})
-  const queued = new Uint8Array(blocks.length)
-  const work: number[] = []
-  blocks.forEach((b, bi) => {
-    // Entry, callee entries and blocks nothing jumps to (dead code, or callees the JIT
-    // encoding hid from us) all start from "unknown".
-    if (bi === 0 || calleeEntry[b.start] || !hasPred[bi]) {
-      inState[bi] = entryState()
-      work.push(bi)
-      queued[bi] = 1
-    }
-  })
-
-  const siteRegs = new Map<number, {r2: Val | undefined; r3: Val | undefined}>()
   let budget = Math.max(n, 1) * WORK_PER_INSN
-  while (work.length > 0) {
-    if (budget <= 0) {
-      problems.push('analysis stopped early (work budget exhausted); some call sites may be reported as unknown')
-      break
+  let exhausted = false
+  /** Where a bpf-to-bpf call at insn i goes (the callee's first instruction), if we can tell. */
+  const calleeOf = (i: number): number | undefined => {
+    for (const rel of [ins[i].off, ins[i].imm]) {
+      const t = i + rel + 1
+      if (rel !== 0 && t > 0 && t < n && calleeEntry[t]) return t
     }
 
-    const bi = work.shift()!
-    queued[bi] = 0
-    const b = blocks[bi]
-    const st: State = {regs: [...inState[bi]!.regs], stack: [...inState[bi]!.stack]}
-    for (let i = b.start; i <= b.end; i++) {
-      if (!isInsn[i]) continue
-      budget--
-      step(ins, i, st, (regs) => {
-        // The site's facts are the join over every pass that reached it (each pass is at
-        // least as general as the previous one, so the last one wins).
-        siteRegs.set(i, {r2: regs[2], r3: regs[3]})
-      })
+    return undefined
+  }
+
+  /**
+   * The fixpoint from the given entry blocks. Records, per tail-call site, r2 and r3 joined over
+   * every path, and per bpf-to-bpf call, the caller's r1–r5 there (what the callee starts with).
+   */
+  const solve = (entries: {block: number; state: State}[]) => {
+    const inState: (State | undefined)[] = Array.from({length: blocks.length})
+    const queued = new Uint8Array(blocks.length)
+    const work: number[] = []
+    for (const e of entries) {
+      inState[e.block] = e.state
+      work.push(e.block)
+      queued[e.block] = 1
     }
 
-    for (const s of b.succ) {
-      const {changed, state} = joinState(inState[s], st)
-      if (!changed) continue
-      inState[s] = state
-      if (!queued[s]) {
-        queued[s] = 1
-        work.push(s)
+    const siteRegs = new Map<number, {r2: Val | undefined; r3: Val | undefined}>()
+    const callArgs = new Map<number, (Val | undefined)[]>()
+    while (work.length > 0) {
+      if (budget <= 0) {
+        exhausted = true
+        break
+      }
+
+      const bi = work.shift()!
+      queued[bi] = 0
+      const b = blocks[bi]
+      const st: State = {regs: [...inState[bi]!.regs], stack: [...inState[bi]!.stack]}
+      for (let i = b.start; i <= b.end; i++) {
+        if (!isInsn[i]) continue
+        budget--
+        const x = ins[i]
+        if (cls(x.code) === CLS.jmp && (x.code & 0xf0) === JOP.call && x.src === PSEUDO.call) {
+          // A pointer into this frame's stack means nothing in the callee's frame.
+          const args = st.regs.slice(0, 6).map((v) => (v?.k === 'fp' ? UNKNOWN : v))
+          const prev = callArgs.get(i)
+          callArgs.set(i, prev ? args.map((v, r) => join(prev[r], v)) : args)
+        }
+
+        step(ins, i, st, (regs) => {
+          // The site's facts are the join over every pass that reached it (each pass is at
+          // least as general as the previous one, so the last one wins).
+          siteRegs.set(i, {r2: regs[2], r3: regs[3]})
+        })
+      }
+
+      for (const s of b.succ) {
+        const {changed, state} = joinState(inState[s], st)
+        if (!changed) continue
+        inState[s] = state
+        if (!queued[s]) {
+          queued[s] = 1
+          work.push(s)
+        }
       }
     }
+
+    return {callArgs, siteRegs}
   }
+
+  // Entry, callee entries and blocks nothing jumps to (dead code, or callees the JIT encoding
+  // hid from us) all start from "unknown".
+  const roots = blocks.flatMap((b, bi) => (bi === 0 || calleeEntry[b.start] || !hasPred[bi] ? [{block: bi, state: entryState()}] : []))
+  const main = solve(roots)
+
+  // A subprogram's tail call whose map or key comes from its caller (a prog array passed as an
+  // argument): analyse the subprogram once per call site, from what that caller passes, so each
+  // caller's array resolves. Nested calls are followed the same way, up to the verifier's 8 frames.
+  const contexts = new Map<number, {via: number[]; r2: Val | undefined; r3: Val | undefined}[]>()
+  const follow = (callArgs: Map<number, (Val | undefined)[]>, via: number[]) => {
+    if (via.length >= MAX_FRAMES - 1) return
+    for (const [call, args] of [...callArgs].sort((a, b) => a[0] - b[0])) {
+      const t = calleeOf(call)
+      if (t === undefined || budget <= 0) continue
+      // Only what a callee can use: map pointers and constants in r1–r5.
+      if (!args.slice(1, 6).some((v) => v?.k === 'map' || v?.k === 'consts')) continue
+      const state = entryState()
+      for (let r = 1; r <= 5; r++) state.regs[r] = args[r] ?? UNKNOWN
+      const r = solve([{block: blockOf[t], state}])
+      for (const [insn, regs] of r.siteRegs) {
+        const list = contexts.get(insn) ?? []
+        list.push({...regs, via: [...via, call]})
+        contexts.set(insn, list)
+      }
+
+      follow(r.callArgs, [...via, call])
+    }
+  }
+
+  follow(main.callArgs, [])
+  if (exhausted) problems.push('analysis stopped early (work budget exhausted); some call sites may be reported as unknown')
 
   const sites: TailCallSite[] = []
   for (let i = 0; i < n; i++) {
     const x = ins[i]
     if (!isInsn[i] || x.code !== (CLS.jmp | JOP.call) || x.src !== 0 || x.imm !== BPF_FUNC_TAIL_CALL) continue
-    sites.push(describeSite(i, siteRegs.get(i)))
+    const plain = describeSite(i, main.siteRegs.get(i))
+    const perCaller = (contexts.get(i) ?? []).map((c) => ({...describeSite(i, c), via: c.via}))
+    // Split by caller only where a caller tells more than the subprogram alone (its map or key).
+    const knows = (x: TailCallSite) => x.mapId !== undefined || x.mapIds !== undefined
+    const better = perCaller.some((c) => (!knows(plain) && knows(c)) || (plain.key.kind !== 'constant' && c.key.kind === 'constant'))
+    if (!better) {
+      sites.push(plain)
+      continue
+    }
+
+    // The kernel patches a direct jump only if every path brings the same map and key.
+    const same = perCaller.every((c) => c.path === 'direct' && c.mapId === perCaller[0].mapId &&
+      c.key.kind === 'constant' && perCaller[0].key.kind === 'constant' && c.key.value === perCaller[0].key.value)
+    for (const c of perCaller) sites.push({...c, path: same ? 'direct' : 'indirect'})
   }
 
   return {insns: n, mapRefs: [...mapRefs].sort((a, b) => a - b), problems: [...new Set(problems)].slice(0, 20), sites}

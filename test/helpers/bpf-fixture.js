@@ -4,7 +4,7 @@
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 
 import {mapInfo, progInfo} from '../../dist/src/kernel/info.js'
 import {LoadedObject} from '../../dist/src/libbpf/object.js'
@@ -14,7 +14,7 @@ import {ROOT} from './cli.js'
 /** Compile test/fixtures/<name>.bpf.c into a fresh temp dir; returns {path, cleanup}. */
 export function buildFixture(name) {
   const dir = mkdtempSync(join(tmpdir(), 'tailcalls-fixture-'))
-  const out = join(dir, `${name}.bpf.o`)
+  const out = join(dir, `${basename(name)}.bpf.o`)
   const arch = execFileSync('uname', ['-m'], {encoding: 'utf8'}).trim()
   execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I/usr/include/${arch}-linux-gnu`, '-Wall', '-c',
     join(ROOT, 'test', 'fixtures', `${name}.bpf.c`), '-o', out])

@@ -12,6 +12,11 @@
 //               unmutated value renders exactly as bpftool formatted it; a mutated one renders
 //               valid JSON, the same twice, reading no byte past the value; a short value
 //               yields problems naming the offset instead of made-up fields
+//   object      the object-file reader behind `graph --object` (ELF, maps, relocations, linking,
+//               the graph) on mutated BPF objects: the bundled chain and the graph-object fixtures,
+//               with byte mutations and damaged section headers, symbols and relocations; it
+//               returns a graph or throws an ObjectError naming a byte offset in one line, never
+//               anything else
 //   sites       the tail-call site analyser on mutated xlated instructions captured from the
 //               kernel and on random streams: never throws; every site it reports is a real
 //               `call bpf_tail_call` instruction; map ids it names are maps the program loads
@@ -20,11 +25,13 @@
 // it is on in shared memory; the parent watches it, and a case that runs past `caseMs` gets the
 // worker terminated and the case replayed alone in a fresh worker with `replayMs`: still stuck
 // is a hang (a failure); finished is a starved worker on a busy machine (noted, not failed).
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
 import {ROOT} from './cli.js'
+import {compileBpf} from './clang.js'
 import {xorshift} from './fuzz-btf.js'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures')
@@ -297,6 +304,78 @@ async function sitesTarget() {
   }
 }
 
+/** Object files to mutate: the bundled chain and the graph --object fixtures (built once per worker). */
+function objectBases() {
+  const bases = [readFileSync(join(ROOT, 'bpf', 'tailcalls.bpf.o'))]
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'tailcalls-fuzz-object-'))
+    try {
+      const src = join(FIXTURES, 'graph-object')
+      for (const f of readdirSync(src).filter((x) => x.endsWith('.bpf.c'))) {
+        bases.push(readFileSync(compileBpf(join(src, f), join(dir, `${f}.o`))))
+      }
+    } finally {
+      rmSync(dir, {force: true, recursive: true})
+    }
+  } catch {
+    // No clang: the bundled object alone.
+  }
+
+  return bases
+}
+
+async function objectTarget() {
+  const {ElfObject, ObjectError} = await import('../../dist/src/object/elf.js')
+  const {decodeObject} = await import('../../dist/src/object/decode.js')
+  const {graphOfObject} = await import('../../dist/src/object/graph.js')
+  const bases = objectBases()
+  const stats = {decoded: 0, refused: 0}
+  // ELF-aware damage: a field of a section header, a symbol or a relocation set to an odd value.
+  const damage = (b, rnd) => {
+    if (b.length < 64) return
+    const shoff = Number(b.readBigUInt64LE(0x28))
+    const shnum = b.readUInt16LE(0x3c)
+    const i = rnd() % Math.max(1, shnum)
+    const at = shoff + i * 64
+    if (at + 64 > b.length) return
+    const type = b.readUInt32LE(at + 4)
+    const off = Number(b.readBigUInt64LE(at + 24))
+    const size = Number(b.readBigUInt64LE(at + 32))
+    const v = INTERESTING[rnd() % INTERESTING.length] >>> 0
+    if ((type === 2 || type === 9) && size >= 24 && off + size <= b.length && rnd() % 2) {
+      // an entry of the symbol table or of a relocation section
+      const ent = type === 2 ? 24 : 16
+      const e = off + ent * (rnd() % Math.floor(size / ent))
+      b.writeUInt32LE(v, e + 4 * (rnd() % (ent / 4)))
+    } else {
+      b.writeUInt32LE(v, at + [0, 4, 8, 24, 32, 40, 44, 56][rnd() % 8])
+    }
+  }
+
+  return {
+    stats,
+    run(rnd) {
+      const base = bases[rnd() % bases.length]
+      let b = rnd() % 3 === 0 ? Buffer.from(base) : mutateBytes(base, rnd, {align: 8})
+      if (rnd() % 2 || b.equals(base)) damage(b, rnd)
+      let g
+      try {
+        g = graphOfObject(decodeObject(ElfObject.parse(b)), 'fuzz.o')
+      } catch (error) {
+        if (!(error instanceof ObjectError)) throw new Error(`not an ObjectError: ${error?.stack ?? error}`)
+        if (!Number.isInteger(error.offset) || error.offset < 0) throw new Error(`an ObjectError without a valid offset: ${error.message}`)
+        if (!/\(at byte offset \d+\)$/.test(error.message) || error.message.includes('\n')) throw new Error(`not one line naming the offset: ${error.message}`)
+        stats.refused++
+        return
+      }
+
+      stats.decoded++
+      JSON.parse(JSON.stringify(g))
+      for (const e of g.edges) if (!g.programs.some((p) => p.id === e.from)) throw new Error(`an edge from program ${e.from}, which is not in the graph`)
+    },
+  }
+}
+
 async function btfTarget() {
   const {runFuzz} = await import('./fuzz-btf.js')
   return {
@@ -312,6 +391,7 @@ async function btfTarget() {
 export const TARGETS = {
   btf: btfTarget,
   'btf-oracle': btfOracleTarget,
+  object: objectTarget,
   sites: sitesTarget,
   values: valuesTarget,
   // Self-tests of the runner: a case that never returns, a case that eats memory without bound.
