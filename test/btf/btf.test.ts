@@ -13,19 +13,19 @@ import {dirname, join} from 'node:path'
 import {after, describe, test} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
-import {Btf, BtfError} from '../dist/src/btf/btf.js'
-import {describeType, describeTypes} from '../dist/src/btf/describe.js'
-import {btfFromObjectFile, elfSection} from '../dist/src/btf/elf.js'
-import {compileRenderer} from '../dist/src/btf/render.js'
-import {EntryJsonWriter} from '../dist/src/inspect/dump.js'
-import {isPerCpu} from '../dist/src/inspect/map-read.js'
-import {OutBuffer} from '../dist/src/inspect/out-buffer.js'
-import {parseJson} from '../dist/src/render/parse.js'
-import {BtfBuilder} from './helpers/btf-builder.js'
-import {compileBpf} from './helpers/clang.js'
-import {runFuzzInWorker} from './helpers/fuzz-btf.js'
+import {Btf, BtfError} from '../../src/btf/btf.js'
+import {describeType, describeTypes} from '../../src/btf/describe.js'
+import {btfFromObjectFile, elfSection} from '../../src/btf/elf.js'
+import {compileRenderer} from '../../src/btf/render.js'
+import {EntryJsonWriter} from '../../src/inspect/dump.js'
+import {isPerCpu} from '../../src/inspect/map-read.js'
+import {OutBuffer} from '../../src/inspect/out-buffer.js'
+import {parseJson} from '../../src/render/parse.js'
+import {BtfBuilder} from '../helpers/btf-builder.js'
+import {compileBpf} from '../helpers/clang.js'
+import {runFuzzInWorker} from '../helpers/fuzz-btf.js'
 
-const FIX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'btf')
+const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'btf')
 const VMLINUX = '/sys/kernel/btf/vmlinux'
 const tmp = mkdtempSync(join(tmpdir(), 'tailcalls-btf-test-'))
 after(() => rmSync(tmp, {force: true, recursive: true}))
@@ -101,7 +101,7 @@ describe('parser vs bpftool btf dump', () => {
   }
 
   test('the .BTF section of ELF objects (the bundled chain object, a fresh clang build)', () => {
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
     const built = compileBpf(join(root, 'test', 'fixtures', 'btf-maps.bpf.c'), join(tmp, 'btf-maps.bpf.o'))
     for (const obj of [join(root, 'bpf', 'tailcalls.bpf.o'), built]) {
       const btf = btfFromObjectFile(obj)

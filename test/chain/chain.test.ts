@@ -4,9 +4,9 @@ import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {test} from 'node:test'
 
-import {runCli, startCli} from './helpers/cli.js'
-import {execLoop} from './helpers/exec.js'
-import {assertGone, bpftoolJson, startChain} from './helpers/kernel.js'
+import {runCli, startCli} from '../helpers/cli.js'
+import {execLoop} from '../helpers/exec.js'
+import {assertGone, bpftoolJson, startChain} from '../helpers/kernel.js'
 
 const EXECS = 200
 

@@ -5,9 +5,9 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
-import {WallClock, decodeEvent, formatJson, formatText} from '../dist/src/chain/events.js'
-import {EVENT} from '../dist/src/sys/layouts.js'
-import {ROOT} from './helpers/cli.js'
+import {WallClock, decodeEvent, formatJson, formatText} from '../../src/chain/events.js'
+import {EVENT} from '../../src/sys/layouts.js'
+import {ROOT} from '../helpers/cli.js'
 
 const bytes = readFileSync(join(ROOT, 'test', 'fixtures', 'events.bin'))
 const events = Array.from({length: bytes.length / EVENT.size}, (_, i) => decodeEvent(bytes, i * EVENT.size))
@@ -65,7 +65,7 @@ test('microseconds are zero-padded and the second prefix cache rolls over', () =
 })
 
 test('the hot-path formatter equals the decode-then-format path', async () => {
-  const {formatRecord} = await import('../dist/src/chain/events.js')
+  const {formatRecord} = await import('../../src/chain/events.js')
   const clock = fixedClock()
   for (let i = 0; i < events.length; i++) {
     assert.equal(formatRecord(bytes, i * EVENT.size, clock, true), formatJson(events[i], clock))

@@ -8,9 +8,9 @@ import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {ROOT, runCli} from './helpers/cli.js'
-import {bpftoolJson} from './helpers/kernel.js'
-import {runAsNobody} from './helpers/nobody.js'
+import {ROOT, runCli} from '../helpers/cli.js'
+import {bpftoolJson} from '../helpers/kernel.js'
+import {runAsNobody} from '../helpers/nobody.js'
 
 const EXIT = {usage: 2, permission: 3, kernelSupport: 4, notFound: 5, invalidObject: 6, verifier: 7}
 let dir
@@ -104,7 +104,7 @@ test('--json errors also print bpftool\'s {"error": …} on stdout', async () =>
 })
 
 test('the verifier reason skips register-state lines (5.10 prints them on their own line)', async () => {
-  const {verifierReason} = await import('../dist/src/libbpf/object.js')
+  const {verifierReason} = await import('../../src/libbpf/object.js')
   const v510 = [
     '8: (79) r6 = *(u64 *)(r0 +32)',
     'R0_w=map_value(id=0,off=0,ks=4,vs=8,imm=0) R6_w=inv0 R10=fp0 fp-8=mmmm????',

@@ -9,9 +9,9 @@ import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {BIN, runCli, startCli} from './helpers/cli.js'
-import {execLoop} from './helpers/exec.js'
-import {assertGone, stillAlive} from './helpers/kernel.js'
+import {BIN, runCli, startCli} from '../helpers/cli.js'
+import {execLoop} from '../helpers/exec.js'
+import {assertGone, stillAlive} from '../helpers/kernel.js'
 
 const EXIT = {usage: 2, notFound: 5, conflict: 9}
 const BPFFS = '/sys/fs/bpf'

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {buildFixture} from './helpers/bpf-fixture.js'
-import {runCli} from './helpers/cli.js'
-import {execLoop} from './helpers/exec.js'
-import {assertGone} from './helpers/kernel.js'
-import {until} from './helpers/progress.js'
-import {buildStorm, checkAccounting, runStorm, soakRound, startLoad} from './helpers/soak.js'
+import {buildFixture} from '../helpers/bpf-fixture.js'
+import {runCli} from '../helpers/cli.js'
+import {execLoop} from '../helpers/exec.js'
+import {assertGone} from '../helpers/kernel.js'
+import {until} from '../helpers/progress.js'
+import {buildStorm, checkAccounting, runStorm, soakRound, startLoad} from '../helpers/soak.js'
 
 buildStorm()
 

@@ -14,14 +14,14 @@ import {existsSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
-import {Btf} from '../dist/src/btf/btf.js'
-import {describeType} from '../dist/src/btf/describe.js'
-import {compileRenderer} from '../dist/src/btf/render.js'
-import {renderTable, safeText} from '../dist/src/render/table.js'
-import {BtfBuilder} from './helpers/btf-builder.js'
-import {ROOT, runCli} from './helpers/cli.js'
-import {HOSTILE_COMM, HOSTILE_PIN} from './helpers/hostile-holder.js'
-import {assertGone} from './helpers/kernel.js'
+import {Btf} from '../../src/btf/btf.js'
+import {describeType} from '../../src/btf/describe.js'
+import {compileRenderer} from '../../src/btf/render.js'
+import {renderTable, safeText} from '../../src/render/table.js'
+import {BtfBuilder} from '../helpers/btf-builder.js'
+import {ROOT, runCli} from '../helpers/cli.js'
+import {HOSTILE_COMM, HOSTILE_PIN} from '../helpers/hostile-holder.js'
+import {assertGone} from '../helpers/kernel.js'
 
 /** Characters a terminal acts on: C0 (but the newline), DEL, C1, bidi controls. */
 // eslint-disable-next-line no-control-regex
@@ -40,7 +40,7 @@ function parseSafeJson(text, what) {
 
 test('a hostile comm and pin name: valid JSON, escaped tables, the pin is found, unload refuses naming it', async () => {
   const dir = `/sys/fs/bpf/tailcalls-hostile-${process.pid}`
-  const holder = spawn(process.execPath, [join(ROOT, 'test', 'helpers', 'hostile-holder.js'), dir], {stdio: ['pipe', 'pipe', 'inherit']})
+  const holder = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'helpers', 'hostile-holder.ts'), dir], {stdio: ['pipe', 'pipe', 'inherit']})
   const exited = new Promise((resolve) => holder.on('close', resolve))
   let id
   try {

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {ROOT, runCli} from './helpers/cli.js'
+import {ROOT, runCli} from '../helpers/cli.js'
 
 let host
 before(() => {

@@ -11,9 +11,9 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
-import {ROOT} from './helpers/cli.js'
-import {assertGone} from './helpers/kernel.js'
-import {runAsNobody} from './helpers/nobody.js'
+import {ROOT} from '../helpers/cli.js'
+import {assertGone} from '../helpers/kernel.js'
+import {runAsNobody} from '../helpers/nobody.js'
 
 const COMMANDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).sort()
 

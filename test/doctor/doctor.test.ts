@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {runCli} from './helpers/cli.js'
-import {assertGone} from './helpers/kernel.js'
-import {runAsNobody} from './helpers/nobody.js'
-import {EXPECT, KERNEL_LABEL, definedPart, knownPart} from './helpers/kernel-expect.js'
+import {runCli} from '../helpers/cli.js'
+import {assertGone} from '../helpers/kernel.js'
+import {runAsNobody} from '../helpers/nobody.js'
+import {EXPECT, KERNEL_LABEL, definedPart, knownPart} from '../helpers/kernel-expect.js'
 
 const REQUIRED = ['kernel', 'libbpf', 'capabilities', 'btf', 'tracepoint', 'bpffs', 'jit', 'ringbuf', 'prog_array_type',
   'percpu_array', 'btf_kinds', 'batch_lookup', 'load', 'prog_array', 'attach', 'tail_calls', 'prog_info', 'perf_query', 'stats']

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {fuzz} from './helpers/fuzz.js'
+import {fuzz} from '../helpers/fuzz.js'
 
 const seed = Number(process.env.TAILCALLS_FUZZ_SEED ?? 7)
 

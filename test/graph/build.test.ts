@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {MAX_TAIL_CALLS, buildGraph} from '../dist/src/graph/graph.js'
-import {renderDot, renderMermaid, renderTree} from '../dist/src/graph/render.js'
+import {MAX_TAIL_CALLS, buildGraph} from '../../src/graph/graph.js'
+import {renderDot, renderMermaid, renderTree} from '../../src/graph/render.js'
 
 const TRACING = 26
 

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {loadFixture} from './helpers/bpf-fixture.js'
-import {runCli} from './helpers/cli.js'
-import {assertGone, startChain} from './helpers/kernel.js'
+import {loadFixture} from '../helpers/bpf-fixture.js'
+import {runCli} from '../helpers/cli.js'
+import {assertGone, startChain} from '../helpers/kernel.js'
 
 test('the bundled chain: prog1 (attached) → TAIL_CALL_MAP[0] → prog2 → TAIL_CALL_MAP[1] → prog3', async () => {
   const chain = await startChain()

@@ -5,8 +5,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
-import {findTailCallSites} from '../dist/src/graph/sites.js'
-import {ROOT} from './helpers/cli.js'
+import {findTailCallSites} from '../../src/graph/sites.js'
+import {ROOT} from '../helpers/cli.js'
 
 const fixture = (name) => readFileSync(join(ROOT, 'test', 'fixtures', 'xlated', name))
 const brief = (a) => a.sites.map((s) => ({insn: s.insn, key: s.key, mapId: s.mapId, path: s.path}))

@@ -1,8 +1,9 @@
 // Run the CLI as a user does: spawn bin/run.js, read stdout, stderr and the exit code.
 // No wait here is a fixed timer: a child is killed only when it shows no sign of life (no output,
 // no CPU time) for IDLE_MS, see progress.js.
-import {spawn} from 'node:child_process'
+import {type ChildProcess, type ChildProcessByStdio, spawn} from 'node:child_process'
 import {dirname, join} from 'node:path'
+import type {Readable, Writable} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 
 import {IDLE_MS, watchProgress} from './progress.js'
@@ -11,24 +12,42 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'run.js')
 
 /** Children still running when the test process exits are killed (by pid), never left behind. */
-const running = new Set()
+const running = new Set<ChildProcess>()
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-function track(child) {
+function track<C extends ChildProcess>(child: C): C {
   running.add(child)
   child.on('close', () => running.delete(child))
   return child
 }
 
+/** What a finished child left: exit code or signal, its output, and whether it was killed as hung. */
+export interface CliResult {
+  code: number | null
+  hung: boolean
+  signal: NodeJS.Signals | null
+  stderr: string
+  stdout: string
+}
+
+export interface RunOptions {
+  command?: string
+  cwd?: string
+  env?: Record<string, string | undefined>
+  idleMs?: number
+  input?: string | Buffer
+  prefix?: string[]
+}
+
 /** Run to completion. Resolves {code, signal, stdout, stderr, hung}; kills a child that hangs. */
-export function runCli(args, {env = {}, input, cwd = ROOT, command = process.execPath, prefix = [BIN], idleMs} = {}) {
+export function runCli(args: string[], {env = {}, input, cwd = ROOT, command = process.execPath, prefix = [BIN], idleMs}: RunOptions = {}): Promise<CliResult> {
   const child = spawn(command, [...prefix, ...args], {cwd, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['pipe', 'pipe', 'pipe']})
   return collect(child, {idleMs, input})
 }
 
-export function collect(child, {input, idleMs = IDLE_MS} = {}) {
+export function collect(child: ChildProcessByStdio<Writable | null, Readable, Readable>, {input, idleMs = IDLE_MS}: {idleMs?: number; input?: string | Buffer} = {}): Promise<CliResult> {
   track(child)
   let stdout = ''
   let stderr = ''
@@ -48,8 +67,8 @@ export function collect(child, {input, idleMs = IDLE_MS} = {}) {
     stderr += d
     watch.touch()
   })
-  if (input !== undefined) child.stdin.end(input)
-  else child.stdin.end()
+  if (input !== undefined) child.stdin?.end(input)
+  else child.stdin?.end()
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code, signal) => {
@@ -65,10 +84,26 @@ export function collect(child, {input, idleMs = IDLE_MS} = {}) {
  * stops it with a signal. The child is always killed by its own pid, never by name; it runs
  * until stop() (or the end of the test process), never against a clock.
  */
-export function startCli(args, {env = {}} = {}) {
+/** What a running CLI printed so far, as text and as complete lines. */
+export interface CliState {
+  stderr: string
+  stderrLines: string[]
+  stdout: string
+  stdoutLines: string[]
+}
+
+export interface RunningCli {
+  child: ChildProcessByStdio<null, Readable, Readable>
+  exited: Promise<Omit<CliResult, 'hung'>>
+  state: CliState
+  stop(signal?: NodeJS.Signals): Promise<Omit<CliResult, 'hung'>>
+  waitFor<T>(predicate: (state: CliState) => T, what?: string, options?: {idleMs?: number}): Promise<NonNullable<T>>
+}
+
+export function startCli(args: string[], {env = {}}: {env?: Record<string, string | undefined>} = {}): RunningCli {
   const child = track(spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']}))
-  const state = {stderr: '', stdout: '', stdoutLines: [], stderrLines: []}
-  const waiters = new Set()
+  const state: CliState = {stderr: '', stdout: '', stdoutLines: [], stderrLines: []}
+  const waiters = new Set<() => void>()
   const wake = () => {
     for (const w of waiters) w()
   }
@@ -78,18 +113,18 @@ export function startCli(args, {env = {}} = {}) {
   child.stdout.setEncoding('utf8').on('data', (d) => {
     state.stdout += d
     const parts = (outRest + d).split('\n')
-    outRest = parts.pop()
+    outRest = parts.pop() ?? ''
     state.stdoutLines.push(...parts)
     wake()
   })
   child.stderr.setEncoding('utf8').on('data', (d) => {
     state.stderr += d
     const parts = (errRest + d).split('\n')
-    errRest = parts.pop()
+    errRest = parts.pop() ?? ''
     state.stderrLines.push(...parts)
     wake()
   })
-  const exited = new Promise((resolve) => {
+  const exited = new Promise<Omit<CliResult, 'hung'>>((resolve) => {
     child.on('close', (code, signal) => {
       wake()
       resolve({code, signal, stderr: state.stderr, stdout: state.stdout})
@@ -102,14 +137,14 @@ export function startCli(args, {env = {}} = {}) {
    * Wait until predicate(state) is truthy. Rejects if the process exits first, or shows no sign
    * of life (no output, no CPU time) for idleMs while the predicate stays false.
    */
-  function waitFor(predicate, what = 'condition', {idleMs = IDLE_MS} = {}) {
-    return new Promise((resolve, reject) => {
+  function waitFor<T>(predicate: (s: CliState) => T, what = 'condition', {idleMs = IDLE_MS}: {idleMs?: number} = {}): Promise<NonNullable<T>> {
+    return new Promise<NonNullable<T>>((resolve, reject) => {
       const check = () => {
         watch.touch()
         const v = predicate(state)
         if (v) {
           cleanup()
-          resolve(v)
+          resolve(v as NonNullable<T>)
         } else if (done) {
           cleanup()
           reject(new Error(`process exited before ${what}; stderr: ${state.stderr.slice(-2000)}`))
@@ -133,7 +168,7 @@ export function startCli(args, {env = {}} = {}) {
     })
   }
 
-  async function stop(signal = 'SIGINT') {
+  async function stop(signal: NodeJS.Signals = 'SIGINT') {
     if (!done) child.kill(signal)
     return exited
   }

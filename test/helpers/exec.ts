@@ -3,13 +3,14 @@
 // by the clock: on a busy machine the same execs take longer, and the tests still want them all.
 import {spawn} from 'node:child_process'
 
-function execOnce(command, args) {
+function execOnce(command: string, args: string[]): {done: Promise<unknown>; pid: number} {
   const child = spawn(command, args, {stdio: 'ignore'})
-  return {done: new Promise((resolve, reject) => child.on('error', reject).on('close', resolve)), pid: child.pid}
+  // A failed spawn has no pid; its 'error' rejects `done`, so the pid is never used then.
+  return {done: new Promise((resolve, reject) => child.on('error', reject).on('close', resolve)), pid: child.pid ?? -1}
 }
 
-export async function execLoop(count, {workers = 1, command = '/bin/true', args = []} = {}) {
-  const tgids = []
+export async function execLoop(count: number, {workers = 1, command = '/bin/true', args = []}: {args?: string[]; command?: string; workers?: number} = {}): Promise<number[]> {
+  const tgids: number[] = []
   let next = 0
   const worker = async () => {
     while (next < count) {
@@ -25,9 +26,9 @@ export async function execLoop(count, {workers = 1, command = '/bin/true', args 
 }
 
 /** Keep an exec load running until stop() is called (at most maxCount execs). */
-export function execLoad({workers = 1, maxCount = 20_000} = {}) {
+export function execLoad({workers = 1, maxCount = 20_000}: {maxCount?: number; workers?: number} = {}): {stop(): Promise<number[]>; tgids: number[]} {
   let stopped = false
-  const tgids = []
+  const tgids: number[] = []
   const worker = async () => {
     while (!stopped && tgids.length < maxCount) {
       const {done, pid} = execOnce('/bin/true', [])

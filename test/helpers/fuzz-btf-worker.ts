@@ -1,7 +1,9 @@
 // Worker side of runFuzzInWorker (fuzz-btf.js): runs the cases and reports progress.
+import assert from 'node:assert/strict'
 import {parentPort, workerData} from 'node:worker_threads'
 
 import {runFuzz} from './fuzz-btf.js'
 
-const stats = await runFuzz({...workerData, report: (i) => parentPort.postMessage({progress: i})})
-parentPort.postMessage({done: stats})
+const port = parentPort ?? assert.fail('runs as a worker thread')
+const stats = await runFuzz({...workerData, report: (i: number) => port.postMessage({progress: i})})
+port.postMessage({done: stats})

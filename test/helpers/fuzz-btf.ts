@@ -14,12 +14,12 @@ import {BtfBuilder, KIND} from './btf-builder.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..', '..')
 
-export function seedBlobs() {
+export function seedBlobs(): Buffer[] {
   return ['maps.btf', 'chain.btf'].map((f) => readFileSync(join(ROOT, 'test', 'fixtures', 'btf', f)))
 }
 
 /** A small deterministic PRNG: every fuzz case replays from its seed. */
-export function xorshift(seed) {
+export function xorshift(seed: number): () => number {
   let s = (seed >>> 0) || 1
   return () => {
     s ^= s << 13
@@ -33,7 +33,7 @@ export function xorshift(seed) {
 
 const INTERESTING = [0, 1, 2, 3, 7, 8, 12, 16, 24, 31, 32, 63, 64, 127, 128, 255, 256, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff]
 
-function mutate(blob, rnd) {
+function mutate(blob: Buffer, rnd: () => number): Buffer {
   let b = Buffer.from(blob)
   const ops = 1 + (rnd() % 4)
   for (let k = 0; k < ops; k++) {
@@ -81,11 +81,11 @@ function mutate(blob, rnd) {
 }
 
 /** A random, often malformed type graph: references may point anywhere, including at themselves. */
-function randomGraph(rnd) {
+function randomGraph(rnd: () => number): Buffer {
   const bb = new BtfBuilder()
   const n = 1 + (rnd() % 24)
   const ref = () => rnd() % (n + 3)
-  const pick = (a) => a[rnd() % a.length]
+  const pick = <T>(a: T[]): T => a[rnd() % a.length] as T
   for (let i = 0; i < n; i++) {
     switch (rnd() % 16) {
       case 0: bb.int(`i${i}`, pick([1, 2, 4, 8, 16, 3, 0, 5]), {bits: pick([8, 16, 32, 64, 128, 1, 3, 24, 0, 200]), encoding: pick([0, 1, 2, 4, 3, 8]), offset: pick([0, 0, 1, 7, 64])}); break
@@ -121,7 +121,7 @@ function randomGraph(rnd) {
 }
 
 /** Case c of seed s draws from its own generator: any case can be replayed alone. */
-function caseRng(seed, c) {
+function caseRng(seed: number, c: number): () => number {
   return xorshift(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(c + 1, 0xc2b2ae35))
 }
 
@@ -130,13 +130,36 @@ function caseRng(seed, c) {
  * (progress, so a hang can be pinned to a case). Returns {cases, parsed, rendered, failures:
  * [{case, error, blob}]}; a failure's (seed, case) replays it: runFuzz({seed, from: case, cases: 1}).
  */
-export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt} = {}) {
-  const {Btf, BtfError} = await import('../../dist/src/btf/btf.js')
-  const {compileRenderer} = await import('../../dist/src/btf/render.js')
-  const {describeType} = await import('../../dist/src/btf/describe.js')
-  const {parseJson} = await import('../../dist/src/render/parse.js')
+/** A failed case: its number, the error and the blob (base64) that made it fail. */
+export interface FuzzFailure {
+  blob?: string
+  case: number
+  error: string
+}
+
+export interface FuzzStats {
+  cases: number
+  failures: FuzzFailure[]
+  parsed: number
+  rendered: number
+}
+
+export interface FuzzOptions {
+  cases?: number
+  from?: number
+  /** Test hook: case number at which to hang on purpose. */
+  hangAt?: number
+  report?: (i: number) => void
+  seed?: number
+}
+
+export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt}: FuzzOptions = {}): Promise<FuzzStats> {
+  const {Btf, BtfError} = await import('../../src/btf/btf.js')
+  const {compileRenderer} = await import('../../src/btf/render.js')
+  const {describeType} = await import('../../src/btf/describe.js')
+  const {parseJson} = await import('../../src/render/parse.js')
   const seeds = seedBlobs()
-  const stats = {cases: 0, failures: [], parsed: 0, rendered: 0}
+  const stats: FuzzStats = {cases: 0, failures: [], parsed: 0, rendered: 0}
   for (let c = from; c < from + cases; c++) {
     if (report && c % 16 === 0) report(c)
     // Test hook: a deliberate hang, to prove the detector catches one.
@@ -158,6 +181,7 @@ export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt}
       const count = btf.typeCount
       for (let id = btf.startId; id < count; id++) {
         const t = btf.type(id)
+        if (!t) throw new Error(`type [${id}] of ${count} is missing`)
         describeType(btf, t)
         btf.resolveSize(id)
         btf.resolveType(id)
@@ -174,7 +198,7 @@ export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt}
         stats.rendered++
       }
     } catch (error) {
-      stats.failures.push({case: c, error: `${tag}: ${error?.stack ?? error}`, blob: blob.toString('base64')})
+      stats.failures.push({case: c, error: `${tag}: ${(error as Error)?.stack ?? error}`, blob: blob.toString('base64')})
       if (stats.failures.length >= 10) break
     } finally {
       stats.cases = c + 1 - from
@@ -185,12 +209,12 @@ export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt}
 }
 
 /** One worker run; rejects with {stalledAt} when no progress came for stallMs. */
-function workerRun(opts, {stallMs}) {
+function workerRun(opts: FuzzOptions, {stallMs}: {stallMs: number}): Promise<FuzzStats> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('fuzz-btf-worker.js', import.meta.url), {workerData: opts})
+    const worker = new Worker(new URL('fuzz-btf-worker.ts', import.meta.url), {workerData: opts})
     let last = opts.from ?? 0
     let lastAt = Date.now()
-    const stop = (error) => {
+    const stop = (error?: Error) => {
       clearInterval(timer)
       worker.terminate()
       if (error) reject(error)
@@ -218,10 +242,10 @@ function workerRun(opts, {stallMs}) {
  * worker with a `replayMs` budget: still stuck is a hang, reported as a failure;
  * done is a starved worker on a busy machine, and the run goes on after them.
  */
-export async function runFuzzInWorker(opts, {stallMs = 20_000, replayMs = 60_000} = {}) {
+export async function runFuzzInWorker(opts: FuzzOptions, {stallMs = 20_000, replayMs = 60_000}: {replayMs?: number; stallMs?: number} = {}): Promise<FuzzStats & {slow: string[]}> {
   const from = opts.from ?? 0
   const end = from + (opts.cases ?? 1000)
-  const total = {cases: 0, failures: [], parsed: 0, rendered: 0, slow: []}
+  const total: FuzzStats & {slow: string[]} = {cases: 0, failures: [], parsed: 0, rendered: 0, slow: []}
   let at = from
   while (at < end) {
     try {
@@ -232,8 +256,8 @@ export async function runFuzzInWorker(opts, {stallMs = 20_000, replayMs = 60_000
       total.failures.push(...s.failures)
       return total
     } catch (error) {
-      if (error.stalledAt === undefined) throw error
-      const stuck = error.stalledAt
+      const stuck = (error as {stalledAt?: number}).stalledAt
+      if (stuck === undefined) throw error
       const n = Math.min(16, end - stuck)
       try {
         const s = await workerRun({...opts, cases: n, from: stuck}, {stallMs: replayMs})

@@ -1,6 +1,8 @@
 // Worker side of test/helpers/fuzz.js: runs one range of cases of one target.
+import assert from 'node:assert/strict'
 import {parentPort, workerData} from 'node:worker_threads'
 
 import {runCases} from './fuzz.js'
 
-parentPort.postMessage(await runCases(workerData))
+const port = parentPort ?? assert.fail('runs as a worker thread')
+port.postMessage(await runCases(workerData))

@@ -20,17 +20,23 @@
 // it is on in shared memory; the parent watches it, and a case that runs past `caseMs` gets the
 // worker terminated and the case replayed alone in a fresh worker with `replayMs`: still stuck
 // is a hang (a failure); finished is a starved worker on a busy machine (noted, not failed).
+import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
+import type {Btf as BtfClass} from '../../src/btf/btf.js'
+import type {Renderer as CompiledRenderer} from '../../src/btf/render.js'
+import type {BtfType} from '../../src/btf/types.js'
+import type {JsonValue} from '../../src/render/parse.js'
+import {type BpftoolEntry, readDumps} from '../fixtures/btf/dumps.js'
 import {ROOT} from './cli.js'
 import {xorshift} from './fuzz-btf.js'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures')
 
 /** Case c of (target, seed) draws from its own generator. */
-export function caseRng(target, seed, c) {
+export function caseRng(target: string, seed: number, c: number): () => number {
   let h = 0x811c9dc5
   for (const ch of target) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193)
   return xorshift(Math.imul(seed ^ h, 0x85ebca6b) ^ Math.imul(c + 1, 0xc2b2ae35))
@@ -39,7 +45,7 @@ export function caseRng(target, seed, c) {
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 12, 16, 31, 32, 63, 64, 127, 128, 255, 256, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff]
 
 /** Generic byte mutations: bit flips, random bytes, interesting u32s, truncation, chunk copies. */
-function mutateBytes(src, rnd, {align = 4, maxOps = 4} = {}) {
+function mutateBytes(src: Buffer, rnd: () => number, {align = 4, maxOps = 4}: {align?: number; maxOps?: number} = {}): Buffer {
   let b = Buffer.from(src)
   const ops = 1 + (rnd() % maxOps)
   for (let k = 0; k < ops && b.length > 0; k++) {
@@ -74,17 +80,26 @@ function mutateBytes(src, rnd, {align = 4, maxOps = 4} = {}) {
 // ---------------------------------------------------------------------------------------------
 // targets (run inside the worker)
 
-async function btfOracleTarget() {
-  const {Btf, BtfError} = await import('../../dist/src/btf/btf.js')
-  const {trailingSize} = await import('../../dist/src/btf/kinds.js')
-  const {sys} = await import('../../dist/src/sys/ffi.js')
+/** A fuzz target: per-case `run(rnd)` (or `runCase(seed, c)`), and counters it keeps. */
+interface Target {
+  run?(rnd: () => number): void
+  runCase?(seed: number, c: number): unknown
+  stats: Record<string, number>
+}
+
+async function btfOracleTarget(): Promise<Target> {
+  const {Btf, BtfError} = await import('../../src/btf/btf.js')
+  const {trailingSize} = await import('../../src/btf/kinds.js')
+  const {sys} = await import('../../src/sys/ffi.js')
   const {koffi, libbpf, optional} = sys()
   libbpf.libbpf_set_print(null) // libbpf would print every rejection on stderr
-  const btfNew = optional('void *btf__new(const void *data, uint32_t size)')
-  const typeCnt = optional('uint32_t btf__type_cnt(const void *btf)')
-  const typeById = optional('const void *btf__type_by_id(const void *btf, uint32_t id)')
-  const nameByOff = optional('const char *btf__name_by_offset(const void *btf, uint32_t off)')
-  const btfFree = optional('void btf__free(void *btf)')
+  // Exported by every libbpf 1.x: missing means no libbpf to compare against, a setup failure.
+  const need = (prototype: string) => optional(prototype) ?? assert.fail(`libbpf lacks ${prototype}`)
+  const btfNew = need('void *btf__new(const void *data, uint32_t size)')
+  const typeCnt = need('uint32_t btf__type_cnt(const void *btf)') as (btf: unknown) => number
+  const typeById = need('const void *btf__type_by_id(const void *btf, uint32_t id)')
+  const nameByOff = need('const char *btf__name_by_offset(const void *btf, uint32_t off)') as (btf: unknown, off: number) => string | null
+  const btfFree = need('void btf__free(void *btf)')
   const seeds = ['maps.btf', 'chain.btf'].map((f) => readFileSync(join(FIXTURES, 'btf', f)))
   const stats = {acceptedByLibbpf: 0, rejectedByBoth: 0, rejectedByLibbpfOnly: 0}
 
@@ -92,8 +107,8 @@ async function btfOracleTarget() {
     stats,
     run(rnd) {
       const blob = mutateBytes(seeds[rnd() % seeds.length], rnd)
-      let ours
-      let ourError
+      let ours: BtfClass | undefined
+      let ourError: InstanceType<typeof BtfError> | undefined
       try {
         ours = Btf.parse(blob, {name: 'fuzz'})
       } catch (error) {
@@ -105,19 +120,20 @@ async function btfOracleTarget() {
       for (const p of ours?.problems ?? []) if (!/at byte \d+/.test(p)) throw new Error(`a problem without its offset: ${p}`)
       const lb = blob.length > 0 ? btfNew(blob, blob.length) : null
       if (!lb) {
-        if (ourError || ours.problems.length > 0) stats.rejectedByBoth++
+        if (ourError || (ours?.problems.length ?? 0) > 0) stats.rejectedByBoth++
         else stats.rejectedByLibbpfOnly++ // libbpf checks references eagerly; we check them on use
         return
       }
 
       try {
         stats.acceptedByLibbpf++
-        if (ourError) throw new Error(`libbpf accepts this blob, we refuse it: ${ourError.message}`)
+        if (ourError || !ours) throw new Error(`libbpf accepts this blob, we refuse it: ${ourError?.message}`)
         // We may still warn (libbpf ignores e.g. the version field), but must decode the same types.
         const n = typeCnt(lb)
         if (ours.typeCount !== n) throw new Error(`${ours.typeCount} types, libbpf has ${n}`)
         for (let id = 1; id < n; id++) {
           const t = ours.type(id)
+          if (!t) throw new Error(`type [${id}]: libbpf has it, we do not`)
           const ptr = typeById(lb, id)
           const head = Buffer.from(koffi.decode(ptr, koffi.array('uint8_t', 12)))
           const info = head.readUInt32LE(4)
@@ -141,9 +157,34 @@ async function btfOracleTarget() {
 }
 
 /** Our decoded fields against the raw record libbpf holds (x86: little-endian). */
-function checkDecoded(t, rec, where) {
-  const u32 = (o) => rec.readUInt32LE(o)
-  const fail = (what, ours, raw) => {
+/** Any decoded type seen through the fields every kind may have: the check below is per field, not per kind. */
+interface LooseRow {
+  bitOffset?: number
+  bitfieldSize?: number
+  nameOff?: number
+  offset?: number
+  size?: number
+  type?: number
+  value?: bigint | number
+}
+
+interface LooseType {
+  kflag: boolean
+  kind: number
+  members?: LooseRow[]
+  params?: LooseRow[]
+  signed?: boolean
+  size?: number
+  type?: number
+  values?: LooseRow[]
+  vars?: LooseRow[]
+  vlen: number
+}
+
+function checkDecoded(decoded: BtfType, rec: Buffer, where: string): void {
+  const t = decoded as unknown as LooseType
+  const u32 = (o: number) => rec.readUInt32LE(o)
+  const fail = (what: string, ours: unknown, raw: unknown) => {
     throw new Error(`${where}: ${what} ${ours}, the record says ${raw}`)
   }
 
@@ -177,20 +218,21 @@ function checkDecoded(t, rec, where) {
   })
 }
 
-async function valuesTarget() {
-  const {Btf} = await import('../../dist/src/btf/btf.js')
-  const {compileRenderer} = await import('../../dist/src/btf/render.js')
-  const {parseJson} = await import('../../dist/src/render/parse.js')
-  const dumps = JSON.parse(readFileSync(join(FIXTURES, 'btf', 'dumps.json'), 'utf8'))
-  const blobs = {}
-  const samples = [] // {map, typeId, size, bytes, formatted}
+async function valuesTarget(): Promise<Target> {
+  const {Btf} = await import('../../src/btf/btf.js')
+  const {compileRenderer} = await import('../../src/btf/render.js')
+  const {parseJson} = await import('../../src/render/parse.js')
+  const dumps = readDumps()
+  const blobs: Record<string, BtfClass> = {}
+  const samples: {btf: BtfClass; bytes: Buffer; formatted: JsonValue | undefined; map: string; size: number; typeId: number}[] = []
   for (const [map, m] of Object.entries(dumps.maps)) {
-    if (!m.btf || !m.bpftool) continue
-    blobs[m.btf] ??= Btf.parse(readFileSync(join(FIXTURES, 'btf', m.btf)), {name: m.btf})
+    const file = m.btf
+    if (!file || !m.bpftool) continue
+    blobs[file] ??= Btf.parse(readFileSync(join(FIXTURES, 'btf', file)), {name: file})
     // bpftool's own text, parsed with exact 64-bit integers.
-    for (const e of parseJson(m.bpftool)) {
-      const hex = (a) => Buffer.from(a.map((x) => Number.parseInt(x, 16)))
-      const add = (bytes, formatted, size, typeId) => samples.push({btf: blobs[m.btf], bytes: hex(bytes), formatted, map, size, typeId})
+    for (const e of parseJson(m.bpftool) as unknown as BpftoolEntry[]) {
+      const hex = (a: string[]) => Buffer.from(a.map((x) => Number.parseInt(x, 16)))
+      const add = (bytes: string[], formatted: JsonValue | undefined, size: number, typeId: number) => samples.push({btf: blobs[file] as BtfClass, bytes: hex(bytes), formatted, map, size, typeId})
       add(e.key, e.formatted?.key, m.keySize, m.btfKeyTypeId)
       if (e.value) add(e.value, e.formatted?.value, m.valueSize, m.btfValueTypeId)
       // Per-CPU maps: one value per CPU, each rendered on its own.
@@ -198,8 +240,8 @@ async function valuesTarget() {
     }
   }
 
-  const renderers = new Map()
-  const renderer = (s, size) => {
+  const renderers = new Map<string, CompiledRenderer>()
+  const renderer = (s: (typeof samples)[number], size: number): CompiledRenderer => {
     const k = `${s.map}/${s.typeId}/${size}`
     let r = renderers.get(k)
     if (!r) renderers.set(k, (r = compileRenderer(s.btf, s.typeId, size)))
@@ -207,7 +249,7 @@ async function valuesTarget() {
   }
 
   // The oracle, once: every captured value renders exactly as bpftool formatted it.
-  const text = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x))
+  const text = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x))
   for (const s of samples) {
     if (s.formatted === undefined) continue
     const ours = parseJson(renderer(s, s.size).json(s.bytes, 0))
@@ -218,7 +260,7 @@ async function valuesTarget() {
   return {
     stats,
     run(rnd) {
-      const s = samples[rnd() % samples.length]
+      const s = samples[rnd() % samples.length] ?? assert.fail('no samples')
       const short = rnd() % 8 === 0
       // A value shorter than its type (a foreign map whose BTF does not match): problems with offsets.
       const size = short ? rnd() % Math.max(1, s.size) : s.size
@@ -243,8 +285,8 @@ async function valuesTarget() {
   }
 }
 
-async function sitesTarget() {
-  const {findTailCallSites} = await import('../../dist/src/graph/sites.js')
+async function sitesTarget(): Promise<Target> {
+  const {findTailCallSites} = await import('../../src/graph/sites.js')
   const names = ['prog1', 'prog2', 'prog3', 'graph5-s2', 'graph5-s3', 'graph5-sockf']
   const bases = names.map((n) => readFileSync(join(FIXTURES, 'xlated', `${n}.xlated`)))
   // Instructions worth planting: call bpf_tail_call, ld_imm64 map[id:7] (2 slots), mov r3 = k, ja/jeq back and forward, exit.
@@ -297,46 +339,59 @@ async function sitesTarget() {
   }
 }
 
-async function btfTarget() {
+async function btfTarget(): Promise<Target> {
   const {runFuzz} = await import('./fuzz-btf.js')
   return {
     // The decoder's own harness, one case at a time (it draws its case from (seed, case)).
-    async runCase(seed, c) {
+    async runCase(seed: number, c: number) {
       const s = await runFuzz({cases: 1, from: c, seed})
-      if (s.failures.length) throw new Error(s.failures[0].error)
+      if (s.failures[0]) throw new Error(s.failures[0].error)
     },
     stats: {},
   }
 }
 
-export const TARGETS = {
+export const TARGETS: Record<string, () => Promise<Target>> = {
   btf: btfTarget,
   'btf-oracle': btfOracleTarget,
   sites: sitesTarget,
   values: valuesTarget,
   // Self-tests of the runner: a case that never returns, a case that eats memory without bound.
-  'hang-at-5': async () => ({runCase: (_, c) => { if (c === 5) for (;;); }, stats: {}}),
-  'oom-at-3': async () => ({runCase: (_, c) => { if (c === 3) { const keep = []; for (;;) keep.push(Buffer.alloc(0).toString() + 'x'.repeat(1 << 16) + keep.length) } }, stats: {}}),
+  'hang-at-5': async () => ({runCase: (_: number, c: number) => { if (c === 5) for (;;); }, stats: {}}),
+  'oom-at-3': async () => ({runCase: (_: number, c: number) => { if (c === 3) { const keep: string[] = []; for (;;) keep.push(Buffer.alloc(0).toString() + 'x'.repeat(1 << 16) + keep.length) } }, stats: {}}),
 }
 
 /** Worker body: run cases [from, to) of one target; the current case goes to shared memory. */
-export async function runCases({target, seed, from, to, progress}) {
-  let t
+/** A failed case, named so that (target, seed, case) replays it. */
+export interface CaseFailure {
+  case: number
+  error: string
+}
+
+interface CasesResult {
+  failures: CaseFailure[]
+  initError?: string
+  stats?: Record<string, number>
+}
+
+export async function runCases({target, seed, from, to, progress}: {from: number; progress: Int32Array; seed: number; target: string; to: number}): Promise<CasesResult> {
+  let t: Target
   try {
-    t = await TARGETS[target]()
+    const make = TARGETS[target] ?? assert.fail(`no fuzz target ${target}`)
+    t = await make()
   } catch (error) {
-    return {initError: `${target}: setting up failed: ${error?.stack ?? error}`}
+    return {failures: [], initError: `${target}: setting up failed: ${(error as Error)?.stack ?? error}`}
   }
 
-  const failures = []
+  const failures: CaseFailure[] = []
   for (let c = from; c < to; c++) {
     Atomics.store(progress, 0, c)
     Atomics.add(progress, 1, 1)
     try {
       if (t.runCase) await t.runCase(seed, c)
-      else t.run(caseRng(target, seed, c))
+      else t.run?.(caseRng(target, seed, c))
     } catch (error) {
-      failures.push({case: c, error: `${target} seed ${seed} case ${c}: ${String(error?.stack ?? error).split('\n').slice(0, 4).join(' | ')}`})
+      failures.push({case: c, error: `${target} seed ${seed} case ${c}: ${String((error as Error)?.stack ?? error).split('\n').slice(0, 4).join(' | ')}`})
       if (failures.length >= 20) break
     }
   }
@@ -347,10 +402,18 @@ export async function runCases({target, seed, from, to, progress}) {
 // ---------------------------------------------------------------------------------------------
 // runner (parent side)
 
-function runWorker({target, seed, from, to}, {caseMs, heapMb}) {
+interface WorkerOutcome {
+  crashed?: number
+  error?: Error & {code?: string}
+  ran: number
+  result?: CasesResult
+  stuck?: number
+}
+
+function runWorker({target, seed, from, to}: {from: number; seed: number; target: string; to: number}, {caseMs, heapMb}: {caseMs: number; heapMb: number}): Promise<WorkerOutcome> {
   const progress = new Int32Array(new SharedArrayBuffer(8))
   progress[0] = from
-  const worker = new Worker(new URL('fuzz-worker.js', import.meta.url), {
+  const worker = new Worker(new URL('fuzz-worker.ts', import.meta.url), {
     resourceLimits: {maxOldGenerationSizeMb: heapMb},
     workerData: {from, progress, seed, target, to},
   })
@@ -366,7 +429,7 @@ function runWorker({target, seed, from, to}, {caseMs, heapMb}) {
         done({stuck: Atomics.load(progress, 0)})
       }
     }, 50)
-    const done = (r) => {
+    const done = (r: Omit<WorkerOutcome, 'ran'>) => {
       clearInterval(timer)
       worker.terminate()
       resolve({...r, ran: Atomics.load(progress, 1)})
@@ -383,16 +446,34 @@ function runWorker({target, seed, from, to}, {caseMs, heapMb}) {
  * bounded by `caseMs` (then replayed alone with `replayMs`) and the heap by `heapMb`.
  * Resolves {cases, failures, slow, stats, ms}.
  */
-export async function fuzz({target, seed = 1, from = 0, cases, workers = 1, chunk = 20_000, caseMs = 5000, replayMs = 30_000, heapMb = 512, onChunk}) {
+export interface FuzzTotal {
+  cases: number
+  failures: CaseFailure[]
+  slow: string[]
+  stats: Record<string, number>
+}
+
+export async function fuzz({target, seed = 1, from = 0, cases, workers = 1, chunk = 20_000, caseMs = 5000, replayMs = 30_000, heapMb = 512, onChunk}: {
+  caseMs?: number
+  cases: number
+  chunk?: number
+  from?: number
+  heapMb?: number
+  onChunk?: (total: FuzzTotal) => void
+  replayMs?: number
+  seed?: number
+  target: string
+  workers?: number
+}): Promise<FuzzTotal & {ms: number}> {
   const started = performance.now()
-  const total = {cases: 0, failures: [], slow: [], stats: {}}
-  const queue = []
+  const total: FuzzTotal = {cases: 0, failures: [], slow: [], stats: {}}
+  const queue: [number, number][] = []
   for (let a = from; a < from + cases; a += chunk) queue.push([a, Math.min(from + cases, a + chunk)])
-  const merge = (stats) => {
+  const merge = (stats: Record<string, number> | undefined) => {
     for (const [k, v] of Object.entries(stats ?? {})) if (typeof v === 'number') total.stats[k] = (total.stats[k] ?? 0) + v
   }
 
-  const runRange = async (a, b) => {
+  const runRange = async (a: number, b: number) => {
     while (a < b) {
       const r = await runWorker({from: a, seed, target, to: b}, {caseMs, heapMb})
       if (r.result?.initError) throw new Error(r.result.initError)
@@ -403,7 +484,7 @@ export async function fuzz({target, seed = 1, from = 0, cases, workers = 1, chun
         return
       }
 
-      const bad = r.stuck ?? r.crashed
+      const bad = r.stuck ?? r.crashed ?? assert.fail('a worker ended with neither a result nor a case it was on')
       total.cases += bad - a
       if (r.stuck !== undefined) {
         // Replay the case alone with a longer budget: a hang, or a worker starved by a busy machine?
@@ -425,7 +506,7 @@ export async function fuzz({target, seed = 1, from = 0, cases, workers = 1, chun
 
   await Promise.all(Array.from({length: workers}, async () => {
     while (queue.length > 0) {
-      const [a, b] = queue.shift()
+      const [a, b] = queue.shift() ?? assert.fail('checked non-empty')
       await runRange(a, b)
       onChunk?.(total)
     }

@@ -6,11 +6,11 @@
 import {release} from 'node:os'
 
 const m = /^(\d+)\.(\d+)/.exec(release())
-export const KERNEL = m ? [Number(m[1]), Number(m[2])] : [0, 0]
+export const KERNEL: [number, number] = m ? [Number(m[1]), Number(m[2])] : [0, 0]
 export const KERNEL_LABEL = `${KERNEL[0]}.${KERNEL[1]}`
 
 /** The kernel is at least major.minor. */
-export function atLeast(major, minor) {
+export function atLeast(major: number, minor: number): boolean {
   return KERNEL[0] > major || (KERNEL[0] === major && KERNEL[1] >= minor)
 }
 
@@ -18,7 +18,7 @@ export function atLeast(major, minor) {
 export const IN_VM = process.env.TAILCALLS_VM === '1'
 
 /** Scale a count down under emulation (at least `min`). */
-export function vmScaled(n, {divide = 10, min = 1} = {}) {
+export function vmScaled(n: number, {divide = 10, min = 1}: {divide?: number; min?: number} = {}): number {
   return IN_VM ? Math.max(min, Math.ceil(n / divide)) : n
 }
 
@@ -40,12 +40,12 @@ export const EXPECT = {
 }
 
 /** Compare a probed record with EXPECT's, ignoring the undefined (unknown) entries. */
-export function knownPart(probed, expected) {
-  const out = {}
+export function knownPart(probed: Record<string, unknown>, expected: Record<string, boolean | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(expected)) if (v !== undefined) out[k] = probed[k]
   return out
 }
 
-export function definedPart(expected) {
+export function definedPart(expected: Record<string, boolean | undefined>): Record<string, boolean | undefined> {
   return Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== undefined))
 }

@@ -3,11 +3,12 @@
 // check is on the ids this test created, never on whole-system lists.
 import {execFileSync} from 'node:child_process'
 
-import {nextId} from '../../dist/src/kernel/ids.js'
+import {type ObjectKind, nextId} from '../../src/kernel/ids.js'
 import {startCli} from './cli.js'
 import {until} from './progress.js'
 
-export function bpftoolJson(args) {
+// bpftool's JSON is the oracle: its shape is whatever bpftool prints, read field by field.
+export function bpftoolJson(args: string[]): any {
   return JSON.parse(execFileSync('bpftool', ['--json', ...args], {encoding: 'utf8', maxBuffer: 1 << 28}))
 }
 
@@ -17,13 +18,20 @@ export function bpftoolJson(args) {
  * chain exits: opening a prog array by id while the kernel's deferred clear is pending
  * leaks it for good (kernel-and-anchors.md §4.6, reproduced on this machine).
  */
-export function exists(kind, id) {
+export function exists(kind: ObjectKind, id: number): boolean {
   return nextId(kind, id - 1) === id
 }
 
 /** Ids of {programs, maps, link} still present in the kernel. */
-export function stillAlive(ids) {
-  const alive = []
+/** Kernel ids a test created, by name. */
+export interface CreatedIds {
+  link?: number
+  maps?: Record<string, number>
+  programs?: Record<string, number>
+}
+
+export function stillAlive(ids: CreatedIds): string[] {
+  const alive: string[] = []
   for (const [name, id] of Object.entries(ids.programs ?? {})) if (exists('prog', id)) alive.push(`program ${name} (id ${id})`)
   for (const [name, id] of Object.entries(ids.maps ?? {})) if (exists('map', id)) alive.push(`map ${name} (id ${id})`)
   if (ids.link !== undefined && exists('link', ids.link)) alive.push(`link id ${ids.link}`)
@@ -34,7 +42,7 @@ export function stillAlive(ids) {
  * The kernel frees programs and maps after an RCU grace period, later on a busy machine: poll
  * while ids keep going away; fail once the survivors stood still for `idleMs`.
  */
-export async function assertGone(ids, {idleMs = 30_000} = {}) {
+export async function assertGone(ids: CreatedIds, {idleMs = 30_000}: {idleMs?: number} = {}): Promise<void> {
   try {
     await until(() => stillAlive(ids).length === 0, 'the ids to go', {everyMs: 100, idleMs, progress: () => stillAlive(ids).length})
   } catch {
@@ -47,18 +55,19 @@ export async function assertGone(ids, {idleMs = 30_000} = {}) {
  * CLI plus the kernel ids it created and the parsed NDJSON events so far. Always call
  * `finish()` (it stops the CLI with SIGINT, checks exit 0 and that every id is gone).
  */
-export async function startChain(extraArgs = [], {env} = {}) {
+export async function startChain(extraArgs: string[] = [], {env}: {env?: Record<string, string | undefined>} = {}) {
   // --duration only bounds a chain whose test process died without stopping it: an hour is far
   // beyond any test, however busy the machine.
   const cli = startCli(['load', '--json', '--duration', '3600', ...extraArgs], {env})
   const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'the loaded line')
-  const ids = JSON.parse(loadedLine).loaded
+  const ids: CreatedIds & {link: number; maps: Record<string, number>; programs: Record<string, number>} = JSON.parse(loadedLine).loaded
   await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'Waiting for Ctrl-C')
-  const events = () => cli.state.stdoutLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  // NDJSON chain events as `load --json` prints them (see src/chain/events.ts).
+  const events = (): any[] => cli.state.stdoutLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
   return {
     cli,
     events,
-    async finish(signal = 'SIGINT') {
+    async finish(signal: NodeJS.Signals = 'SIGINT') {
       const result = await cli.stop(signal)
       await assertGone(ids)
       const summaryLine = result.stderr.split('\n').find((l) => l.startsWith('{"summary"'))
@@ -66,7 +75,7 @@ export async function startChain(extraArgs = [], {env} = {}) {
     },
     ids,
     /** Wait until events for every tgid in `tgids` (3 stages each) arrived. */
-    waitForTgids(tgids, perTgid = 3) {
+    waitForTgids(tgids: number[], perTgid = 3) {
       const want = new Set(tgids)
       return cli.waitFor(() => {
         const counts = new Map()

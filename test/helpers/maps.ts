@@ -1,19 +1,20 @@
 // Maps for map-dump tests and benches, created from the fixture objects with the project's
 // own libbpf binding and filled from user space. close() frees everything.
+import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {mapInfo} from '../../dist/src/kernel/info.js'
-import {LoadedObject} from '../../dist/src/libbpf/object.js'
-import {sys} from '../../dist/src/sys/ffi.js'
+import {type MapInfo, mapInfo} from '../../src/kernel/info.js'
+import {LoadedObject} from '../../src/libbpf/object.js'
+import {sys} from '../../src/sys/ffi.js'
 import {compileBpf} from './clang.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures')
 
 /** Compile test/fixtures/<name>.bpf.c into a temp dir; returns the .o path and a cleanup. */
-export function compileFixture(name) {
+export function compileFixture(name: string): {dispose(): void; obj: string} {
   const dir = mkdtempSync(join(tmpdir(), 'tailcalls-fixture-'))
   const obj = compileBpf(join(FIXTURES, `${name}.bpf.c`), join(dir, `${name}.bpf.o`))
   return {dispose: () => rmSync(dir, {force: true, recursive: true}), obj}
@@ -23,21 +24,28 @@ export function compileFixture(name) {
  * Load a fixture object (maps only). `maxEntries` resizes maps before load.
  * Returns {maps: {name: {fd, id, info}}, ids: {name: id}, close()}.
  */
-export function loadMaps(name, {maxEntries = {}} = {}) {
+export interface LoadedMaps {
+  close(): void
+  ids: Record<string, number>
+  maps: Record<string, {fd: number; id: number; info: MapInfo}>
+}
+
+export function loadMaps(name: string, {maxEntries = {}}: {maxEntries?: Record<string, number>} = {}): LoadedMaps {
   const {obj, dispose} = compileFixture(name)
   const o = LoadedObject.open(obj)
   try {
     const {libbpf} = sys()
+    const bpfMap = (m: string) => o.map(m) ?? assert.fail(`the fixture ${name} has no map ${m}`)
     for (const [map, n] of Object.entries(maxEntries)) {
-      const ret = libbpf.bpf_map__set_max_entries(o.map(map), n)
+      const ret = libbpf.bpf_map__set_max_entries(bpfMap(map), n)
       if (ret < 0) throw new Error(`set_max_entries(${map}, ${n}): ${ret}`)
     }
 
     o.load()
-    const maps = {}
-    const ids = {}
+    const maps: LoadedMaps['maps'] = {}
+    const ids: LoadedMaps['ids'] = {}
     for (const m of o.mapNames()) {
-      const fd = libbpf.bpf_map__fd(o.map(m))
+      const fd = libbpf.bpf_map__fd(bpfMap(m))
       const info = mapInfo(fd)
       maps[m] = {fd, id: info.id, info}
       ids[m] = info.id
@@ -58,7 +66,7 @@ export function loadMaps(name, {maxEntries = {}} = {}) {
   }
 }
 
-export function update(fd, key, value) {
+export function update(fd: number, key: Buffer, value: Buffer): void {
   const ret = sys().libbpf.bpf_map_update_elem(fd, key, value, 0)
   if (ret < 0) throw new Error(`bpf_map_update_elem: ${ret}`)
 }
@@ -67,7 +75,7 @@ export function update(fd, key, value) {
  * Fill big_pcpu (per-CPU array of struct big_val) with distinct values for `n` entries
  * and big_hash with `h` flows.
  */
-export function fillBig(maps, {n, h = 0}) {
+export function fillBig(maps: LoadedMaps['maps'], {n, h = 0}: {h?: number; n: number}): void {
   const ncpus = sys().libbpf.libbpf_num_possible_cpus()
   const key = Buffer.alloc(4)
   const value = Buffer.alloc(24 * ncpus)

@@ -8,18 +8,18 @@ import {chmodSync, cpSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {BIN, ROOT, runCli} from './cli.js'
+import {BIN, type CliResult, ROOT, runCli} from './cli.js'
 
 const UID = '65534'
 const setprivUser = ['--reuid=' + UID, '--regid=' + UID, '--clear-groups']
 
-let tree
-const temps = []
+let tree: string | undefined
+const temps: string[] = []
 process.on('exit', () => {
   for (const dir of temps) rmSync(dir, {force: true, recursive: true})
 })
 
-function tempDir(prefix) {
+function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   temps.push(dir)
   chmodSync(dir, 0o755)
@@ -41,14 +41,14 @@ function readableCopy() {
   const dir = tempDir('tailcalls-nobody-tree-')
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   for (const entry of ['package.json', ...pkg.files]) cpSync(join(ROOT, entry), join(dir, entry), {recursive: true})
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'))
+  const lock: {packages: Record<string, {dev?: boolean; optional?: boolean}>} = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'))
   for (const [path, meta] of Object.entries(lock.packages)) {
     if (!path.startsWith('node_modules/') || meta.dev) continue
     try {
       cpSync(join(ROOT, path), join(dir, path), {recursive: true})
     } catch (error) {
       // Optional dependencies for other platforms (koffi's, say) are in the lock, not on disk.
-      if (error.code !== 'ENOENT' || !meta.optional) throw error
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !meta.optional) throw error
     }
   }
 
@@ -57,14 +57,14 @@ function readableCopy() {
 }
 
 /** The folder the unprivileged child runs the CLI from: the checkout, or a readable copy of it. */
-export function nobodyTree() {
+export function nobodyTree(): string {
   tree ??= checkoutReadable() ? ROOT : readableCopy()
   return tree
 }
 
-let home
+let home: string | undefined
 /** Run `bin/run.js ARGS` as uid 65534 with `caps` (setpriv syntax: '-all', '+bpf,+perfmon'). */
-export function runAsNobody(args, {caps = '-all', env = {}} = {}) {
+export function runAsNobody(args: string[], {caps = '-all', env = {}}: {caps?: string; env?: Record<string, string | undefined>} = {}): Promise<CliResult> {
   const root = nobodyTree()
   // oclif reads its data and cache folders under HOME; nobody cannot use root's.
   home ??= tempDir('tailcalls-nobody-home-')

@@ -11,12 +11,14 @@ export const SLOW = process.env.TAILCALLS_VM === '1' ? 6 : 1
 export const IDLE_MS = 120_000 * SLOW
 
 /** utime + stime + cutime + cstime of a process, in clock ticks; undefined once it is gone. */
-export function cpuTicks(pid) {
-  let stat
+export function cpuTicks(pid: number | undefined): number | undefined {
+  let stat: string
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   } catch (error) {
-    if (error.code === 'ENOENT' || error.code === 'ESRCH') return undefined
+    if (!(error instanceof Error)) throw error
+    const {code} = error as NodeJS.ErrnoException
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined
     throw error
   }
 
@@ -29,7 +31,7 @@ export function cpuTicks(pid) {
  * Watch `pid` for signs of life. `touch()` records one seen from outside (output read); CPU time
  * is sampled once a second. `onIdle` runs once when nothing happened for idleMs.
  */
-export function watchProgress(pid, {idleMs = IDLE_MS, onIdle}) {
+export function watchProgress(pid: number | undefined, {idleMs = IDLE_MS, onIdle}: {idleMs?: number; onIdle: (seconds: number) => void}): {stop(): void; touch(): void} {
   let last = Date.now()
   let ticks = cpuTicks(pid)
   const timer = setInterval(() => {
@@ -45,7 +47,9 @@ export function watchProgress(pid, {idleMs = IDLE_MS, onIdle}) {
   timer.unref()
   return {
     stop: () => clearInterval(timer),
-    touch: () => (last = Date.now()),
+    touch: () => {
+      last = Date.now()
+    },
   }
 }
 
@@ -54,12 +58,12 @@ export function watchProgress(pid, {idleMs = IDLE_MS, onIdle}) {
  * awaited work moves on (a count, a set size); the wait fails only after it stood still for
  * idleMs.
  */
-export async function until(predicate, what, {progress = () => 0, idleMs = IDLE_MS, everyMs = 20} = {}) {
+export async function until<T>(predicate: () => T, what: string, {progress = () => 0, idleMs = IDLE_MS, everyMs = 20}: {everyMs?: number; idleMs?: number; progress?: () => unknown} = {}): Promise<NonNullable<T>> {
   let mark = progress()
   let last = Date.now()
   for (;;) {
     const v = predicate()
-    if (v) return v
+    if (v) return v as NonNullable<T>
     const now = progress()
     if (now !== mark) {
       mark = now

@@ -1,4 +1,4 @@
-// Loss accounting under load, shared by test/soak.test.js (bounded) and bench/soak.mjs (100k):
+// Loss accounting under load, shared by test/chain/soak.test.ts (bounded) and bench/soak.mjs (100k):
 // `tailcalls load --json` streams while a C exec storm (bench/ref/storm.c) runs N execs from W
 // workers and prints the pid of every exec'd child. Then:
 //   - every exec of the storm arrives as prog1 → prog2 → prog3 with the seed's counters
@@ -7,21 +7,24 @@
 //   - events received + events dropped (counted in the kernel) == the runs the chain's own
 //     counters saw, exactly, and the lines that reached us are exactly the events the CLI counted;
 //   - the NDJSON drop records add up to the summary's drops.
+import assert from 'node:assert/strict'
 import {execFileSync, spawn} from 'node:child_process'
+import type {Readable} from 'node:stream'
 import {closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync} from 'node:fs'
 import {Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import type {StreamSummary} from '../../src/chain/stream.js'
 import {BIN, ROOT} from './cli.js'
-import {assertGone} from './kernel.js'
+import {type CreatedIds, assertGone} from './kernel.js'
 import {cpuTicks, watchProgress} from './progress.js'
 
 export const STORM = join(ROOT, 'bench', 'results', 'storm')
 const STORM_SRC = join(ROOT, 'bench', 'ref', 'storm.c')
 
 /** Build the C exec storm into bench/results/ (git-ignored) when missing or stale. */
-export function buildStorm() {
+export function buildStorm(): string {
   if (!existsSync(STORM) || statSync(STORM).mtimeMs < statSync(STORM_SRC).mtimeMs) {
     mkdirSync(join(ROOT, 'bench', 'results'), {recursive: true})
     execFileSync('gcc', ['-O2', '-o', STORM, STORM_SRC])
@@ -30,10 +33,10 @@ export function buildStorm() {
   return STORM
 }
 
-const PROG = {prog1: 0, prog2: 1, prog3: 2, prog3_v2: 3}
+const PROG: Record<string, number> = {prog1: 0, prog2: 1, prog3: 2, prog3_v2: 3}
 
 /** Run the storm; resolves {pids, seconds}. Bounded by its own count; killed (by pid) if it hangs. */
-export function runStorm(execs, workers) {
+export function runStorm(execs: number, workers: number): Promise<{pids: number[]; seconds: number}> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
     const child = spawn(buildStorm(), [String(execs), String(workers), 'pids'], {stdio: ['ignore', 'pipe', 'inherit']})
@@ -57,34 +60,51 @@ export function runStorm(execs, workers) {
  * Start `load --json` (stdout read and checked line by line here, never all kept as text).
  * Returns {ready, stop(signal), result}.
  */
-export function startLoad(extraArgs = [], {env = {}, fifo = false} = {}) {
+/** What the reader of a load's stdout saw, counted line by line. */
+export interface Seen {
+  bad: string[]
+  /** Per tgid: [prog, per_event_count, total_count, cpu_id] for each stage event, flattened. */
+  byTgid: Map<number, number[]>
+  dropRecords: number
+  dropTotal: number
+  lines: number
+  other: number
+  stage: number
+  tailCallFailed: number
+}
+
+export function startLoad(extraArgs: string[] = [], {env = {}, fifo = false}: {env?: Record<string, string | undefined>; fifo?: boolean} = {}) {
   // With `fifo`, stdout is a real pipe (a FIFO in a temp folder), as in `tailcalls load | jq`;
   // otherwise Node's stdio 'pipe', which is a socketpair.
-  let out = 'pipe'
-  let stdout
-  let dir
+  let out: 'pipe' | number = 'pipe'
+  let reader: Readable | undefined
+  let dir: string | undefined
   if (fifo) {
     dir = mkdtempSync(join(tmpdir(), 'tailcalls-fifo-'))
     const path = join(dir, 'out')
     execFileSync('mkfifo', [path])
     const r = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
     out = openSync(path, 'w')
-    stdout = new Socket({fd: r, readable: true, writable: false})
+    reader = new Socket({fd: r, readable: true, writable: false})
   }
 
   const child = spawn(process.execPath, [BIN, 'load', '--json', ...extraArgs], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', out, 'pipe']})
-  if (fifo) {
+  if (typeof out === 'number') {
     closeSync(out)
-    rmSync(dir, {force: true, recursive: true})
+    if (dir) rmSync(dir, {force: true, recursive: true})
   } else {
-    stdout = child.stdout
+    reader = child.stdout ?? undefined
   }
 
-  const seen = {byTgid: new Map(), dropRecords: 0, dropTotal: 0, lines: 0, other: 0, stage: 0, tailCallFailed: 0, bad: []}
+  const stdout: Readable = reader ?? assert.fail('spawned with a stdout pipe')
+
+  const stderrStream = child.stderr ?? assert.fail('spawned with a stderr pipe')
+
+  const seen: Seen = {byTgid: new Map(), dropRecords: 0, dropTotal: 0, lines: 0, other: 0, stage: 0, tailCallFailed: 0, bad: []}
   let rest = ''
   stdout.setEncoding('utf8').on('data', (d) => {
     const parts = (rest + d).split('\n')
-    rest = parts.pop()
+    rest = parts.pop() ?? ''
     for (const line of parts) {
       seen.lines++
       let e
@@ -111,15 +131,15 @@ export function startLoad(extraArgs = [], {env = {}, fifo = false} = {}) {
     }
   })
   let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+  stderrStream.setEncoding('utf8').on('data', (d) => (stderr += d))
   // Done when the process exited and its output was read to the end.
   const exited = Promise.all([
-    new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal}))),
+    new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal}))),
     new Promise((resolve) => stdout.on('close', resolve)),
-    new Promise((resolve) => child.stderr.on('close', resolve)),
+    new Promise((resolve) => stderrStream.on('close', resolve)),
   ]).then(([r]) => r)
   const quit = new Promise((resolve) => child.on('exit', resolve))
-  const ready = new Promise((resolve, reject) => {
+  const ready = new Promise<CreatedIds & {maps: Record<string, number>; programs: Record<string, number>}>((resolve, reject) => {
     const watch = watchProgress(child.pid, {
       onIdle(seconds) {
         clearInterval(t)
@@ -130,7 +150,7 @@ export function startLoad(extraArgs = [], {env = {}, fifo = false} = {}) {
       if (stderr.includes('Waiting for Ctrl-C...')) {
         clearInterval(t)
         watch.stop()
-        resolve(JSON.parse(stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded)
+        resolve(JSON.parse(stderr.split('\n').find((l) => l.startsWith('{"loaded"')) ?? '{}').loaded)
       }
     }, 10)
     exited.then(() => {
@@ -155,26 +175,26 @@ export function startLoad(extraArgs = [], {env = {}, fifo = false} = {}) {
      * Send `signal` (none with null) and wait for the end; resolves {code, signal, stderr, summary}.
      * Fails if the process stays alive without CPU time or output for idleMs (a hang).
      */
-    async stop(signal = 'SIGINT', {idleMs} = {}) {
+    async stop(signal: NodeJS.Signals | null = 'SIGINT', {idleMs}: {idleMs?: number} = {}): Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string; summary: StreamSummary | undefined}> {
       if (signal && child.exitCode === null && child.signalCode === null) child.kill(signal)
-      let watch
-      const r = await Promise.race([exited, new Promise((resolve, reject) => {
+      let watch: ReturnType<typeof watchProgress> | undefined
+      const r = await Promise.race([exited, new Promise<never>((_resolve, reject) => {
         watch = watchProgress(child.pid, {
           idleMs,
           onIdle: (seconds) => reject(new Error(`load did not end: no output and no CPU time for ${seconds} s (exit ${child.exitCode}, stdout closed: ${stdout.destroyed}): ${stderr.slice(-1500)}`)),
         })
-      })]).finally(() => watch.stop())
+      })]).finally(() => watch?.stop())
       const line = stderr.split('\n').find((l) => l.startsWith('{"summary"'))
       return {...r, stderr, summary: line ? JSON.parse(line).summary : undefined}
     },
   }
 }
 
-const sum = (xs) => xs.reduce((a, b) => a + b, 0)
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 
 /** Check the storm's execs and the summary's identity. Returns a list of problems (empty: all good). */
-export function checkAccounting(seen, summary, pids) {
-  const problems = []
+export function checkAccounting(seen: Seen, summary: StreamSummary, pids: number[]): {complete: number; missing: number; problems: string[]; wrong: number} {
+  const problems: string[] = []
   const s = summary
   const runs = sum(Object.values(s.stage_runs)) + sum(s.tail_call_failed)
   const accounted = s.events_total + s.unprinted + s.ringbuf_drops + s.malformed_records
@@ -190,18 +210,18 @@ export function checkAccounting(seen, summary, pids) {
   // Per exec of the storm: its stages, in order, with the seed's counters on one CPU. Pids are
   // reused over 100k execs (pid_max), so a tgid's events are cut into execs where the stage
   // number stops increasing; execs of one pid never overlap in time.
-  const occurrences = new Map()
+  const occurrences = new Map<number, number>()
   for (const pid of pids) occurrences.set(pid, (occurrences.get(pid) ?? 0) + 1)
   let missing = 0
   let complete = 0
   let wrong = 0
   for (const [pid, k] of occurrences) {
     const a = seen.byTgid.get(pid) ?? []
-    const groups = []
+    const groups: {cpu: number; pec: number; prog: number; total: number}[][] = []
     for (let i = 0; i < a.length / 4; i++) {
       const e = {cpu: a[i * 4 + 3], pec: a[i * 4 + 1], prog: a[i * 4], total: a[i * 4 + 2]}
       const g = groups.at(-1)
-      if (!g || e.prog <= g.at(-1).prog) groups.push([e])
+      if (!g || e.prog <= (g.at(-1)?.prog ?? -1)) groups.push([e])
       else g.push(e)
     }
 
@@ -230,15 +250,15 @@ export function checkAccounting(seen, summary, pids) {
  * One soak round: load, storm, stop, check, leak check. Returns the figures and the problems.
  * `reader` optionally delays reading stdout (a slow consumer): {pauseMs}.
  */
-export async function soakRound({execs, workers, ringbufSize, settleMs = 300}) {
+export async function soakRound({execs, workers, ringbufSize, settleMs = 300}: {execs: number; ringbufSize?: number; settleMs?: number; workers: number}) {
   const load = startLoad(ringbufSize ? ['--ringbuf-size', String(ringbufSize)] : [])
   const ids = await load.ready
-  let stopped
+  let stopped: Awaited<ReturnType<typeof load.stop>> | undefined
   try {
     const storm = await runStorm(execs, workers)
     await new Promise((r) => setTimeout(r, settleMs))
     stopped = await load.stop('SIGINT')
-    const problems = []
+    const problems: string[] = []
     if (stopped.code !== 0) problems.push(`load exited ${stopped.code} (${stopped.signal}): ${stopped.stderr.slice(-500)}`)
     if (storm.pids.length !== execs) problems.push(`the storm reported ${storm.pids.length} pids for ${execs} execs`)
     if (!stopped.summary) return {ids, problems: [...problems, 'no summary']}

@@ -7,18 +7,18 @@ import {execFileSync, spawn} from 'node:child_process'
 import {mkdirSync, rmSync} from 'node:fs'
 import {after, before, describe, test} from 'node:test'
 
-import {possibleCpus} from '../dist/src/inspect/map-read.js'
-import {probeBtfKind, probeLookupBatch} from '../dist/src/kernel/features.js'
-import {parseJson} from '../dist/src/render/parse.js'
-import {sys} from '../dist/src/sys/ffi.js'
-import {MAP_CREATE_OPTS} from '../dist/src/sys/layouts.js'
-import {BtfBuilder} from './helpers/btf-builder.js'
-import {BIN, ROOT, runCli} from './helpers/cli.js'
-import {execLoop} from './helpers/exec.js'
-import {assertGone, startChain} from './helpers/kernel.js'
-import {fillBig, loadMaps, update} from './helpers/maps.js'
-import {fixtureEntries} from './fixtures/btf/values.js'
-import {EXPECT, IN_VM, KERNEL_LABEL, definedPart, knownPart} from './helpers/kernel-expect.js'
+import {possibleCpus} from '../../src/inspect/map-read.js'
+import {probeBtfKind, probeLookupBatch} from '../../src/kernel/features.js'
+import {parseJson} from '../../src/render/parse.js'
+import {sys} from '../../src/sys/ffi.js'
+import {MAP_CREATE_OPTS} from '../../src/sys/layouts.js'
+import {BtfBuilder} from '../helpers/btf-builder.js'
+import {BIN, ROOT, runCli} from '../helpers/cli.js'
+import {execLoop} from '../helpers/exec.js'
+import {assertGone, startChain} from '../helpers/kernel.js'
+import {fillBig, loadMaps, update} from '../helpers/maps.js'
+import {fixtureEntries} from '../fixtures/btf/values.js'
+import {EXPECT, IN_VM, KERNEL_LABEL, definedPart, knownPart} from '../helpers/kernel-expect.js'
 
 function bpftoolMapShow(id) {
   return execFileSync('bpftool', ['--json', 'map', 'show', 'id', id], {encoding: 'utf8'})
@@ -237,7 +237,7 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () 
       update(mapFd, Buffer.from([i, 0, 0, 0]), v)
     }
 
-    const id = String((await import('../dist/src/kernel/info.js')).mapInfo(mapFd).id)
+    const id = String((await import('../../src/kernel/info.js')).mapInfo(mapFd).id)
     const want = bpftoolDump('id', id)
     const r = await ours(['id', id, '--json'])
     assert.equal(r.stdout, want)
@@ -257,7 +257,7 @@ describe('maps without BTF of other types: map-of-maps (empty slots skipped), LR
 
   test('byte for byte the same as bpftool, batch and per element', async () => {
     const {libbpf} = sys()
-    const {mapInfo} = await import('../dist/src/kernel/info.js')
+    const {mapInfo} = await import('../../src/kernel/info.js')
     const create = (type, name, ks, vs, n, opts = null) => {
       const fd = libbpf.bpf_map_create(type, name, ks, vs, n, opts)
       assert.ok(fd >= 0, `bpf_map_create(${name}): ${fd}`)
@@ -387,7 +387,7 @@ describe('the chain, loaded by tailcalls load', () => {
     const fd = libbpf.bpf_map_create(3, 'tailcalls_pa', 4, 4, 3, null)
     assert.ok(fd >= 0)
     try {
-      const paId = String((await import('../dist/src/kernel/info.js')).mapInfo(fd).id)
+      const paId = String((await import('../../src/kernel/info.js')).mapInfo(fd).id)
       const r = await ours(['id', paId, '--json'])
       assert.equal(r.stdout, bpftoolDump('id', paId))
       assert.equal(r.stdout, '[]\n')

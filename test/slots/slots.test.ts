@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {parseSlotArgs} from '../dist/src/slots/args.js'
-import {incompatibility} from '../dist/src/slots/compat.js'
-import {slotProgId, updateSlot} from '../dist/src/slots/slots.js'
-import {loadFixture} from './helpers/bpf-fixture.js'
-import {runCli} from './helpers/cli.js'
-import {assertGone, bpftoolJson, startChain} from './helpers/kernel.js'
+import {parseSlotArgs} from '../../src/slots/args.js'
+import {incompatibility} from '../../src/slots/compat.js'
+import {slotProgId, updateSlot} from '../../src/slots/slots.js'
+import {loadFixture} from '../helpers/bpf-fixture.js'
+import {runCli} from '../helpers/cli.js'
+import {assertGone, bpftoolJson, startChain} from '../helpers/kernel.js'
 
 test('argument grammar: MAP key K prog PROG, bpftool key bytes and `value`', () => {
   assert.deepEqual(parseSlotArgs(['name', 'TAIL_CALL_MAP', 'key', '1', 'prog', 'name', 'prog3_v2'], true), {

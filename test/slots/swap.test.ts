@@ -12,11 +12,11 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {updateSlot} from '../dist/src/slots/slots.js'
-import {runCli} from './helpers/cli.js'
-import {execLoad} from './helpers/exec.js'
-import {IN_VM, vmScaled} from './helpers/kernel-expect.js'
-import {startChain} from './helpers/kernel.js'
+import {updateSlot} from '../../src/slots/slots.js'
+import {runCli} from '../helpers/cli.js'
+import {execLoad} from '../helpers/exec.js'
+import {IN_VM, vmScaled} from '../helpers/kernel-expect.js'
+import {startChain} from '../helpers/kernel.js'
 
 // Under qemu TCG (the kernel matrix) a CLI start costs ~1 s and a swap ~50× more: a tenth of
 // the swaps still alternates both versions under load many times.

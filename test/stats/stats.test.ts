@@ -6,9 +6,9 @@ import {existsSync, readdirSync, rmSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {BIN, runCli, startCli} from './helpers/cli.js'
-import {execLoop} from './helpers/exec.js'
-import {assertGone, startChain} from './helpers/kernel.js'
+import {BIN, runCli, startCli} from '../helpers/cli.js'
+import {execLoop} from '../helpers/exec.js'
+import {assertGone, startChain} from '../helpers/kernel.js'
 
 const BPFFS = '/sys/fs/bpf'
 const PIN = join(BPFFS, `tailcalls-test-stats-${process.pid}`)

@@ -6,8 +6,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {CHAIN_STATS, EVENT, SHARED_STATE} from '../dist/src/sys/layouts.js'
-import {ROOT} from './helpers/cli.js'
+import {CHAIN_STATS, EVENT, SHARED_STATE} from '../../src/sys/layouts.js'
+import {ROOT} from '../helpers/cli.js'
 
 let dir
 before(() => {

@@ -14,7 +14,7 @@ import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {ROOT} from './helpers/cli.js'
+import {ROOT} from '../helpers/cli.js'
 
 const RUNNER = join(ROOT, 'test', 'vm', 'run.mjs')
 const OUT = mkdtempSync(join(tmpdir(), 'tailcalls-vm-runner-'))
