@@ -21,6 +21,10 @@ import {EntryJsonWriter} from '../../src/inspect/dump.js'
 import {isPerCpu} from '../../src/inspect/map-read.js'
 import {OutBuffer} from '../../src/inspect/out-buffer.js'
 import {parseJson} from '../../src/render/parse.js'
+import type {IntType, RefType} from '../../src/btf/types.js'
+import type {Formatter} from '../../src/inspect/dump.js'
+import type {MapInfo} from '../../src/kernel/info.js'
+import {type BpftoolEntry, readDumps} from '../fixtures/btf/dumps.js'
 import {BtfBuilder} from '../helpers/btf-builder.js'
 import {compileBpf} from '../helpers/clang.js'
 import {runFuzzInWorker} from '../helpers/fuzz-btf.js'
@@ -31,28 +35,30 @@ const tmp = mkdtempSync(join(tmpdir(), 'tailcalls-btf-test-'))
 after(() => rmSync(tmp, {force: true, recursive: true}))
 
 /** bpftool's raw type dump of a BTF file, as one JSON text of the types array's elements. */
-function bpftoolTypes(file, base) {
+function bpftoolTypes(file: string, base?: string): string {
   const args = ['--json', ...(base ? ['-B', base] : []), 'btf', 'dump', 'file', file]
   const text = execFileSync('bpftool', args, {encoding: 'utf8', maxBuffer: 1 << 30}).trim()
   assert.ok(text.startsWith('{"types":['), text.slice(0, 200))
   return text.slice('{"types":['.length, -2)
 }
 
-function ours(btf) {
+function ours(btf: Btf): string {
   return [...describeTypes(btf)].join(',')
 }
 
-function firstDiff(a, b) {
+function firstDiff(a: string, b: string): string {
   let i = 0
   while (i < a.length && a[i] === b[i]) i++
   return `ours …${a.slice(Math.max(0, i - 150), i + 150)}…\nbpftool …${b.slice(Math.max(0, i - 150), i + 150)}…`
 }
 
 /** Render type `id` of a builder's BTF over `bytes`, parsed back (BigInt-exact). */
-function render(bb, id, bytes, avail = bytes.length) {
+function render(bb: BtfBuilder, id: number, bytes: Buffer, avail = bytes.length) {
   const btf = Btf.parse(bb.bytes())
   const r = compileRenderer(btf, id, avail)
-  return {notes: r.notes, problems: r.problems, text: r.json(bytes, 0), value: parseJson(r.json(bytes, 0))}
+  // The value's shape is the type's: each test reads the fields it built.
+  const value: any = parseJson(r.json(bytes, 0))
+  return {notes: r.notes, problems: r.problems, text: r.json(bytes, 0), value}
 }
 
 test('a FLOAT that libbpf replaced (kernel before 5.13: anonymous sized struct, no members) renders {} and is noted', () => {
@@ -164,7 +170,7 @@ describe('parser vs bpftool btf dump', () => {
     let listHead
     let u32Id
     for (let id = 1; id < base.typeCount && (!listHead || !u32Id); id++) {
-      const t = base.type(id)
+      const t = base.type(id)!
       if (t.kind === 4 && t.name === 'list_head') listHead = id
       if (t.kind === 8 && t.name === '__u32') u32Id = id
     }
@@ -180,8 +186,8 @@ describe('parser vs bpftool btf dump', () => {
     assert.deepEqual(split.problems, [])
     assert.equal(split.startId, base.typeCount)
     assert.equal(sId, base.typeCount)
-    assert.equal(split.type(ptr).type, sId)
-    assert.equal(split.type(listHead).name, 'list_head', 'base ids resolve through the split BTF')
+    assert.equal((split.type(ptr) as RefType).type, sId)
+    assert.equal(split.type(listHead)!.name, 'list_head', 'base ids resolve through the split BTF')
     assert.deepEqual(split.resolveSize(sId), {ok: true, value: 24})
     const a = ours(split)
     const b = bpftoolTypes(file, VMLINUX)
@@ -198,31 +204,33 @@ describe('parser vs bpftool btf dump', () => {
 })
 
 describe('renderer vs bpftool on map entries captured from the kernel', () => {
-  const dumps = JSON.parse(readFileSync(join(FIX, 'dumps.json'), 'utf8'))
-  const blobs = {'chain.btf': Btf.parse(readFileSync(join(FIX, 'chain.btf'))), 'maps.btf': Btf.parse(readFileSync(join(FIX, 'maps.btf')))}
+  const dumps = readDumps()
+  const blobs: Record<string, Btf> = {'chain.btf': Btf.parse(readFileSync(join(FIX, 'chain.btf'))), 'maps.btf': Btf.parse(readFileSync(join(FIX, 'maps.btf')))}
   for (const [name, m] of Object.entries(dumps.maps)) {
     if (!m.bpftool) continue
     test(`${name}: formatted values and whole entries, byte for byte`, () => {
-      const entries = parseJson(m.bpftool)
+      const entries = parseJson(m.bpftool!) as unknown as BpftoolEntry[]
       assert.ok(entries.length > 0, 'the fixture has entries')
-      const info = {btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId, id: 1, keySize: m.keySize, maxEntries: m.maxEntries, type: m.type, valueSize: m.valueSize}
+      // The fields of MapInfo the writer reads; the rest of a live map's info plays no part here.
+      const info = {btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId, id: 1, keySize: m.keySize, maxEntries: m.maxEntries, type: m.type, valueSize: m.valueSize} as MapInfo
       const perCpu = isPerCpu(m.type)
       const stride = perCpu ? Math.ceil(m.valueSize / 8) * 8 : m.valueSize
       const layout = {info, ncpus: perCpu ? dumps.ncpus : 1, perCpu, stride, valueBytes: perCpu ? stride * dumps.ncpus : m.valueSize}
-      let fmt
+      let fmt: Formatter | undefined
       if (m.btf && m.btfValueTypeId) {
-        const btf = blobs[m.btf]
+        const btf = blobs[m.btf]!
         fmt = {btf, key: m.btfKeyTypeId ? compileRenderer(btf, m.btfKeyTypeId, m.keySize, {label: 'key'}) : undefined, value: compileRenderer(btf, m.btfValueTypeId, m.valueSize), valueTypeId: m.btfValueTypeId}
         assert.deepEqual(fmt.value.problems, [])
       }
 
       // Rebuild the raw batch from bpftool's hex bytes, then write it back out as JSON.
-      const bytes = (a) => Buffer.from(a.map((x) => Number.parseInt(x, 16)))
+      const bytes = (a: string[]) => Buffer.from(a.map((x) => Number.parseInt(x, 16)))
       const keys = Buffer.concat(entries.map((e) => bytes(e.key)))
-      const values = Buffer.concat(entries.map((e) => (perCpu ? Buffer.concat(e.values.map((c) => Buffer.concat([bytes(c.value), Buffer.alloc(stride - m.valueSize)]))) : bytes(e.value))))
-      const chunks = []
-      const sink = {write: (c, cb) => (chunks.push(Buffer.from(c)), cb?.(), true), once() {}, removeListener() {}}
-      const o = new OutBuffer(sink)
+      const values = Buffer.concat(entries.map((e) => (perCpu ? Buffer.concat(e.values!.map((c) => Buffer.concat([bytes(c.value), Buffer.alloc(stride - m.valueSize)]))) : bytes(e.value!))))
+      const chunks: Buffer[] = []
+      // The little of a writable stream OutBuffer uses: write (with its callback), once, removeListener.
+      const sink = {write: (c: Uint8Array, cb?: () => void) => (chunks.push(Buffer.from(c)), cb?.(), true), once() {}, removeListener() {}}
+      const o = new OutBuffer(sink as unknown as NodeJS.WritableStream)
       const w = new EntryJsonWriter(o, layout, fmt, null)
       o.ascii('[')
       for (let i = 0; i < entries.length; i++) w.entry({keys, n: entries.length, values}, i, i === 0)
@@ -232,7 +240,7 @@ describe('renderer vs bpftool on map entries captured from the kernel', () => {
         assert.equal(text, m.bpftool)
         if (fmt) {
           for (const [i, e] of entries.entries()) {
-            const v = perCpu ? e.formatted.values[0].value : e.formatted.value
+            const v = perCpu ? e.formatted!.values![0]!.value : e.formatted!.value
             assert.deepEqual(parseJson(fmt.value.json(values, i * layout.valueBytes)), v)
           }
         }
@@ -413,7 +421,7 @@ describe('malformed BTF: no crash, no hang, no read out of bounds', () => {
     const good = new BtfBuilder()
     good.int('int', 4)
     const blob = good.bytes()
-    const cases = [
+    const cases: [Buffer, RegExp][] = [
       [Buffer.alloc(10), /too short for a BTF header.*at byte 0/],
       [le([0x12, 0x34], blob.subarray(2)), /bad magic 0x3412.*at byte 0/],
       [(() => { const b = Buffer.from(blob); b.writeUInt32LE(8, 4); return b })(), /header length 8 is less than 24 \(at byte 4\)/],
@@ -433,7 +441,7 @@ describe('malformed BTF: no crash, no hang, no read out of bounds', () => {
     bb.int('lost', 4)
     const btf = Btf.parse(bb.bytes())
     assert.equal(btf.typeCount, 2)
-    assert.equal(btf.type(i32).name, 'int')
+    assert.equal(btf.type(i32)!.name, 'int')
     assert.match(btf.problems[0], /type \[2\] at byte 40: unknown kind 25/)
     const bb2 = new BtfBuilder()
     bb2.int('int', 4)
@@ -448,8 +456,8 @@ describe('malformed BTF: no crash, no hang, no read out of bounds', () => {
     const bb = new BtfBuilder()
     const id = bb.raw(5000, 1, {extra: [32], sizeOrType: 4})
     const btf = Btf.parse(bb.bytes())
-    assert.equal(btf.type(id).name, null)
-    assert.match(describeType(btf, btf.type(id)), /"name":"\(invalid\)"/)
+    assert.equal(btf.type(id)!.name, null)
+    assert.match(describeType(btf, btf.type(id)!), /"name":"\(invalid\)"/)
     const blob = bb.bytes()
     blob[blob.length - 1] = 0x41
     assert.match(Btf.parse(blob).problems.join('\n'), /does not end with a NUL byte/)
@@ -464,7 +472,8 @@ describe('malformed BTF: no crash, no hang, no read out of bounds', () => {
     for (const off of [4, 8, 12, 16, 20, 24, 28, 32, 36]) be.writeUInt32BE(le4.readUInt32LE(off), off)
     const btf = Btf.parse(be)
     assert.equal(btf.littleEndian, false)
-    assert.deepEqual({bits: btf.type(1).bits, name: btf.type(1).name, size: btf.type(1).size}, {bits: 32, name: 'int', size: 4})
+    const int = btf.type(1) as IntType
+    assert.deepEqual({bits: int.bits, name: int.name, size: int.size}, {bits: 32, name: 'int', size: 4})
   })
 
   test('cycles, loops, deep nesting, huge arrays and short values end in markers', () => {

@@ -95,9 +95,9 @@ test('text mode prints the seed log lines on stdout and status on stderr', async
   assert.match(result.stderr, /^Summary: \d+ events in [\d.]+ s \(prog1 \d+, prog2 \d+, prog3 \d+\); failed tail calls: 0; ring-buffer drops: 0$/m)
   assert.match(result.stderr, /Exiting\.\.\.\n$/)
   const ids = {
-    link: Number(/link id (\d+)/.exec(loaded)[1]),
-    maps: {TAIL_CALL_MAP: Number(/TAIL_CALL_MAP \(id (\d+)\)/.exec(loaded)[1])},
-    programs: Object.fromEntries([...loaded.matchAll(/(prog\w*) \(id (\d+)\)/g)].map((m) => [m[1], Number(m[2])])),
+    link: Number(/link id (\d+)/.exec(loaded!)![1]),
+    maps: {TAIL_CALL_MAP: Number(/TAIL_CALL_MAP \(id (\d+)\)/.exec(loaded!)![1])},
+    programs: Object.fromEntries([...loaded!.matchAll(/(prog\w*) \(id (\d+)\)/g)].map((m) => [m[1], Number(m[2])])),
   }
   await assertGone(ids)
 })
@@ -139,14 +139,14 @@ test('the ERROR line of a failed tail call in text mode', async () => {
   const cli = startCli(['load', '--duration', '60'])
   await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'start')
   const loaded = cli.state.stderrLines.find((l) => l.startsWith('Loaded '))
-  const mapId = /TAIL_CALL_MAP \(id (\d+)\)/.exec(loaded)[1]
+  const mapId = /TAIL_CALL_MAP \(id (\d+)\)/.exec(loaded!)![1]!
   execFileSync('bpftool', ['map', 'delete', 'id', mapId, 'key', '0', '0', '0', '0'])
   const [tgid] = await execLoop(1)
   await cli.waitFor((s) => s.stdoutLines.some((l) => l.includes(`tgid: ${tgid},`) && l.includes('ERROR')), 'error line')
   const result = await cli.stop('SIGINT')
   assert.equal(result.code, 0)
   const line = result.stdout.split('\n').find((l) => l.includes(`tgid: ${tgid},`) && l.includes('ERROR'))
-  assert.match(line, /Z ERROR ebpf::progs: \[prog1\] tail_call failed: TAIL_CALL_MAP\[0\] is empty, cpu_id: \d+, tgid: \d+, per_event_count: 1, total_count: \d+$/)
+  assert.match(line!, /Z ERROR ebpf::progs: \[prog1\] tail_call failed: TAIL_CALL_MAP\[0\] is empty, cpu_id: \d+, tgid: \d+, per_event_count: 1, total_count: \d+$/)
   assert.match(result.stderr, /failed tail calls: [1-9]\d* \(slot 0: [1-9]\d*, slot 1: 0\)/)
 })
 
@@ -160,7 +160,7 @@ test('--count and --duration stop by themselves and free everything', async () =
   clearInterval(pump)
   assert.equal(result.code, 0, result.stderr)
   assert.equal(result.stdout.trim().split('\n').length, 6)
-  const summary = JSON.parse(result.stderr.split('\n').find((l) => l.startsWith('{"summary"'))).summary
+  const summary = JSON.parse(result.stderr.split('\n').find((l) => l.startsWith('{"summary"'))!).summary
   assert.equal(summary.stop_reason, 'count')
   await assertGone(JSON.parse(loadedLine).loaded)
 

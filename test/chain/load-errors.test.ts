@@ -6,15 +6,15 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
+import {EXIT} from '../../src/errors.js'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ROOT, runCli} from '../helpers/cli.js'
 import {bpftoolJson} from '../helpers/kernel.js'
 import {runAsNobody} from '../helpers/nobody.js'
 
-const EXIT = {usage: 2, permission: 3, kernelSupport: 4, notFound: 5, invalidObject: 6, verifier: 7}
-let dir
-const objects = {}
+let dir: string
+const objects: Record<string, string> = {}
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'tailcalls-errors-'))
@@ -74,7 +74,7 @@ test('a verifier rejection shows the verifier lines and leaves nothing loaded', 
   const result = await runCli(['load', '--object', objects.rejected])
   assert.equal(result.code, EXIT.verifier, result.stderr)
   const lines = result.stderr.trimEnd().split('\n')
-  assert.match(lines.at(-1), /^tailcalls: error: the kernel verifier rejected program prog2: invalid access to map value.*; fix the program source/)
+  assert.match(lines.at(-1)!, /^tailcalls: error: the kernel verifier rejected program prog2: invalid access to map value.*; fix the program source/)
   // The verifier's own last lines come first, indented.
   assert.ok(lines.slice(0, -1).every((l) => l.startsWith('  ')), result.stderr)
   assert.ok(lines.some((l) => /invalid access to map value/.test(l)))

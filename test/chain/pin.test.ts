@@ -9,13 +9,13 @@ import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {after, test} from 'node:test'
 
+import {EXIT} from '../../src/errors.js'
 import {BIN, runCli, startCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
 import {assertGone, stillAlive} from '../helpers/kernel.js'
 
-const EXIT = {usage: 2, notFound: 5, conflict: 9}
 const BPFFS = '/sys/fs/bpf'
-const folders = []
+const folders: string[] = []
 let n = 0
 
 /** A fresh pin folder path for this test (not created). */
@@ -49,10 +49,10 @@ function assertError(result, code, pattern) {
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
 }
 
-async function pin(path, extra = []) {
+async function pin(path: string, extra: string[] = []) {
   const r = await runCli(['load', '--pin', '--pin-path', path, '--json', ...extra])
   assert.equal(r.code, 0, `load --pin: ${r.stderr}`)
-  const ids = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+  const ids = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
   return {ids, out: JSON.parse(r.stdout)}
 }
 
@@ -101,7 +101,7 @@ test('a pinned chain outlives its process, streams through `events`, and `unload
     } finally {
       const result = await events.stop('SIGINT')
       assert.equal(result.code, 0, result.stderr)
-      const summary = JSON.parse(result.stderr.split('\n').find((l) => l.startsWith('{"summary"'))).summary
+      const summary = JSON.parse(result.stderr.split('\n').find((l) => l.startsWith('{"summary"'))!).summary
       assert.deepEqual(summary.tail_call_failed, [0, 0])
     }
 
@@ -179,7 +179,7 @@ test('a crash mid-pinning leaves no chain at the path; unload and the next load 
     for (const [round, cleaner] of [[0, 'unload'], [1, 'load']]) {
       const crash = await runCli(['load', '--pin', '--pin-path', path, '--json'], {env: {TAILCALLS_TEST_CRASH_AFTER_PIN: round === 0 ? 'prog2' : 'prog3_v2'}})
       assert.equal(crash.signal, 'SIGKILL', `killed mid-pinning: ${crash.stderr}`)
-      const ids = JSON.parse(crash.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+      const ids = JSON.parse(crash.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
       assert.equal(existsSync(path), false, 'the final folder never appeared')
       const leftovers = readdirSync(BPFFS).filter((e) => e.startsWith(`${basename(path)}-pinning-`))
       assert.equal(leftovers.length, 1, 'one unfinished pinning folder')

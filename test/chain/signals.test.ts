@@ -21,11 +21,11 @@ import {sys} from '../../src/sys/ffi.js'
 import {MAP_TYPE} from '../../src/sys/layouts.js'
 import {BIN, collect, runCli, startCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
-import {assertGone} from '../helpers/kernel.js'
+import {type CreatedIds, assertGone} from '../helpers/kernel.js'
 import {until} from '../helpers/progress.js'
 
 const BPFFS = '/sys/fs/bpf'
-const folders = []
+const folders: string[] = []
 let n = 0
 
 function pinPath() {
@@ -53,7 +53,7 @@ after(async () => {
 
 /** Kernel objects a process holds fds to: {programs, maps, link, btf: [ids]} (fdinfo opens nothing). */
 function heldIds(pid) {
-  const ids = {btf: [], link: undefined, maps: {}, programs: {}}
+  const ids: CreatedIds & {btf: number[]; maps: Record<string, number>; programs: Record<string, number>} = {btf: [], link: undefined, maps: {}, programs: {}}
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     let target
     let info
@@ -89,13 +89,13 @@ function assertOneErrorLine(stderr, pattern) {
 }
 
 /** Run tasks with at most `limit` at a time. */
-async function pool(tasks, limit) {
-  const results = []
+async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = []
   let next = 0
   await Promise.all(Array.from({length: limit}, async () => {
     while (next < tasks.length) {
       const i = next++
-      results[i] = await tasks[i]()
+      results[i] = await tasks[i]!()
     }
   }))
   return results
@@ -104,9 +104,9 @@ async function pool(tasks, limit) {
 const PHASE_WORDS = {attach: 'attaching prog1', fill: 'filling TAIL_CALL_MAP', load: 'loading the programs', open: 'opening the object', pin: 'pinning the chain', stream: 'starting to stream'}
 
 test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing left in the kernel', async () => {
-  const cases = []
+  const cases: {phase: string; signal: NodeJS.Signals}[] = []
   for (const phase of ['open', 'load', 'fill', 'attach', 'stream', 'pin']) {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) cases.push({phase, signal})
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) cases.push({phase, signal})
   }
 
   await pool(cases.map(({phase, signal}) => async () => {
@@ -126,14 +126,14 @@ test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing
 })
 
 test('SIGINT, SIGTERM and SIGHUP while streaming: summary, exit 0, nothing left', async () => {
-  await pool(['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => async () => {
+  await pool((['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => async () => {
     const cli = startCli(['load', '--json'])
     await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')
     const ids = heldIds(cli.child.pid)
     await execLoop(20)
     const r = await cli.stop(signal)
     assert.equal(r.code, 0, r.stderr)
-    const summary = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"summary"'))).summary
+    const summary = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"summary"'))!).summary
     assert.equal(summary.stop_reason, 'signal')
     assert.equal(summary.signal, signal)
     assert.doesNotMatch(r.stderr, /error/)
@@ -152,7 +152,7 @@ test('SIGKILL of a non-pinned load: the kernel frees everything and the next loa
 
   const next = await runCli(['load', '--json', '--duration', '1'])
   assert.equal(next.code, 0, next.stderr)
-  await assertAllGone({btf: [], ...JSON.parse(next.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded})
+  await assertAllGone({btf: [], ...JSON.parse(next.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded})
 })
 
 /** The objects pinned in a folder, by id (bpftool opens pins by path, which is safe). */
@@ -167,7 +167,7 @@ test('SIGKILL after each single pin of load --pin: never a half chain at the pat
     try {
       const crash = await runCli(['load', '--pin', '--pin-path', path, '--json'], {env: {TAILCALLS_TEST_CRASH_AFTER_PIN: pin}})
       assert.equal(crash.signal, 'SIGKILL', `killed after pinning ${pin}: ${crash.stderr}`)
-      const ids = JSON.parse(crash.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+      const ids = JSON.parse(crash.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
       assert.equal(existsSync(path), false, `after ${pin}: no chain at the path`)
       const left = leftoverFolders(path)
       assert.equal(left.length, 1, `after ${pin}: one unfinished pinning`)
@@ -202,10 +202,10 @@ test('SIGKILL of load --pin --force mid-replacement: the path holds one whole ch
   try {
     const first = await runCli(['load', '--pin', '--pin-path', path, '--json'])
     assert.equal(first.code, 0, first.stderr)
-    const firstIds = JSON.parse(first.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+    const firstIds = JSON.parse(first.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
     const crash = await runCli(['load', '--pin', '--force', '--pin-path', path, '--json'], {env: {TAILCALLS_TEST_CRASH_AFTER_PIN: 'moved-aside'}})
     assert.equal(crash.signal, 'SIGKILL', crash.stderr)
-    const ids = JSON.parse(crash.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+    const ids = JSON.parse(crash.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
     // The old chain was moved aside, the new one not yet renamed into place: no chain at the path.
     assert.equal(existsSync(path), false)
     assert.equal(leftoverFolders(path).length, 2)
@@ -230,7 +230,7 @@ test('two loads at once coexist; two load --pin at one path: one pins, the other
     await c.waitFor((s) => tgids.every((t) => s.stdoutLines.filter((l) => l.includes(`"tgid":${t},`)).length === 3), 'both see every exec')
   }
 
-  const ids = [a, b].map((c) => JSON.parse(c.state.stderrLines.find((l) => l.startsWith('{"loaded"'))).loaded)
+  const ids = [a, b].map((c) => JSON.parse(c.state.stderrLines.find((l) => l.startsWith('{"loaded"'))!).loaded)
   assert.notEqual(ids[0].maps.EVENTS, ids[1].maps.EVENTS)
   const [ra, rb] = await Promise.all([a.stop('SIGINT'), b.stop('SIGTERM')])
   assert.equal(ra.code, 0, ra.stderr)
@@ -249,7 +249,7 @@ test('two loads at once coexist; two load --pin at one path: one pins, the other
     if (loserIds) await assertGone(JSON.parse(loserIds).loaded)
     assert.equal(readdirSync(path).length, 9)
     assert.deepEqual(leftoverFolders(path), [])
-    const winnerIds = JSON.parse(winners[0].stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+    const winnerIds = JSON.parse(winners[0].stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
     const u = await runCli(['unload', '--pin-path', path])
     assert.equal(u.code, 0, u.stderr)
     await assertGone(winnerIds)
@@ -282,7 +282,7 @@ test('a reader that goes away (| head -n 3): load, prog list, map list and map d
   assert.doesNotMatch(r.stderr, /error|\n\s+at /i)
   const loaded = r.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))
   assert.match(r.stderr, /"stop_reason":"closed-output"/)
-  await assertGone(JSON.parse(loaded).loaded)
+  await assertGone(JSON.parse(loaded!).loaded)
 
   // Lists that fit in the pipe: a reader that is already gone (`| head -c 0`) makes the first write fail.
   for (const args of [['prog', 'list'], ['prog', 'list', '--json'], ['map', 'list'], ['map', 'list', '--json'], ['link', 'list'], ['link', 'list', '--json']]) {
@@ -298,7 +298,7 @@ test('a reader that goes away (| head -n 3): load, prog list, map list and map d
   try {
     const id = mapInfo(fd).id
     // The text dump is one line per entry; the JSON one is a single array (cut after 4 KiB).
-    for (const [args, head] of [[['map', 'dump', 'id', String(id)], 'head -n 3'], [['map', 'dump', 'id', String(id), '--json'], 'head -c 4096']]) {
+    for (const [args, head] of [[['map', 'dump', 'id', String(id)], 'head -n 3'], [['map', 'dump', 'id', String(id), '--json'], 'head -c 4096']] as [string[], string][]) {
       const out = await throughHead(args, {head})
       assert.equal(out.code, 0, `${args.join(' ')}: ${out.stderr}`)
       assert.ok(out.stdout.length > 0 && out.stdout.length <= 65536, args.join(' '))

@@ -114,7 +114,7 @@ test('a reader that never resumes: a second signal exits, and the undelivered ev
     const received = load.seen.stage + load.seen.tailCallFailed
     assert.ok(received >= s.events_total - s.undelivered && received <= s.events_total, `${received} received, ${s.events_total} counted, ${s.undelivered} undelivered`)
     // The kernel-side identity holds regardless of what stdout did.
-    assert.equal(s.events_total + s.unprinted + s.ringbuf_drops, Object.values(s.stage_runs).reduce((a, b) => a + b, 0))
+    assert.equal(s.events_total + s.unprinted + s.ringbuf_drops, Object.values<number>(s.stage_runs).reduce((a, b) => a + b, 0))
     await assertGone(ids)
   } finally {
     if (!stopped) {
@@ -142,7 +142,7 @@ test('records of the wrong size (another object via --object) are skipped and co
     const s = stopped.summary
     assert.equal(s.events_total, 0, 'nothing decoded')
     assert.equal(load.seen.lines, 0)
-    const runs = Object.values(s.stage_runs).reduce((a, b) => a + b, 0)
+    const runs = Object.values<number>(s.stage_runs).reduce((a, b) => a + b, 0)
     assert.ok(runs >= 90)
     assert.equal(s.malformed_records + s.ringbuf_drops, runs, 'every run is accounted for')
     await assertGone(ids)

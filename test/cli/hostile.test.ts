@@ -16,6 +16,7 @@ import {test} from 'node:test'
 
 import {Btf} from '../../src/btf/btf.js'
 import {describeType} from '../../src/btf/describe.js'
+import type {CompositeType, EnumType} from '../../src/btf/types.js'
 import {compileRenderer} from '../../src/btf/render.js'
 import {renderTable, safeText} from '../../src/render/table.js'
 import {BtfBuilder} from '../helpers/btf-builder.js'
@@ -44,7 +45,7 @@ test('a hostile comm and pin name: valid JSON, escaped tables, the pin is found,
   const exited = new Promise((resolve) => holder.on('close', resolve))
   let id
   try {
-    const line = await new Promise((resolve, reject) => {
+    const line = await new Promise<string>((resolve, reject) => {
       holder.stdout.setEncoding('utf8').once('data', resolve)
       holder.once('close', () => reject(new Error('the holder exited')))
     })
@@ -129,7 +130,7 @@ test('BTF with hostile type, member and enumerator names: valid JSON, escaped ta
   const btf = Btf.parse(blob, {name: 'hostile'})
   assert.deepEqual(btf.problems, [])
   // bpftool's raw type view (JSON per type): valid JSON whatever the names hold.
-  for (let id = 1; id < btf.typeCount; id++) JSON.parse(describeType(btf, btf.type(id)))
+  for (let id = 1; id < btf.typeCount; id++) JSON.parse(describeType(btf, btf.type(id)!))
 
   const r = compileRenderer(btf, st, 16)
   const value = Buffer.alloc(16)
@@ -140,8 +141,9 @@ test('BTF with hostile type, member and enumerator names: valid JSON, escaped ta
   const v = JSON.parse(text)
   const keys = Object.keys(v)
   assert.equal(keys.length, 3)
-  assert.equal(keys[0], btf.type(st).members[0].name)
-  assert.equal(v[keys[1]], btf.str(btf.type(btf.type(st).members[1].type).values[0].nameOff))
+  const struct = btf.type(st) as CompositeType
+  assert.equal(keys[0], struct.members[0]!.name)
+  assert.equal(v[keys[1]!], btf.str((btf.type(struct.members[1]!.type) as EnumType).values[0]!.nameOff))
   // A char array that is not a printable string: one JSON string per char, as bpftool prints them.
   assert.deepEqual(v.c, ['"', '\\', '\u001b', '\u00ff', '\u0007', 'A', '\u0000', '\u0000'])
   assertSafeText(text, 'rendered value')
@@ -155,8 +157,8 @@ test('BTF with hostile type, member and enumerator names: valid JSON, escaped ta
 
 test('no shell ever: no module spawns one, and shell syntax in arguments is taken literally', async () => {
   // Static: the only child process in the shipped code is doctor's fixed `/bin/true`.
-  const files = []
-  const walk = (d) => {
+  const files: string[] = []
+  const walk = (d: string) => {
     for (const e of readdirSync(d, {withFileTypes: true})) {
       if (e.isDirectory()) walk(join(d, e.name))
       else if (/\.(ts|js|mjs)$/.test(e.name)) files.push(join(d, e.name))
@@ -164,7 +166,7 @@ test('no shell ever: no module spawns one, and shell syntax in arguments is take
   }
 
   for (const d of ['src', 'commands', 'bin']) walk(join(ROOT, d))
-  const uses = []
+  const uses: string[] = []
   for (const f of files) {
     const text = readFileSync(f, 'utf8')
     if (/child_process|shell\s*:/.test(text)) {

@@ -103,7 +103,7 @@ test('with some capabilities the line names what is still missing; CAP_BPF + CAP
 
   const load = await runAsNobody(['load', '--json', '--duration', '1'], {caps: '+bpf,+perfmon'})
   assert.equal(load.code, 0, load.stderr)
-  const ids = JSON.parse(load.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+  const ids = JSON.parse(load.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
   assert.match(load.stderr, /"stop_reason":"duration"/)
   await assertGone(ids)
 })

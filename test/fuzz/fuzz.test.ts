@@ -11,7 +11,7 @@ import {fuzz} from '../helpers/fuzz.js'
 
 const seed = Number(process.env.TAILCALLS_FUZZ_SEED ?? 7)
 
-for (const [target, cases] of [['btf-oracle', 2000], ['values', 4000], ['sites', 4000]]) {
+for (const [target, cases] of [['btf-oracle', 2000], ['values', 4000], ['sites', 4000]] as const) {
   test(`fuzz slice: ${cases} ${target} cases, no crash, no hang, no wrong value`, async () => {
     const r = await fuzz({cases, chunk: cases, seed, target, workers: 1, caseMs: 10_000, replayMs: 60_000, heapMb: 256})
     assert.deepEqual(r.failures.map((f) => f.error), [])

@@ -2,21 +2,29 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
+import type {SnapLink, SnapMap, SnapProg, Snapshot} from '../../src/graph/collect.js'
 import {MAX_TAIL_CALLS, buildGraph} from '../../src/graph/graph.js'
 import {renderDot, renderMermaid, renderTree} from '../../src/graph/render.js'
+import type {SiteKey, TailCallSite} from '../../src/graph/sites.js'
+import {PROG_TYPE_NAMES} from '../../src/kernel/names.js'
+import {LINK_TYPE} from '../../src/sys/layouts.js'
 
-const TRACING = 26
+const TRACING = PROG_TYPE_NAMES.indexOf('tracing')
+const RAW_TP = LINK_TYPE.raw_tracepoint
 
-function prog(id, name, mapIds, sites) {
+function prog(id: number, name: string, mapIds: number[], sites: TailCallSite[]): SnapProg {
   return {id, jited: true, mapIds, name, sites, tag: '00'.repeat(8), type: TRACING}
 }
 
-const site = (insn, mapId, key) => ({
+const site = (insn: number, mapId: number | undefined, key: number | SiteKey): TailCallSite => ({
   insn, key: typeof key === 'number' ? {kind: 'constant', value: key} : key, mapId,
   path: typeof key === 'number' && mapId !== undefined ? 'direct' : 'indirect',
 })
 
-function snapshot(progs, maps, links = []) {
+/** A prog array as a test writes it: slots as [slot, prog id] pairs. */
+type MapSpec = Omit<SnapMap, 'slotErrors' | 'slots' | 'slotsRead'> & {slots: [number, number][]}
+
+function snapshot(progs: SnapProg[], maps: MapSpec[], links: SnapLink[] = []): Snapshot {
   return {
     links,
     maps: new Map(maps.map((m) => [m.id, {slotErrors: new Map(), slotsRead: m.maxEntries, ...m, slots: new Map(m.slots)}])),
@@ -27,8 +35,8 @@ function snapshot(progs, maps, links = []) {
 test('a chain of 35 programs is over the limit of 33 tail calls', () => {
   const n = MAX_TAIL_CALLS + 2 // 35 programs, 34 tail calls
   const progs = Array.from({length: n}, (_, i) => prog(100 + i, `st${i}`, [1], i < n - 1 ? [site(4, 1, i + 1)] : []))
-  const slots = Array.from({length: n - 1}, (_, i) => [i + 1, 100 + i + 1])
-  const g = buildGraph(snapshot(progs, [{id: 1, maxEntries: 64, name: 'long', slots}], [{id: 7, progId: 100, tpName: 'x', type: 1}]))
+  const slots = Array.from({length: n - 1}, (_, i): [number, number] => [i + 1, 100 + i + 1])
+  const g = buildGraph(snapshot(progs, [{id: 1, maxEntries: 64, name: 'long', slots}], [{id: 7, progId: 100, tpName: 'x', type: RAW_TP}]))
   assert.deepEqual(g.roots, [100])
   assert.equal(g.chains[0].longest, 34)
   assert.equal(g.chains[0].path.length, 35)
@@ -48,7 +56,7 @@ test('out-of-range key, a key that is one of several, a map inferred from the on
     prog(2, 'b', [], []),
   ]
   const g = buildGraph(snapshot(progs, [{id: 9, maxEntries: 4, name: 'arr', slots: [[0, 2]]}]))
-  const a = g.programs.find((p) => p.id === 1)
+  const a = g.programs.find((p) => p.id === 1)!
   assert.deepEqual(a.sites.map((s) => s.outcome), ['out-of-range', 'possible', 'jump'])
   assert.deepEqual(a.sites[1].emptySlots, [1])
   assert.equal(a.sites[2].mapInferred, true)
@@ -74,13 +82,13 @@ test('a prog array nobody references; a self-loop; a site whose map is unknown',
     {id: 3, maxEntries: 1, name: 'loop', slots: [[0, 5]]},
     {id: 4, maxEntries: 1, name: 'other', slots: []},
     {id: 8, maxEntries: 2, name: 'lost', slots: []},
-  ], [{id: 1, progId: 5, tpName: 't', type: 1}]))
+  ], [{id: 1, progId: 5, tpName: 't', type: RAW_TP}]))
   const kinds = g.findings.map((f) => f.kind)
   assert.ok(kinds.includes('cycle'))
-  assert.deepEqual(g.findings.find((f) => f.kind === 'cycle').cycle, [5, 5])
+  assert.deepEqual(g.findings.find((f) => f.kind === 'cycle')!.cycle, [5, 5])
   assert.ok(kinds.includes('unresolved-site'))
   assert.deepEqual(g.findings.filter((f) => f.kind === 'unused-map').map((f) => f.mapId), [8])
-  assert.match(g.findings.find((f) => f.mapId === 8).message, /no program references it/)
+  assert.match(g.findings.find((f) => f.mapId === 8)!.message, /no program references it/)
   assert.deepEqual(g.chains, [{cyclic: true, longest: null, path: [5, 5], root: 5}])
 })
 

@@ -140,9 +140,9 @@ describe('inspection parity with bpftool on a live chain', () => {
       assert.equal(json.id, ids.programs.prog1)
     } else {
       const note = r.stdout.trimEnd().split('\n').at(-1)
-      assert.match(note, /^Not reported by this kernel \(it fills \d+ bytes of bpf_prog_info\): /)
+      assert.match(note!, /^Not reported by this kernel \(it fills \d+ bytes of bpf_prog_info\): /)
       for (const k of missing) {
-        assert.match(note, new RegExp(`\\b${k} \\(\\d+\\.\\d+\\+\\)`))
+        assert.match(note!, new RegExp(`\\b${k} \\(\\d+\\.\\d+\\+\\)`))
         assert.equal(json[k], undefined, `${k} left out of the JSON, as bpftool does`)
       }
     }
@@ -189,7 +189,7 @@ describe('inspection parity with bpftool on a live chain', () => {
       try {
         return {out: execFileSync('sh', ['-c', `${cmd} | jq -c '${jq}'`], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})}
       } catch (error) {
-        return {error: error.status}
+        return {error: (error as {status?: number}).status}
       }
     }
 
@@ -259,7 +259,7 @@ describe('inspection parity with bpftool on a live chain', () => {
       [['link', 'list'], 'sched_process_exec'],
       [['perf', 'list'], 'sched_process_exec'],
       [['prog', 'show', 'id', String(ids.programs.prog2)], 'prog2'],
-    ]) {
+    ] as [string[], string][]) {
       const r = await runCli(cmd)
       assert.equal(r.code, 0, r.stderr)
       assert.ok(r.stdout.includes(needle), `${cmd.join(' ')} shows ${needle}:\n${r.stdout}\n${r.stderr}`)
@@ -274,10 +274,10 @@ describe('inspection parity with bpftool on a live chain', () => {
 describe('objects created here: several name matches, pins, frozen maps', () => {
   const dir = `/sys/fs/bpf/tailcalls_inspect_${process.pid}`
   const pins = [`${dir}_a`, `${dir}_b`, `${dir}_c`]
-  const created = []
+  const created: number[] = []
 
   before(() => {
-    const mk = (path, type, flags) =>
+    const mk = (path: string, type: string, flags?: string) =>
       execFileSync('bpftool', ['map', 'create', path, 'type', type, 'key', '4', 'value', '8', 'entries', '4', 'name', 'tcinsp_dup', ...(flags ? ['flags', flags] : [])])
     mk(pins[0], 'hash')
     mk(pins[1], 'array', '1024')
@@ -321,7 +321,7 @@ describe('objects created here: several name matches, pins, frozen maps', () => 
   })
 
   test('errors: one line, distinct exit codes, {"error"} on stdout under --json', async () => {
-    const cases = [
+    const cases: [string[], number, RegExp][] = [
       [['prog', 'show', 'id', '4294967295'], 5, /no program with id 4294967295/],
       [['map', 'show', 'id', '4294967295'], 5, /no map with id/],
       [['link', 'show', 'id', '4294967295'], 5, /no link with id/],
@@ -423,7 +423,7 @@ describe('output plumbing', () => {
   })
 
   test("type names match libbpf 1.1's tables (Debian's bpftool) where it has names", () => {
-    const tables = [
+    const tables: [string, readonly string[], number][] = [
       ['libbpf_bpf_prog_type_str', PROG_TYPE_NAMES, LIBBPF_1_1_LAST.prog],
       ['libbpf_bpf_map_type_str', MAP_TYPE_NAMES, LIBBPF_1_1_LAST.map],
       ['libbpf_bpf_link_type_str', LINK_TYPE_NAMES, LIBBPF_1_1_LAST.link],

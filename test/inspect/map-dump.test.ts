@@ -9,24 +9,27 @@ import {after, before, describe, test} from 'node:test'
 
 import {possibleCpus} from '../../src/inspect/map-read.js'
 import {probeBtfKind, probeLookupBatch} from '../../src/kernel/features.js'
-import {parseJson} from '../../src/render/parse.js'
+import {parseJson as parseJsonValue} from '../../src/render/parse.js'
 import {sys} from '../../src/sys/ffi.js'
-import {MAP_CREATE_OPTS} from '../../src/sys/layouts.js'
+import {MAP_CREATE_OPTS, MAP_TYPE} from '../../src/sys/layouts.js'
 import {BtfBuilder} from '../helpers/btf-builder.js'
-import {BIN, ROOT, runCli} from '../helpers/cli.js'
+import {BIN, ROOT, type RunOptions, runCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
 import {assertGone, startChain} from '../helpers/kernel.js'
-import {fillBig, loadMaps, update} from '../helpers/maps.js'
+import {type LoadedMaps, fillBig, loadMaps, update} from '../helpers/maps.js'
 import {fixtureEntries} from '../fixtures/btf/values.js'
 import {EXPECT, IN_VM, KERNEL_LABEL, definedPart, knownPart} from '../helpers/kernel-expect.js'
 
-function bpftoolMapShow(id) {
+/** bpftool's and our dump JSON, parsed with exact 64-bit integers and read field by field. */
+const parseJson = (text: string): any => parseJsonValue(text)
+
+function bpftoolMapShow(id: string): string {
   return execFileSync('bpftool', ['--json', 'map', 'show', 'id', id], {encoding: 'utf8'})
 }
 
 // Which map types this kernel reads in batches, probed the way `doctor` does, and checked
 // against what this kernel version is known to have.
-const BATCH = Object.fromEntries(['array', 'hash', 'percpu_array', 'percpu_hash'].map((t) => [t, probeLookupBatch(t)]))
+const BATCH: Record<string, string> = Object.fromEntries((['array', 'hash', 'percpu_array', 'percpu_hash'] as const).map((t) => [t, probeLookupBatch(t)]))
 
 test(`batch reads on ${KERNEL_LABEL}: the probe agrees with the kernel version`, () => {
   const probed = Object.fromEntries(Object.entries(BATCH).map(([t, r]) => [t, r === 'ok']))
@@ -37,7 +40,7 @@ test(`batch reads on ${KERNEL_LABEL}: the probe agrees with the kernel version`,
  * The stderr of a dump of map `id`: empty, or, on a kernel without batch reads for the map's
  * type (5.10: per-CPU arrays), exactly the one line saying it reads entries one by one.
  */
-function assertDumpStderr(stderr, id) {
+function assertDumpStderr(stderr: string, id: number | string): void {
   const type = parseJson(bpftoolMapShow(String(id))).type
   if (BATCH[type] === undefined || BATCH[type] === 'ok') {
     assert.equal(stderr, '', `${type} map ${id}`)
@@ -48,17 +51,17 @@ function assertDumpStderr(stderr, id) {
   assert.match(stderr, new RegExp(`^tailcalls: warning: map ${id}: this kernel cannot batch-read ${type} maps \\(BPF_MAP_LOOKUP_BATCH answered E[A-Z]+\\); reading entries one by one \\(same output, one syscall per entry\\)\n$`))
 }
 
-function bpftoolDump(...sel) {
+function bpftoolDump(...sel: string[]): string {
   return execFileSync('bpftool', ['--json', 'map', 'dump', ...sel], {encoding: 'utf8', maxBuffer: 1 << 30})
 }
 
-async function ours(args, opts) {
+async function ours(args: string[], opts?: RunOptions) {
   const r = await runCli(['map', 'dump', ...args], opts)
   return r
 }
 
 describe('fixture maps: byte for byte the same as bpftool --json', () => {
-  let fx
+  let fx: LoadedMaps
   before(() => {
     fx = loadMaps('btf-maps')
     const entries = fixtureEntries(possibleCpus())
@@ -154,7 +157,7 @@ describe('fixture maps: byte for byte the same as bpftool --json', () => {
     const pc = await ours(['id', String(fx.ids.pcpu_array)])
     assert.equal(pc.code, 0, pc.stderr)
     assert.match(pc.stdout, /KEY\s*│\s*CPU\s*│\s*packets\s*│\s*flags\s*│\s*tag/)
-    assert.equal(pc.stdout.match(/│\s*total\s*│/g).length, 4, 'one total row per key')
+    assert.equal(pc.stdout.match(/│\s*total\s*│/g)?.length, 4, 'one total row per key')
     assert.match(pc.stdout, /Found 4 elements\n$/)
     assert.doesNotMatch(pc.stdout, /\u001B\[/, 'no colour when piped')
     for (const line of pc.stdout.split('\n').filter((l) => /│\s*total\s*│/.test(l))) {
@@ -174,7 +177,7 @@ describe('fixture maps: byte for byte the same as bpftool --json', () => {
 })
 
 describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () => {
-  let fds = []
+  let fds: number[] = []
   after(() => {
     for (const fd of fds) sys().libc.close(fd)
   })
@@ -222,10 +225,10 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () 
     opts.writeUInt32LE(btfFd, MAP_CREATE_OPTS.btf_fd)
     opts.writeUInt32LE(u32t, MAP_CREATE_OPTS.btf_key_type_id)
     opts.writeUInt32LE(val, MAP_CREATE_OPTS.btf_value_type_id)
-    const mapFd = libbpf.bpf_map_create(2, 'tailcalls_e64', 4, 40, 4, opts)
+    const mapFd = libbpf.bpf_map_create(MAP_TYPE.array, 'tailcalls_e64', 4, 40, 4, opts)
     assert.ok(mapFd >= 0, `bpf_map_create: ${mapFd}`)
     fds.push(mapFd)
-    const values = [[1n, -1, 0x7ff], [1n << 40n, 1, 0xfff], [(1n << 64n) - 2n, 5, 0], [12345n, -7, 1]]
+    const values: [bigint, number, number][] = [[1n, -1, 0x7ff], [1n << 40n, 1, 0xfff], [(1n << 64n) - 2n, 5, 0], [12345n, -7, 1]]
     for (const [i, [e, d, odd]] of values.entries()) {
       const v = Buffer.alloc(40)
       v.writeBigUInt64LE(e, 0)
@@ -250,7 +253,7 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () 
 })
 
 describe('maps without BTF of other types: map-of-maps (empty slots skipped), LRU hashes', () => {
-  const fds = []
+  const fds: number[] = []
   after(() => {
     for (const fd of fds.reverse()) sys().libc.close(fd)
   })
@@ -258,23 +261,23 @@ describe('maps without BTF of other types: map-of-maps (empty slots skipped), LR
   test('byte for byte the same as bpftool, batch and per element', async () => {
     const {libbpf} = sys()
     const {mapInfo} = await import('../../src/kernel/info.js')
-    const create = (type, name, ks, vs, n, opts = null) => {
+    const create = (type: number, name: string, ks: number, vs: number, n: number, opts: Buffer | null = null) => {
       const fd = libbpf.bpf_map_create(type, name, ks, vs, n, opts)
       assert.ok(fd >= 0, `bpf_map_create(${name}): ${fd}`)
       fds.push(fd)
       return fd
     }
 
-    const inner = create(2, 'tailcalls_inner', 4, 8, 1)
+    const inner = create(MAP_TYPE.array, 'tailcalls_inner', 4, 8, 1)
     const opts = Buffer.alloc(MAP_CREATE_OPTS.size)
     opts.writeBigUInt64LE(BigInt(MAP_CREATE_OPTS.size), MAP_CREATE_OPTS.sz)
     opts.writeUInt32LE(inner, MAP_CREATE_OPTS.inner_map_fd)
-    const outer = create(12, 'tailcalls_aom', 4, 4, 3, opts) // BPF_MAP_TYPE_ARRAY_OF_MAPS
+    const outer = create(MAP_TYPE.array_of_maps, 'tailcalls_aom', 4, 4, 3, opts)
     const innerFd = Buffer.alloc(4)
     innerFd.writeInt32LE(inner)
     update(outer, Buffer.from([1, 0, 0, 0]), innerFd)
-    const lru = create(9, 'tailcalls_lru', 8, 4, 64) // BPF_MAP_TYPE_LRU_HASH
-    const lruPcpu = create(10, 'tailcalls_lrupc', 4, 12, 64) // BPF_MAP_TYPE_LRU_PERCPU_HASH
+    const lru = create(MAP_TYPE.lru_hash, 'tailcalls_lru', 8, 4, 64)
+    const lruPcpu = create(MAP_TYPE.lru_percpu_hash, 'tailcalls_lrupc', 4, 12, 64)
     for (let i = 0; i < 20; i++) {
       update(lru, Buffer.from([i, 0, 0, 0, 0, 0, 0, i]), Buffer.from([i, i, i, i]))
       update(lruPcpu, Buffer.from([i, 1, 2, 3]), Buffer.alloc(16 * possibleCpus(), i))
@@ -296,7 +299,7 @@ describe('maps without BTF of other types: map-of-maps (empty slots skipped), LR
 
 describe('big maps: batch reads, streaming, | head', () => {
   const N = 100_000
-  let big
+  let big: LoadedMaps
   before(() => {
     big = loadMaps('big-maps', {maxEntries: {big_hash: 20_000, big_pcpu: N}})
     fillBig(big.maps, {h: 20_000, n: N})
@@ -323,7 +326,7 @@ describe('big maps: batch reads, streaming, | head', () => {
       let stderr = ''
       child.stderr.on('data', (d) => (stderr += d))
       let got = 0
-      await new Promise((resolve) => {
+      await new Promise<void>((resolve) => {
         child.stdout.on('data', (d) => {
           got += d.length
           if (got >= 4096) {
@@ -384,7 +387,7 @@ describe('the chain, loaded by tailcalls load', () => {
   test('empty slots: left out of JSON (as bpftool), shown as (empty) in the table', async () => {
     // A prog array of our own: emptying the live chain's slots would break the chain.
     const {libbpf} = sys()
-    const fd = libbpf.bpf_map_create(3, 'tailcalls_pa', 4, 4, 3, null)
+    const fd = libbpf.bpf_map_create(MAP_TYPE.prog_array, 'tailcalls_pa', 4, 4, 3, null)
     assert.ok(fd >= 0)
     try {
       const paId = String((await import('../../src/kernel/info.js')).mapInfo(fd).id)
@@ -392,7 +395,7 @@ describe('the chain, loaded by tailcalls load', () => {
       assert.equal(r.stdout, bpftoolDump('id', paId))
       assert.equal(r.stdout, '[]\n')
       const t = await ours(['id', paId])
-      assert.equal(t.stdout.match(/\(empty\)/g).length, 3)
+      assert.equal(t.stdout.match(/\(empty\)/g)?.length, 3)
       assert.match(t.stdout, /Found 0 elements/)
     } finally {
       sys().libc.close(fd)
@@ -439,7 +442,7 @@ describe('the chain, loaded by tailcalls load', () => {
 
 describe('bad input', () => {
   test('unknown id, unknown name, bad keyword, missing value, a path that is not a pin', async () => {
-    const cases = [
+    const cases: [string[], number, RegExp][] = [
       [['id', '4294967295'], 5, /no map with id 4294967295/],
       [['name', 'tailcalls_none'], 5, /no map with name tailcalls_none/],
       [['tag', 'x'], 2, /expected 'id', 'name' or 'pinned', got 'tag'/],

@@ -28,7 +28,7 @@ test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under e
   let finished = false
   try {
     const {maps, programs} = chain.ids
-    const mapSel = {by: 'id', id: maps.TAIL_CALL_MAP}
+    const mapSel = {by: 'id' as const, id: maps.TAIL_CALL_MAP}
     const version = [programs.prog3_v2, programs.prog3]
     const load = execLoad({maxCount: vmScaled(50_000), workers: IN_VM ? 1 : 2})
     const started = Date.now()
@@ -51,15 +51,15 @@ test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under e
 
       for (let i = 0; i < SWAPS_LIB; i++) {
         const want = version[(SWAPS_CLI + i) % 2]
-        const r = updateSlot(mapSel, 1, {by: 'id', id: want}, {checkHolders: false})
-        assert.equal(r.previous.id, version[(SWAPS_CLI + i + 1) % 2])
+        const r = updateSlot(mapSel, 1, {by: 'id', id: want!}, {checkHolders: false})
+        assert.equal(r.previous?.id, version[(SWAPS_CLI + i + 1) % 2])
         libSwaps++
         // Let execs interleave with the swaps (each exec takes ~1 ms).
         if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve))
       }
     } finally {
       // Leave the chain as loaded (prog3 in slot 1) and stop the load.
-      updateSlot(mapSel, 1, {by: 'id', id: programs.prog3}, {checkHolders: false})
+      updateSlot(mapSel, 1, {by: 'id', id: programs.prog3!}, {checkHolders: false})
     }
 
     const tgids = await load.stop()
@@ -70,7 +70,7 @@ test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under e
     // Per exec: exactly prog1, prog2, then one version of stage 3, with per_event_count 1, 2, 3.
     const want = new Set(tgids)
     const byTgid = new Map()
-    const failed = []
+    const failed: unknown[] = []
     for (const e of chain.events()) {
       if (e.event === 'tail_call_failed') failed.push(e)
       if (!want.has(e.tgid)) continue

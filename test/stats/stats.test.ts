@@ -27,7 +27,7 @@ const jsonLines = (text) => text.split('\n').filter((l) => l.startsWith('{')).ma
 test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the events seen', async () => {
   const load = await runCli(['load', '--pin', '--pin-path', PIN, '--json'])
   assert.equal(load.code, 0, load.stderr)
-  const ids = JSON.parse(load.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))).loaded
+  const ids = JSON.parse(load.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
   // A reader from the start: the ring buffer holds every event since the chain was pinned.
   const reader = startCli(['events', '--pin-path', PIN, '--json', '--duration', '120'])
   let readerDone = false
@@ -88,7 +88,7 @@ test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the
     const events = jsonLines(stopped.stdout).filter((e) => e.event === 'stage')
     const seen = {prog1: 0, prog2: 0, prog3: 0}
     for (const e of events) seen[e.prog]++
-    const summary = JSON.parse(stopped.stderr.split('\n').find((l) => l.startsWith('{"summary"'))).summary
+    const summary = JSON.parse(stopped.stderr.split('\n').find((l) => l.startsWith('{"summary"'))!).summary
     assert.equal(summary.ringbuf_drops, 0, 'no drops while reading')
     assert.equal(drops, 0, 'no drops since the chain was pinned')
     // Every exec since the pin ran all three stages, and the reader saw each stage event.

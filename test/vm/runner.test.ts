@@ -8,7 +8,7 @@
 // Costs three short qemu boots (~10-20 s each under TCG) and, on a fresh machine, fetching
 // the 5.10/6.1/6.12 packages into the cache that `npm run test:kernels` then reuses.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -24,7 +24,7 @@ after(() => rmSync(OUT, {force: true, recursive: true}))
 
 /** Pids of the qemu processes a runner started (their guest name carries its pid; see lib/vm.mjs). */
 function qemuOf(runnerPid) {
-  const pids = []
+  const pids: number[] = []
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue
     try {
@@ -44,7 +44,17 @@ const shares = () => (existsSync(join(CACHE, 'runs')) ? readdirSync(join(CACHE, 
  * Run the runner (not under node --test's context, which it refuses) and collect its output;
  * `onStdout` may act on progress lines (e.g. send a signal).
  */
-function runMatrix(args, {onStdout, timeoutMs = 600_000} = {}) {
+interface MatrixRun {
+  code: number | null
+  // The runner's machine-readable line (test/vm/run.mjs): per-kernel results, read field by field.
+  matrix: any
+  pid: number | undefined
+  signal: NodeJS.Signals | null
+  stderr: string
+  stdout: string
+}
+
+function runMatrix(args: string[], {onStdout, timeoutMs = 600_000}: {onStdout?: (out: string, child: ChildProcess) => void; timeoutMs?: number} = {}): Promise<MatrixRun> {
   const env = {...process.env}
   delete env.NODE_TEST_CONTEXT
   const child = spawn(process.execPath, [RUNNER, '--out', OUT, ...args], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
