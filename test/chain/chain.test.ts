@@ -7,6 +7,7 @@ import {test} from 'node:test'
 import {runCli, startCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
 import {assertGone, bpftoolJson, startChain} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
 
 const EXECS = 200
 
@@ -23,7 +24,7 @@ function byTgid(events, tgids) {
   return groups
 }
 
-test('every exec runs prog1 → prog2 → prog3 with the seed counters', async () => {
+test('every exec runs prog1 → prog2 → prog3 with the seed counters', needsRoot, async () => {
   const chain = await startChain()
   let finished = false
   try {
@@ -74,7 +75,7 @@ test('every exec runs prog1 → prog2 → prog3 with the seed counters', async (
   }
 })
 
-test('text mode prints the seed log lines on stdout and status on stderr', async () => {
+test('text mode prints the seed log lines on stdout and status on stderr', needsRoot, async () => {
   const cli = startCli(['load', '--duration', '60'])
   await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'start')
   const loaded = cli.state.stderrLines.find((l) => l.startsWith('Loaded '))
@@ -102,7 +103,7 @@ test('text mode prints the seed log lines on stdout and status on stderr', async
   await assertGone(ids)
 })
 
-test('an emptied slot 1 makes prog2 report a failed tail call, and it is counted', async () => {
+test('an emptied slot 1 makes prog2 report a failed tail call, and it is counted', needsRoot, async () => {
   const chain = await startChain()
   let finished = false
   try {
@@ -135,7 +136,7 @@ test('an emptied slot 1 makes prog2 report a failed tail call, and it is counted
   }
 })
 
-test('the ERROR line of a failed tail call in text mode', async () => {
+test('the ERROR line of a failed tail call in text mode', needsRoot, async () => {
   const cli = startCli(['load', '--duration', '60'])
   await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'start')
   const loaded = cli.state.stderrLines.find((l) => l.startsWith('Loaded '))
@@ -150,7 +151,7 @@ test('the ERROR line of a failed tail call in text mode', async () => {
   assert.match(result.stderr, /failed tail calls: [1-9]\d* \(slot 0: [1-9]\d*, slot 1: 0\)/)
 })
 
-test('--count and --duration stop by themselves and free everything', async () => {
+test('--count and --duration stop by themselves and free everything', needsRoot, async () => {
   const cli = startCli(['load', '--json', '--count', '6'])
   const loadedLine = await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'loaded')
   await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'waiting')

@@ -12,6 +12,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {bpftoolJson} from '../helpers/kernel.js'
 import {runAsNobody} from '../helpers/nobody.js'
+import {needsRoot} from '../helpers/root.js'
 
 let dir: string
 const objects: Record<string, string> = {}
@@ -53,23 +54,23 @@ async function assertNothingLoaded(base) {
   assert.deepEqual(links, [], 'no link left')
 }
 
-test('object path missing', async () => {
+test('object path missing', needsRoot, async () => {
   assertOneLine(await runCli(['load', '--object', '/nonexistent/x.bpf.o']), EXIT.notFound, /object file not found: .*omit --object/)
 })
 
-test('not an ELF, and an ELF that is not BPF', async () => {
+test('not an ELF, and an ELF that is not BPF', needsRoot, async () => {
   assertOneLine(await runCli(['load', '--object', join(ROOT, 'package.json')]), EXIT.invalidObject, /is not an ELF file; build the BPF object with/)
   assertOneLine(await runCli(['load', '--object', '/bin/true']), EXIT.invalidObject, /not a BPF object .*clang -target bpf/)
 })
 
-test('an object without the chain programs and maps names what is missing', async () => {
+test('an object without the chain programs and maps names what is missing', needsRoot, async () => {
   const base = maxIds()
   assertOneLine(await runCli(['load', '--object', objects.incomplete]), EXIT.invalidObject,
     /lacks program prog2, program prog3, map PER_CPU_MAP, map CHAIN_STATS, map EVENTS/)
   await assertNothingLoaded(base)
 })
 
-test('a verifier rejection shows the verifier lines and leaves nothing loaded', async () => {
+test('a verifier rejection shows the verifier lines and leaves nothing loaded', needsRoot, async () => {
   const base = maxIds()
   const result = await runCli(['load', '--object', objects.rejected])
   assert.equal(result.code, EXIT.verifier, result.stderr)
@@ -81,22 +82,22 @@ test('a verifier rejection shows the verifier lines and leaves nothing loaded', 
   await assertNothingLoaded(base)
 })
 
-test('no kernel BTF', async () => {
+test('no kernel BTF', needsRoot, async () => {
   assertOneLine(await runCli(['load'], {env: {TAILCALLS_KERNEL_BTF: '/nonexistent/vmlinux'}}), EXIT.kernelSupport,
     /exposes no BTF .*CONFIG_DEBUG_INFO_BTF=y/)
 })
 
-test('not root: no CAP_BPF', async () => {
+test('not root: no CAP_BPF', needsRoot, async () => {
   assertOneLine(await runAsNobody(['load']), EXIT.permission, /permission denied: .*needs CAP_BPF.*which this process lacks.*; run as root/)
 })
 
-test('bad flags are usage errors (exit 2) in one line', async () => {
+test('bad flags are usage errors (exit 2) in one line', needsRoot, async () => {
   assertOneLine(await runCli(['load', '--ringbuf-size', '1000']), EXIT.usage, /--ringbuf-size 1000 is not a power of two/)
   assertOneLine(await runCli(['load', '--count', 'x']), EXIT.usage, /Expected an integer .*see `tailcalls load --help`/)
   assertOneLine(await runCli(['load', '--bogus']), EXIT.usage, /Nonexistent flag: --bogus/)
 })
 
-test('--json errors also print bpftool\'s {"error": …} on stdout', async () => {
+test('--json errors also print bpftool\'s {"error": …} on stdout', needsRoot, async () => {
   const result = await runCli(['load', '--json', '--object', '/nonexistent.o'])
   assert.equal(result.code, EXIT.notFound)
   assert.match(JSON.parse(result.stdout).error, /object file not found/)

@@ -13,6 +13,7 @@ import {EXIT} from '../../src/errors.js'
 import {BIN, runCli, startCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
 import {assertGone, stillAlive} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
 
 const BPFFS = '/sys/fs/bpf'
 const folders: string[] = []
@@ -56,7 +57,7 @@ async function pin(path: string, extra: string[] = []) {
   return {ids, out: JSON.parse(r.stdout)}
 }
 
-test('a pinned chain outlives its process, streams through `events`, and `unload` frees exactly it', async () => {
+test('a pinned chain outlives its process, streams through `events`, and `unload` frees exactly it', needsRoot, async () => {
   const path = pinPath()
   try {
     const {ids, out} = await pin(path)
@@ -122,7 +123,7 @@ test('a pinned chain outlives its process, streams through `events`, and `unload
   }
 })
 
-test('a second pin at the same path is refused; --force replaces the first', async () => {
+test('a second pin at the same path is refused; --force replaces the first', needsRoot, async () => {
   const path = pinPath()
   try {
     const first = await pin(path)
@@ -145,7 +146,7 @@ test('a second pin at the same path is refused; --force replaces the first', asy
   }
 })
 
-test('pin paths are confined to bpffs: outside, `..`, symlinks and foreign names are refused before anything is written', async () => {
+test('pin paths are confined to bpffs: outside, `..`, symlinks and foreign names are refused before anything is written', needsRoot, async () => {
   const scratch = mkdtempSync(join(tmpdir(), 'tailcalls-pin-'))
   const link = pinPath()
   try {
@@ -173,7 +174,7 @@ test('pin paths are confined to bpffs: outside, `..`, symlinks and foreign names
   }
 })
 
-test('a crash mid-pinning leaves no chain at the path; unload and the next load --pin clean up what it left', async () => {
+test('a crash mid-pinning leaves no chain at the path; unload and the next load --pin clean up what it left', needsRoot, async () => {
   const path = pinPath()
   try {
     for (const [round, cleaner] of [[0, 'unload'], [1, 'load']]) {
@@ -209,7 +210,7 @@ test('a crash mid-pinning leaves no chain at the path; unload and the next load 
   }
 })
 
-test('unload refuses a folder holding anything a chain does not pin, and removes nothing', async () => {
+test('unload refuses a folder holding anything a chain does not pin, and removes nothing', needsRoot, async () => {
   const path = pinPath()
   try {
     const {ids} = await pin(path)
@@ -227,7 +228,7 @@ test('unload refuses a folder holding anything a chain does not pin, and removes
   }
 })
 
-test('events and unload on a missing chain, --force without --pin: one line, distinct codes', async () => {
+test('events and unload on a missing chain, --force without --pin: one line, distinct codes', needsRoot, async () => {
   const path = pinPath()
   assertError(await runCli(['events', '--pin-path', path]), EXIT.notFound, /no pinned chain at/)
   assertError(await runCli(['events', '--pin-path', path, '--json']), EXIT.notFound, /no pinned chain at/)
@@ -235,7 +236,7 @@ test('events and unload on a missing chain, --force without --pin: one line, dis
   assertError(await runCli(['load', '--force']), EXIT.usage, /--force only applies to a pinned chain/)
 })
 
-test('load --pin mounts bpffs at /sys/fs/bpf when it is not (in a private mount namespace)', async () => {
+test('load --pin mounts bpffs at /sys/fs/bpf when it is not (in a private mount namespace)', needsRoot, async () => {
   // The namespace's own bpffs disappears with it: nothing can outlive the test.
   const path = `${BPFFS}/tailcalls-test-mnt-${process.pid}`
   const script = `umount ${BPFFS} && stat -f -c %T ${BPFFS} && "$0" "$1" load --pin --pin-path ${path} --json && stat -f -c %T ${BPFFS} && "$0" "$1" unload --pin-path ${path} --json`
@@ -252,7 +253,7 @@ test('load --pin mounts bpffs at /sys/fs/bpf when it is not (in a private mount 
   await assertGone(ids)
 })
 
-test('load --pin --follow streams and leaves the chain pinned', async () => {
+test('load --pin --follow streams and leaves the chain pinned', needsRoot, async () => {
   const path = pinPath()
   try {
     const cli = startCli(['load', '--pin', '--pin-path', path, '--follow', '--json'])
@@ -274,7 +275,7 @@ test('load --pin --follow streams and leaves the chain pinned', async () => {
   }
 })
 
-test('--help of load, unload, events, stats and doctor has examples', async () => {
+test('--help of load, unload, events, stats and doctor has examples', needsRoot, async () => {
   for (const cmd of ['load', 'unload', 'events', 'stats', 'doctor']) {
     const r = await runCli([cmd, '--help'])
     assert.equal(r.code, 0)

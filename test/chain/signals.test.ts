@@ -23,6 +23,7 @@ import {BIN, collect, runCli, startCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
 import {type CreatedIds, assertGone} from '../helpers/kernel.js'
 import {until} from '../helpers/progress.js'
+import {needsRoot} from '../helpers/root.js'
 
 const BPFFS = '/sys/fs/bpf'
 const folders: string[] = []
@@ -103,7 +104,7 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
 
 const PHASE_WORDS = {attach: 'attaching prog1', fill: 'filling TAIL_CALL_MAP', load: 'loading the programs', open: 'opening the object', pin: 'pinning the chain', stream: 'starting to stream'}
 
-test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing left in the kernel', async () => {
+test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing left in the kernel', needsRoot, async () => {
   const cases: {phase: string; signal: NodeJS.Signals}[] = []
   for (const phase of ['open', 'load', 'fill', 'attach', 'stream', 'pin']) {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) cases.push({phase, signal})
@@ -125,7 +126,7 @@ test('SIGINT, SIGTERM and SIGHUP in every phase of load: exit 128+signo, nothing
   }), 3)
 })
 
-test('SIGINT, SIGTERM and SIGHUP while streaming: summary, exit 0, nothing left', async () => {
+test('SIGINT, SIGTERM and SIGHUP while streaming: summary, exit 0, nothing left', needsRoot, async () => {
   await pool((['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => async () => {
     const cli = startCli(['load', '--json'])
     await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')
@@ -141,7 +142,7 @@ test('SIGINT, SIGTERM and SIGHUP while streaming: summary, exit 0, nothing left'
   }), 3)
 })
 
-test('SIGKILL of a non-pinned load: the kernel frees everything and the next load works', async () => {
+test('SIGKILL of a non-pinned load: the kernel frees everything and the next load works', needsRoot, async () => {
   const cli = startCli(['load', '--json'])
   await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')
   const ids = heldIds(cli.child.pid)
@@ -160,7 +161,7 @@ function leftoverFolders(path) {
   return readdirSync(BPFFS).filter((e) => e.startsWith(`${basename(path)}-pinning-`) || e.startsWith(`${basename(path)}-replaced-`))
 }
 
-test('SIGKILL after each single pin of load --pin: never a half chain at the path; unload or the next load --pin clean up and say so', async () => {
+test('SIGKILL after each single pin of load --pin: never a half chain at the path; unload or the next load --pin clean up and say so', needsRoot, async () => {
   const PINS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS', 'prog1', 'prog2', 'prog3', 'prog3_v2', 'prog1_link']
   await pool(PINS.map((pin, i) => async () => {
     const path = pinPath()
@@ -197,7 +198,7 @@ test('SIGKILL after each single pin of load --pin: never a half chain at the pat
   }), 3)
 })
 
-test('SIGKILL of load --pin --force mid-replacement: the path holds one whole chain or none, and unload cleans the rest', async () => {
+test('SIGKILL of load --pin --force mid-replacement: the path holds one whole chain or none, and unload cleans the rest', needsRoot, async () => {
   const path = pinPath()
   try {
     const first = await runCli(['load', '--pin', '--pin-path', path, '--json'])
@@ -221,7 +222,7 @@ test('SIGKILL of load --pin --force mid-replacement: the path holds one whole ch
   }
 })
 
-test('two loads at once coexist; two load --pin at one path: one pins, the other refuses; nothing leaks', async () => {
+test('two loads at once coexist; two load --pin at one path: one pins, the other refuses; nothing leaks', needsRoot, async () => {
   const a = startCli(['load', '--json'])
   const b = startCli(['load', '--json'])
   await Promise.all([a, b].map((c) => c.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'streaming')))
@@ -272,7 +273,7 @@ function throughHead(args, {head = 'head -n 3'} = {}) {
   })
 }
 
-test('a reader that goes away (| head -n 3): load, prog list, map list and map dump exit 0 quietly; load detaches', async () => {
+test('a reader that goes away (| head -n 3): load, prog list, map list and map dump exit 0 quietly; load detaches', needsRoot, async () => {
   // load: head exits after 3 event lines; the next write fails (EPIPE) and load stops.
   const storm = execLoop(400)
   const r = await throughHead(['load', '--json', '--duration', '60'])

@@ -14,12 +14,13 @@ import {execLoop} from '../helpers/exec.js'
 import {assertGone} from '../helpers/kernel.js'
 import {until} from '../helpers/progress.js'
 import {buildStorm, checkAccounting, runStorm, soakRound, startLoad} from '../helpers/soak.js'
+import {needsRoot} from '../helpers/root.js'
 
 buildStorm()
 
 const SOAK_EXECS = Number(process.env.TAILCALLS_SOAK_EXECS ?? 5000)
 
-test(`soak: ${SOAK_EXECS} execs from 4 workers, every stage accounted for exactly`, async () => {
+test(`soak: ${SOAK_EXECS} execs from 4 workers, every stage accounted for exactly`, needsRoot, async () => {
   const r = await soakRound({execs: SOAK_EXECS, workers: 4})
   assert.deepEqual(r.problems, [])
   if (r.drops === 0) assert.ok(r.complete >= SOAK_EXECS, `${r.complete} complete chains for ${SOAK_EXECS} execs`)
@@ -27,7 +28,7 @@ test(`soak: ${SOAK_EXECS} execs from 4 workers, every stage accounted for exactl
   console.log(`# soak: ${r.execs} execs at ${r.execRate}/s, ${r.events} events, ${r.drops} drops, ${r.complete} complete chains`)
 })
 
-test('overload: a 4 KiB ring and a stalled pipe reader drop events, counted exactly; the stream recovers', async () => {
+test('overload: a 4 KiB ring and a stalled pipe reader drop events, counted exactly; the stream recovers', needsRoot, async () => {
   const load = startLoad(['--ringbuf-size', '4096'], {fifo: true})
   const ids = await load.ready
   let stopped
@@ -64,7 +65,7 @@ test('overload: a 4 KiB ring and a stalled pipe reader drop events, counted exac
   }
 })
 
-test('a full pipe does not delay a signal: the chain is freed at once, the output is delivered when the reader resumes', async () => {
+test('a full pipe does not delay a signal: the chain is freed at once, the output is delivered when the reader resumes', needsRoot, async () => {
   const load = startLoad([], {fifo: true})
   const ids = await load.ready
   let stopped
@@ -93,7 +94,7 @@ test('a full pipe does not delay a signal: the chain is freed at once, the outpu
   }
 })
 
-test('a reader that never resumes: a second signal exits, and the undelivered events are counted', async () => {
+test('a reader that never resumes: a second signal exits, and the undelivered events are counted', needsRoot, async () => {
   const load = startLoad([], {fifo: true})
   const ids = await load.ready
   let stopped
@@ -124,7 +125,7 @@ test('a reader that never resumes: a second signal exits, and the undelivered ev
   }
 })
 
-test('records of the wrong size (another object via --object) are skipped and counted, never decoded', async () => {
+test('records of the wrong size (another object via --object) are skipped and counted, never decoded', needsRoot, async () => {
   const built = buildFixture('odd-events')
   try {
     const load = startLoad(['--object', built.path])

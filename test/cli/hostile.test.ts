@@ -23,6 +23,7 @@ import {BtfBuilder} from '../helpers/btf-builder.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {HOSTILE_COMM, HOSTILE_PIN} from '../helpers/hostile-holder.js'
 import {assertGone} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
 
 /** Characters a terminal acts on: C0 (but the newline), DEL, C1, bidi controls. */
 // eslint-disable-next-line no-control-regex
@@ -39,7 +40,7 @@ function parseSafeJson(text, what) {
   return JSON.parse(text)
 }
 
-test('a hostile comm and pin name: valid JSON, escaped tables, the pin is found, unload refuses naming it', async () => {
+test('a hostile comm and pin name: valid JSON, escaped tables, the pin is found, unload refuses naming it', needsRoot, async () => {
   const dir = `/sys/fs/bpf/tailcalls-hostile-${process.pid}`
   const holder = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'helpers', 'hostile-holder.ts'), dir], {stdio: ['pipe', 'pipe', 'inherit']})
   const exited = new Promise((resolve) => holder.on('close', resolve))

@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {ROOT, runCli} from '../helpers/cli.js'
+import {needsRoot} from '../helpers/root.js'
 
 let host
 before(() => {
@@ -27,7 +28,7 @@ before(() => {
 
 after(() => rmSync(host, {force: true, recursive: true}))
 
-test('a host CLI runs `load` from the tailcalls plugin', async () => {
+test('a host CLI runs `load` from the tailcalls plugin', needsRoot, async () => {
   const opts = {cwd: host, prefix: [join(host, 'bin', 'run.js')]}
   const help = await runCli(['load', '--help'], opts)
   assert.equal(help.code, 0, help.stderr)

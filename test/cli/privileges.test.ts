@@ -14,6 +14,7 @@ import {test} from 'node:test'
 import {ROOT} from '../helpers/cli.js'
 import {assertGone} from '../helpers/kernel.js'
 import {runAsNobody} from '../helpers/nobody.js'
+import {needsRoot} from '../helpers/root.js'
 
 const COMMANDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).sort()
 
@@ -50,7 +51,7 @@ function oneErrorLine(r, what) {
   return lines[0]
 }
 
-test('without capabilities every command refuses in one line naming what is missing', async () => {
+test('without capabilities every command refuses in one line naming what is missing', needsRoot, async () => {
   assert.ok(COMMANDS.length >= 14, COMMANDS.join(' '))
   await pool(COMMANDS.map((id) => async () => {
     const args = [...id.split(':'), ...(ARGS[id] ?? [])]
@@ -73,7 +74,7 @@ test('without capabilities every command refuses in one line naming what is miss
   }), 4)
 })
 
-test('--help and --version work for every command without privileges', async () => {
+test('--help and --version work for every command without privileges', needsRoot, async () => {
   const version = await runAsNobody(['--version'])
   assert.equal(version.code, 0, version.stderr)
   assert.match(version.stdout, /^tailcalls\/\d+\.\d+\.\d+ /)
@@ -86,7 +87,7 @@ test('--help and --version work for every command without privileges', async () 
   }), 4)
 })
 
-test('with some capabilities the line names what is still missing; CAP_BPF + CAP_PERFMON load for real', async () => {
+test('with some capabilities the line names what is still missing; CAP_BPF + CAP_PERFMON load for real', needsRoot, async () => {
   const bpfOnly = await runAsNobody(['load', '--duration', '1'], {caps: '+bpf'})
   assert.equal(bpfOnly.code, 3)
   assert.match(oneErrorLine(bpfOnly, 'load with CAP_BPF'), /needs CAP_PERFMON, which this process lacks/)

@@ -8,11 +8,12 @@ import {runCli} from '../helpers/cli.js'
 import {assertGone} from '../helpers/kernel.js'
 import {runAsNobody} from '../helpers/nobody.js'
 import {EXPECT, KERNEL_LABEL, definedPart, knownPart} from '../helpers/kernel-expect.js'
+import {needsRoot} from '../helpers/root.js'
 
 const REQUIRED = ['kernel', 'libbpf', 'capabilities', 'btf', 'tracepoint', 'bpffs', 'jit', 'ringbuf', 'prog_array_type',
   'percpu_array', 'btf_kinds', 'batch_lookup', 'load', 'prog_array', 'attach', 'tail_calls', 'prog_info', 'perf_query', 'stats']
 
-test('doctor --json passes here, with the probed kernel facts, and leaves nothing loaded', async () => {
+test('doctor --json passes here, with the probed kernel facts, and leaves nothing loaded', needsRoot, async () => {
   const r = await runCli(['doctor', '--json'])
   assert.equal(r.code, 0, r.stderr)
   const report = JSON.parse(r.stdout)
@@ -37,7 +38,7 @@ test('doctor --json passes here, with the probed kernel facts, and leaves nothin
   await assertGone(f.probe_ids)
 })
 
-test(`doctor reports the kernel facts that moved between versions, as probed on ${KERNEL_LABEL}`, async (t) => {
+test(`doctor reports the kernel facts that moved between versions, as probed on ${KERNEL_LABEL}`, needsRoot, async (t) => {
   const r = await runCli(['doctor', '--json'])
   assert.equal(r.code, 0, r.stderr)
   const {checks, facts} = JSON.parse(r.stdout)
@@ -75,7 +76,7 @@ test(`doctor reports the kernel facts that moved between versions, as probed on 
   await assertGone(facts.probe_ids)
 })
 
-test('doctor as a table, and without privileges: the chain cannot run (exit 15), one error line', async () => {
+test('doctor as a table, and without privileges: the chain cannot run (exit 15), one error line', needsRoot, async () => {
   const ok = await runCli(['doctor'])
   assert.equal(ok.code, 0, ok.stderr)
   assert.match(ok.stdout, /tail calls run end to end\s+│ PASS/)

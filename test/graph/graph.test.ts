@@ -6,8 +6,9 @@ import {test} from 'node:test'
 import {loadFixture} from '../helpers/bpf-fixture.js'
 import {runCli} from '../helpers/cli.js'
 import {assertGone, startChain} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
 
-test('the bundled chain: prog1 (attached) → TAIL_CALL_MAP[0] → prog2 → TAIL_CALL_MAP[1] → prog3', async () => {
+test('the bundled chain: prog1 (attached) → TAIL_CALL_MAP[0] → prog2 → TAIL_CALL_MAP[1] → prog3', needsRoot, async () => {
   const chain = await startChain()
   let finished = false
   try {
@@ -67,7 +68,7 @@ test('the bundled chain: prog1 (attached) → TAIL_CALL_MAP[0] → prog2 → TAI
   }
 })
 
-test('a foreign chain with a gap, a cycle, a non-constant key and an orphan prog array', async () => {
+test('a foreign chain with a gap, a cycle, a non-constant key and an orphan prog array', needsRoot, async () => {
   const fx = loadFixture('graph5')
   let ids
   try {
@@ -129,7 +130,7 @@ test('a foreign chain with a gap, a cycle, a non-constant key and an orphan prog
   await assertGone(ids)
 })
 
-test('graph errors: unknown program, bad selector', async () => {
+test('graph errors: unknown program, bad selector', needsRoot, async () => {
   const r = await runCli(['graph', 'prog', 'name', 'no_such_prog_xyz'])
   assert.equal(r.code, 5)
   assert.match(r.stderr, /^tailcalls: error: no program with name no_such_prog_xyz; /)

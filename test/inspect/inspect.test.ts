@@ -15,6 +15,7 @@ import {execLoop} from '../helpers/exec.js'
 import {assertGone, bpftoolJson, exists, startChain} from '../helpers/kernel.js'
 import {until} from '../helpers/progress.js'
 import {EXPECT, IN_VM, KERNEL_LABEL, definedPart} from '../helpers/kernel-expect.js'
+import {needsRoot} from '../helpers/root.js'
 
 /** Keys that legitimately differ between two runs, or that Debian's bpftool never prints. */
 function comparable(obj) {
@@ -76,7 +77,7 @@ function bpftoolByName(args) {
   }
 }
 
-describe('inspection parity with bpftool on a live chain', () => {
+describe('inspection parity with bpftool on a live chain', needsRoot, () => {
   let chain
   let ids
   let progIds
@@ -271,7 +272,7 @@ describe('inspection parity with bpftool on a live chain', () => {
   })
 })
 
-describe('objects created here: several name matches, pins, frozen maps', () => {
+describe('objects created here: several name matches, pins, frozen maps', needsRoot, () => {
   const dir = `/sys/fs/bpf/tailcalls_inspect_${process.pid}`
   const pins = [`${dir}_a`, `${dir}_b`, `${dir}_c`]
   const created: number[] = []
@@ -356,7 +357,7 @@ describe('objects created here: several name matches, pins, frozen maps', () => 
   })
 })
 
-describe('a fixture object: full BTF names, metadata, a raw_tp link held by this process', () => {
+describe('a fixture object: full BTF names, metadata, a raw_tp link held by this process', needsRoot, () => {
   let fx
   let ids
   let linkId
@@ -406,7 +407,7 @@ describe('a fixture object: full BTF names, metadata, a raw_tp link held by this
 })
 
 describe('output plumbing', () => {
-  test('a reader that goes away (| head) ends the list quietly with exit 0', async () => {
+  test('a reader that goes away (| head) ends the list quietly with exit 0', needsRoot, async () => {
     for (const cmd of [['prog', 'list', '--json'], ['map', 'list', '--json'], ['prog', 'list']]) {
       const child = spawn(process.execPath, [BIN, ...cmd], {stdio: ['ignore', 'pipe', 'pipe']})
       child.stdout.destroy()

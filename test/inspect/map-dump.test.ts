@@ -19,6 +19,7 @@ import {assertGone, startChain} from '../helpers/kernel.js'
 import {type LoadedMaps, fillBig, loadMaps, update} from '../helpers/maps.js'
 import {fixtureEntries} from '../fixtures/btf/values.js'
 import {EXPECT, IN_VM, KERNEL_LABEL, definedPart, knownPart} from '../helpers/kernel-expect.js'
+import {needsRoot} from '../helpers/root.js'
 
 /** bpftool's and our dump JSON, parsed with exact 64-bit integers and read field by field. */
 const parseJson = (text: string): any => parseJsonValue(text)
@@ -31,7 +32,7 @@ function bpftoolMapShow(id: string): string {
 // against what this kernel version is known to have.
 const BATCH: Record<string, string> = Object.fromEntries((['array', 'hash', 'percpu_array', 'percpu_hash'] as const).map((t) => [t, probeLookupBatch(t)]))
 
-test(`batch reads on ${KERNEL_LABEL}: the probe agrees with the kernel version`, () => {
+test(`batch reads on ${KERNEL_LABEL}: the probe agrees with the kernel version`, needsRoot, () => {
   const probed = Object.fromEntries(Object.entries(BATCH).map(([t, r]) => [t, r === 'ok']))
   assert.deepEqual(knownPart(probed, EXPECT.lookupBatch), definedPart(EXPECT.lookupBatch))
 })
@@ -60,7 +61,7 @@ async function ours(args: string[], opts?: RunOptions) {
   return r
 }
 
-describe('fixture maps: byte for byte the same as bpftool --json', () => {
+describe('fixture maps: byte for byte the same as bpftool --json', needsRoot, () => {
   let fx: LoadedMaps
   before(() => {
     fx = loadMaps('btf-maps')
@@ -176,7 +177,7 @@ describe('fixture maps: byte for byte the same as bpftool --json', () => {
   })
 })
 
-describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () => {
+describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', needsRoot, () => {
   let fds: number[] = []
   after(() => {
     for (const fd of fds) sys().libc.close(fd)
@@ -252,7 +253,7 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', () 
   })
 })
 
-describe('maps without BTF of other types: map-of-maps (empty slots skipped), LRU hashes', () => {
+describe('maps without BTF of other types: map-of-maps (empty slots skipped), LRU hashes', needsRoot, () => {
   const fds: number[] = []
   after(() => {
     for (const fd of fds.reverse()) sys().libc.close(fd)
@@ -297,7 +298,7 @@ describe('maps without BTF of other types: map-of-maps (empty slots skipped), LR
   })
 })
 
-describe('big maps: batch reads, streaming, | head', () => {
+describe('big maps: batch reads, streaming, | head', needsRoot, () => {
   const N = 100_000
   let big: LoadedMaps
   before(() => {
@@ -352,7 +353,7 @@ describe('big maps: batch reads, streaming, | head', () => {
   })
 })
 
-describe('the chain, loaded by tailcalls load', () => {
+describe('the chain, loaded by tailcalls load', needsRoot, () => {
   let chain
   before(async () => {
     chain = await startChain()
@@ -441,7 +442,7 @@ describe('the chain, loaded by tailcalls load', () => {
 })
 
 describe('bad input', () => {
-  test('unknown id, unknown name, bad keyword, missing value, a path that is not a pin', async () => {
+  test('unknown id, unknown name, bad keyword, missing value, a path that is not a pin', needsRoot, async () => {
     const cases: [string[], number, RegExp][] = [
       [['id', '4294967295'], 5, /no map with id 4294967295/],
       [['name', 'tailcalls_none'], 5, /no map with name tailcalls_none/],

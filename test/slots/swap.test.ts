@@ -17,13 +17,14 @@ import {runCli} from '../helpers/cli.js'
 import {execLoad} from '../helpers/exec.js'
 import {IN_VM, vmScaled} from '../helpers/kernel-expect.js'
 import {startChain} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
 
 // Under qemu TCG (the kernel matrix) a CLI start costs ~1 s and a swap ~50× more: a tenth of
 // the swaps still alternates both versions under load many times.
 const SWAPS_CLI = vmScaled(100)
 const SWAPS_LIB = vmScaled(2000)
 
-test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under exec load lose nothing`, async (t) => {
+test(`${SWAPS_CLI + SWAPS_LIB} live swaps of slot 1 (prog3 ⇄ prog3_v2) under exec load lose nothing`, needsRoot, async (t) => {
   const chain = await startChain()
   let finished = false
   try {

@@ -9,6 +9,7 @@ import {after, test} from 'node:test'
 import {BIN, runCli, startCli} from '../helpers/cli.js'
 import {execLoop} from '../helpers/exec.js'
 import {assertGone, startChain} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
 
 const BPFFS = '/sys/fs/bpf'
 const PIN = join(BPFFS, `tailcalls-test-stats-${process.pid}`)
@@ -24,7 +25,7 @@ after(cleanup)
 
 const jsonLines = (text) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
 
-test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the events seen', async () => {
+test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the events seen', needsRoot, async () => {
   const load = await runCli(['load', '--pin', '--pin-path', PIN, '--json'])
   assert.equal(load.code, 0, load.stderr)
   const ids = JSON.parse(load.stderr.split('\n').find((l) => l.startsWith('{"loaded"'))!).loaded
@@ -104,7 +105,7 @@ test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the
   }
 })
 
-test('stats --pid reads the chain of a running `tailcalls load`', async () => {
+test('stats --pid reads the chain of a running `tailcalls load`', needsRoot, async () => {
   const chain = await startChain()
   try {
     const statsRun = runCli(['stats', '--pid', String(chain.cli.child.pid), '--json', '--interval', '1'])
@@ -122,7 +123,7 @@ test('stats --pid reads the chain of a running `tailcalls load`', async () => {
   }
 })
 
-test('stats errors: refused stats fd (14), missing chain (5), bad flags (2): one line each', async () => {
+test('stats errors: refused stats fd (14), missing chain (5), bad flags (2): one line each', needsRoot, async () => {
   const load = await runCli(['load', '--pin', '--pin-path', PIN])
   assert.equal(load.code, 0, load.stderr)
   try {

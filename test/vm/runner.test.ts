@@ -15,6 +15,7 @@ import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {ROOT} from '../helpers/cli.js'
+import {withRoot} from '../helpers/root.js'
 
 const RUNNER = join(ROOT, 'test', 'vm', 'run.mjs')
 const OUT = mkdtempSync(join(tmpdir(), 'tailcalls-vm-runner-'))
@@ -94,7 +95,7 @@ test('bad arguments: exit 2 with the usage, before anything starts', async () =>
   assert.equal(g.code, 2, g.stderr)
 })
 
-test('package not fetchable, guest test runner crashed, host crashed: three faults, each with its reason', {timeout: 900_000}, async () => {
+test('package not fetchable, guest test runner crashed, host crashed: three faults, each with its reason', withRoot({timeout: 900_000}), async () => {
   const before = snapshot()
   const r = await runMatrix([
     '--kernels', '5.10,6.1=bookworm/linux-image-9.9.9-amd64,host', '--timeout', '300',
@@ -114,7 +115,7 @@ test('package not fetchable, guest test runner crashed, host crashed: three faul
   assertCleanSince(before, r)
 })
 
-test('a failing test is FAIL with its name; a hanging guest is killed at the per-kernel timeout', {timeout: 900_000}, async () => {
+test('a failing test is FAIL with its name; a hanging guest is killed at the per-kernel timeout', withRoot({timeout: 900_000}), async () => {
   const before = snapshot()
   const r = await runMatrix([
     '--kernels', '6.12', '--timeout', '300',
@@ -136,7 +137,7 @@ test('a failing test is FAIL with its name; a hanging guest is killed at the per
   assertCleanSince(before, hang)
 })
 
-test('SIGTERM to the runner mid-boot: qemu is killed, shares removed, exit by the signal', {timeout: 300_000}, async () => {
+test('SIGTERM to the runner mid-boot: qemu is killed, shares removed, exit by the signal', withRoot({timeout: 300_000}), async () => {
   const before = snapshot()
   let sent = false
   const r = await runMatrix(['--kernels', '6.1', 'test/vm/selftest/guest.test.mjs'], {
