@@ -7,9 +7,9 @@
 import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {Worker} from 'node:worker_threads'
 
 import {BtfBuilder, KIND} from './btf-builder.js'
+import {tsWorker} from './ts-worker.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..', '..')
@@ -211,7 +211,7 @@ export async function runFuzz({seed = 1, from = 0, cases = 1000, report, hangAt}
 /** One worker run; rejects with {stalledAt} when no progress came for stallMs. */
 function workerRun(opts: FuzzOptions, {stallMs}: {stallMs: number}): Promise<FuzzStats> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('fuzz-btf-worker.ts', import.meta.url), {workerData: opts})
+    const worker = tsWorker(new URL('fuzz-btf-worker.ts', import.meta.url), {workerData: opts})
     let last = opts.from ?? 0
     let lastAt = Date.now()
     const stop = (error?: Error) => {

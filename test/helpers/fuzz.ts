@@ -23,7 +23,6 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {Worker} from 'node:worker_threads'
 
 import type {Btf as BtfClass} from '../../src/btf/btf.js'
 import type {Renderer as CompiledRenderer} from '../../src/btf/render.js'
@@ -32,6 +31,7 @@ import type {JsonValue} from '../../src/render/parse.js'
 import {type BpftoolEntry, readDumps} from '../fixtures/btf/dumps.js'
 import {ROOT} from './cli.js'
 import {xorshift} from './fuzz-btf.js'
+import {tsWorker} from './ts-worker.js'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures')
 
@@ -413,7 +413,7 @@ interface WorkerOutcome {
 function runWorker({target, seed, from, to}: {from: number; seed: number; target: string; to: number}, {caseMs, heapMb}: {caseMs: number; heapMb: number}): Promise<WorkerOutcome> {
   const progress = new Int32Array(new SharedArrayBuffer(8))
   progress[0] = from
-  const worker = new Worker(new URL('fuzz-worker.ts', import.meta.url), {
+  const worker = tsWorker(new URL('fuzz-worker.ts', import.meta.url), {
     resourceLimits: {maxOldGenerationSizeMb: heapMb},
     workerData: {from, progress, seed, target, to},
   })
