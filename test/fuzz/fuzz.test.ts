@@ -2,7 +2,7 @@
 // against libbpf's btf__new as the oracle, the map-value renderer on captured map values
 // (bpftool as the oracle for unmutated ones) and the tail-call site analyser on captured xlated
 // instructions. Each case is time-bounded in a worker with a watchdog, the heap is capped, and a
-// failure names (target, seed, case) to replay it alone. (test/btf.test.js has the decoder's own
+// failure names (target, seed, case) to replay it alone. (test/btf/btf.test.ts has the decoder's own
 // slice.) TAILCALLS_FUZZ_SEED picks another seed.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'

@@ -1,4 +1,4 @@
-// Worker side of test/helpers/fuzz.js: runs one range of cases of one target.
+// Worker side of test/helpers/fuzz.ts: runs one range of cases of one target.
 import assert from 'node:assert/strict'
 import {parentPort, workerData} from 'node:worker_threads'
 

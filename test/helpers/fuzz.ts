@@ -1,9 +1,9 @@
 // Fuzz targets over inputs taken from the real kernel, and a runner that bounds every case in
-// time and memory. Shared by test/fuzz.test.js (a bounded slice) and bench/fuzz.mjs (1,000,000+).
+// time and memory. Shared by test/fuzz/fuzz.test.ts (a bounded slice) and bench/fuzz.mjs (1,000,000+).
 //
 // Targets (each case is reproducible alone from (target, seed, case)):
 //   btf         the BTF decoder + describe + resolve + renderers on mutated kernel BTF blobs and
-//               random type graphs (test/helpers/fuzz-btf.js, the decoder's own harness)
+//               random type graphs (test/helpers/fuzz-btf.ts, the decoder's own harness)
 //   btf-oracle  mutated kernel BTF blobs against libbpf's btf__new() as the oracle: whenever
 //               libbpf accepts a blob, our decoder must accept it too and agree on every type
 //               (kind, name, vlen, kflag, size/type and every member/param/value record); a

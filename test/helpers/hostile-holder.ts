@@ -1,5 +1,5 @@
 // A process with a hostile comm that holds a BPF map pinned under a hostile file name, for
-// test/hostile.test.js. Usage: node hostile-holder.js <pin folder>. Prints {"id", "pin", "pid"}
+// test/cli/hostile.test.ts. Usage: node --import tsx hostile-holder.ts <pin folder>. Prints {"id", "pin", "pid"}
 // once ready, and removes its pin and folder when its stdin closes (then exits; the kernel frees
 // the map with the process).
 import {mkdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync} from 'node:fs'
