@@ -9,6 +9,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {BtfBuilder, KIND} from './btf-builder.js'
+import {IDLE_MS} from './progress.js'
 import {tsWorker} from './ts-worker.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -214,6 +215,9 @@ function workerRun(opts: FuzzOptions, {stallMs}: {stallMs: number}): Promise<Fuz
     const worker = tsWorker(new URL('fuzz-btf-worker.ts', import.meta.url), {workerData: opts})
     let last = opts.from ?? 0
     let lastAt = Date.now()
+    // Starting a worker (tsx compiling its imports) is not a case: the stall clock starts once it
+    // says it is loaded; until then only a worker that never loads (IDLE_MS) counts as stalled.
+    let loaded = false
     const stop = (error?: Error) => {
       clearInterval(timer)
       worker.terminate()
@@ -221,10 +225,13 @@ function workerRun(opts: FuzzOptions, {stallMs}: {stallMs: number}): Promise<Fuz
     }
 
     const timer = setInterval(() => {
-      if (Date.now() - lastAt > stallMs) stop(Object.assign(new Error(`no progress for ${stallMs} ms after case ${last}`), {stalledAt: last}))
+      if (Date.now() - lastAt > (loaded ? stallMs : IDLE_MS)) stop(Object.assign(new Error(`no progress for ${stallMs} ms after case ${last}`), {stalledAt: last}))
     }, 250)
     worker.on('message', (m) => {
-      if (m.progress !== undefined) {
+      if (m.loaded) {
+        loaded = true
+        lastAt = Date.now()
+      } else if (m.progress !== undefined) {
         last = m.progress
         lastAt = Date.now()
       } else if (m.done) {

@@ -5,4 +5,6 @@ import {parentPort, workerData} from 'node:worker_threads'
 import {runCases} from './fuzz.js'
 
 const port = parentPort ?? assert.fail('runs as a worker thread')
+// Loaded (tsx has compiled this file's imports): the parent starts its per-case watchdog now.
+port.postMessage({loaded: true})
 port.postMessage(await runCases(workerData))

@@ -31,6 +31,7 @@ import type {JsonValue} from '../../src/render/parse.js'
 import {type BpftoolEntry, readDumps} from '../fixtures/btf/dumps.js'
 import {ROOT} from './cli.js'
 import {xorshift} from './fuzz-btf.js'
+import {IDLE_MS} from './progress.js'
 import {tsWorker} from './ts-worker.js'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures')
@@ -420,7 +421,15 @@ function runWorker({target, seed, from, to}: {from: number; seed: number; target
   return new Promise((resolve) => {
     let last = -1
     let lastAt = Date.now()
+    // Starting a worker (tsx compiling its imports) is not a case: the watchdog is armed once the
+    // worker says it is loaded; until then only a worker that never loads (IDLE_MS) is stuck.
+    let loaded = false
     const timer = setInterval(() => {
+      if (!loaded) {
+        if (Date.now() - lastAt > IDLE_MS) done({stuck: from})
+        return
+      }
+
       const now = Atomics.load(progress, 1)
       if (now !== last) {
         last = now
@@ -435,7 +444,14 @@ function runWorker({target, seed, from, to}: {from: number; seed: number; target
       resolve({...r, ran: Atomics.load(progress, 1)})
     }
 
-    worker.on('message', (m) => done({result: m}))
+    worker.on('message', (m) => {
+      if (m.loaded) {
+        loaded = true
+        lastAt = Date.now()
+      } else {
+        done({result: m})
+      }
+    })
     worker.on('error', (error) => done({crashed: Atomics.load(progress, 0), error}))
     worker.on('exit', (code) => done({crashed: Atomics.load(progress, 0), error: new Error(`worker exited ${code}`)}))
   })
@@ -493,7 +509,7 @@ export async function fuzz({target, seed = 1, from = 0, cases, workers = 1, chun
           total.slow.push(`${target} seed ${seed} case ${bad}: over ${caseMs} ms in a busy worker, passed alone`)
           total.failures.push(...again.result.failures)
         } else {
-          total.failures.push({case: bad, error: `${target} seed ${seed} case ${bad}: ${again.stuck !== undefined ? `a hang (over ${replayMs} ms alone)` : `crashed the worker: ${again.error?.message}`}`})
+          total.failures.push({case: bad, error: `${target} seed ${seed} case ${bad}: ${again.stuck !== undefined ? `a hang (over ${replayMs} ms alone)` : `crashed the worker (${again.error?.code ?? ''} ${again.error?.message})`}`})
         }
       } else {
         total.failures.push({case: bad, error: `${target} seed ${seed} case ${bad}: crashed the worker (${r.error?.code ?? ''} ${r.error?.message})`})
