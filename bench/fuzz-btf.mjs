@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Long fuzz run of the BTF decoder and value renderer (the test suite runs a 3,000-case slice):
 // mutated kernel-captured BTF blobs and random type graphs, parsed, described, resolved,
-// compiled into renderers and rendered over random bytes (test/helpers/fuzz-btf.js). Cases
+// compiled into renderers and rendered over random bytes (test/helpers/fuzz-btf.ts). Cases
 // are split over worker threads; when a worker stops reporting progress for --stall-ms, the 16
 // cases it was on are replayed alone: still stuck is a hang (a failure, with its seed and case),
 // done is a worker starved by a busy machine (counted as starvedThenPassed).
-//   node bench/fuzz-btf.mjs [--cases 1000000] [--workers <cpus>] [--seed 1]
+//   node --import tsx bench/fuzz-btf.mjs [--cases 1000000] [--workers <cpus>] [--seed 1]
 // Exit 0 when every case passed; 1 with the failing cases otherwise (each names its seed and case:
-// runFuzz({seed, from: case, cases: 1}) in test/helpers/fuzz-btf.js replays it alone).
+// runFuzz({seed, from: case, cases: 1}) in test/helpers/fuzz-btf.ts replays it alone).
 import {availableParallelism} from 'node:os'
 import {parseArgs} from 'node:util'
 

@@ -4,8 +4,8 @@
 // map values, bpftool as the oracle for the unmutated ones) and the tail-call site analyser
 // (captured xlated instructions). Every case is time-bounded (a watchdog on shared memory, a
 // stuck case is replayed alone), the worker heap is capped, and each case replays alone from
-// (target, seed, case). See test/helpers/fuzz.js for what each target checks.
-//   node bench/fuzz.mjs [--seed N] [--scale 1] [--workers 2]
+// (target, seed, case). See test/helpers/fuzz.ts for what each target checks.
+//   node --import tsx bench/fuzz.mjs [--seed N] [--scale 1] [--workers 2]
 import {writeFileSync} from 'node:fs'
 import {cpus} from 'node:os'
 import {join} from 'node:path'

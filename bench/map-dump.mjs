@@ -5,7 +5,7 @@
 // For each size: median wall time of --runs runs, peak RSS (/usr/bin/time -v), and the ratio.
 // Also: tailcalls --no-batch (bpftool's get_next_key + lookup loop) and the table view.
 // Before timing, it checks once that both outputs are byte-identical.
-//   node bench/map-dump.mjs [--sizes 100000,1000000] [--runs 3]
+//   node --import tsx bench/map-dump.mjs [--sizes 100000,1000000] [--runs 3]
 // Needs root and `npm run build`. The maps are this process's and are freed at the end.
 import {createHash} from 'node:crypto'
 import {spawn, spawnSync} from 'node:child_process'

@@ -3,16 +3,16 @@
 // --execs execs from each worker count in --workers, one round per count. For every round:
 // every exec of the storm arrives as prog1 → prog2 → prog3 with the seed's counters or its
 // missing stages are covered by counted drops, and events received + dropped == the runs the
-// chain's own counters saw, exactly (test/helpers/soak.js checks all of it). Reports the exec
+// chain's own counters saw, exactly (test/helpers/soak.ts checks all of it). Reports the exec
 // rate of each round and the top rate held with zero drops.
-//   node bench/soak.mjs [--execs 100000] [--workers 1,2,4,8] [--ringbuf-size BYTES]
+//   node --import tsx bench/soak.mjs [--execs 100000] [--workers 1,2,4,8] [--ringbuf-size BYTES]
 import {writeFileSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import {ROOT} from '../test/helpers/cli.js'
-import {buildStorm, soakRound} from '../test/helpers/soak.js'
+import {buildStorm, soakRound} from '../test/helpers/soak.ts'
 
 const {values: opt} = parseArgs({options: {
   execs: {default: '100000', type: 'string'},

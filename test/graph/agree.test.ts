@@ -5,11 +5,8 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-// @ts-expect-error: JS helpers without types
 import {buildFixture, loadFixture} from '../helpers/bpf-fixture.js'
-// @ts-expect-error: JS helpers without types
 import {ROOT, runCli} from '../helpers/cli.js'
-// @ts-expect-error: JS helpers without types
 import {startChain} from '../helpers/kernel.js'
 
 interface G {

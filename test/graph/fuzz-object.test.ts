@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-// @ts-expect-error: a JS helper without types
 import {fuzz} from '../helpers/fuzz.js'
 
 const seed = Number(process.env.TAILCALLS_FUZZ_SEED ?? 20261130)

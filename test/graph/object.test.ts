@@ -12,9 +12,7 @@ import {after, before, test} from 'node:test'
 
 import {LoadedObject} from '../../src/libbpf/object.js'
 import {sys} from '../../src/sys/ffi.js'
-// @ts-expect-error: a JS helper without types
 import {ROOT, runCli} from '../helpers/cli.js'
-// @ts-expect-error: a JS helper without types
 import {runAsNobody} from '../helpers/nobody.js'
 
 const SRC = join(ROOT, 'test', 'fixtures', 'graph-object')
@@ -50,7 +48,7 @@ interface JsonGraph {
 
 async function graphJson(args: string[]): Promise<{code: number; g: JsonGraph; stderr: string}> {
   const r = await runCli(['graph', ...args, '--json'])
-  return {code: r.code, g: JSON.parse(r.stdout), stderr: r.stderr}
+  return {code: r.code ?? -1, g: JSON.parse(r.stdout), stderr: r.stderr}
 }
 
 /** The FINDING markers of a fixture: kind, program (or map), line. */
@@ -179,7 +177,7 @@ test('chain and slots load; test runs show the limit and the cycle the findings 
   const {error, object} = tryLoad('chain')
   assert.ifError(error)
   try {
-    const fd = (p: string) => sys().libbpf.bpf_program__fd(object!.program(p))
+    const fd = (p: string) => sys().libbpf.bpf_program__fd(object!.program(p)!)
     // p0 → … → p33 is 33 tail calls; p34 (the 34th) never runs: p33's return value comes back.
     assert.equal(testRun(fd('p0')), 33)
     // entry → ping ⇄ pong: 33 tail calls land on ping (odd ones), whose 34th falls through.
@@ -192,7 +190,7 @@ test('chain and slots load; test runs show the limit and the cycle the findings 
   assert.ifError(slots.error)
   try {
     // entry: jmp[0] = stage1 runs and returns 1 (the later, empty and out-of-range sites are not reached).
-    assert.equal(testRun(sys().libbpf.bpf_program__fd(slots.object!.program('entry'))), 1)
+    assert.equal(testRun(sys().libbpf.bpf_program__fd(slots.object!.program('entry')!)), 1)
   } finally {
     slots.object!.close()
   }
@@ -217,7 +215,7 @@ test('a prog array passed to a subprogram: one edge per call site, the cycle, an
   assert.ifError(error)
   try {
     // looper counts its runs in skb->cb[0]: 33 tail calls from entry, the 33rd looper's falls through.
-    assert.equal(testRun(sys().libbpf.bpf_program__fd(object!.program('entry'))), 33)
+    assert.equal(testRun(sys().libbpf.bpf_program__fd(object!.program('entry')!)), 33)
   } finally {
     object!.close()
   }

@@ -6,7 +6,7 @@
 // For each Debian kernel: fetch its package by name into a cache (private apt
 // state, never the machine's), unpack it, build a small initramfs, boot it under
 // qemu TCG with the host root shared read-only (9p + tmpfs overlay), run
-// `node --test <files>` in the repo inside the guest, collect the result from a
+// `node --import tsx --test <files>` in the repo inside the guest, collect the result from a
 // writable share, power off.  "host" runs the same files directly on the host.
 // Prints a table, a machine-readable line, writes matrix.json/matrix.md, and
 // exits non-zero if any kernel failed, naming it.  See test/vm/README.md.
@@ -262,7 +262,7 @@ async function runHost(spec) {
   const env = { ...process.env, ...testEnv('host') };
   const logFile = join(outDir, 'host.test.log');
   const { text, rc, timedOut } = await new Promise((res) => {
-    const child = track(spawn(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
+    const child = track(spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
     let text = '';
     let timedOut = false;
     const on = (d) => {
@@ -327,7 +327,7 @@ cd ${q(REPO)} || { echo "cannot cd to ${REPO} in the guest" > $R/fault; exit 97;
 s=$(date +%s%N); ${q(process.execPath)} -e 0; e=$(date +%s%N)
 echo $(( (e - s) / 1000000 )) > $R/node-start-ms
 mark tests-start
-{ ${q(process.execPath)} --test --test-reporter=tap ${files.map(q).join(' ')}; echo $? > $R/test.rc; } 2>&1 | tee $R/test.log > /dev/console
+{ ${q(process.execPath)} --import tsx --test --test-reporter=tap ${files.map(q).join(' ')}; echo $? > $R/test.rc; } 2>&1 | tee $R/test.log > /dev/console
 mark tests-end "$(cat $R/test.rc 2>/dev/null)"
 `;
 }
