@@ -94,6 +94,8 @@ export interface Prometheus {
   query(q: string): Promise<Array<{metric: Record<string, string>; value: [number, string]}>>
   /** Poll a PromQL query until `ok(result)`; fails when Prometheus stops scraping for IDLE_MS. */
   waitFor(q: string, ok: (r: Array<{metric: Record<string, string>; value: [number, string]}>) => boolean, what: string): Promise<Array<{metric: Record<string, string>; value: [number, string]}>>
+  /** The current value of a query that must return one series (waits until it does). */
+  value(q: string): Promise<number>
   stop(): Promise<void>
   log(): string
 }
@@ -107,7 +109,7 @@ process.on('exit', () => {
 export async function startPrometheus(scrapeConfigs: string, {files = {}}: {files?: Record<string, string>} = {}): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'tailcalls-prom-'))
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${scrapeConfigs}`)
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 2s\nscrape_configs:\n${scrapeConfigs}`)
   const port = await freePort()
   const child = spawn('prometheus', [
     `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -162,6 +164,7 @@ export async function startPrometheus(scrapeConfigs: string, {files = {}}: {file
   return {
     child,
     log: () => log,
+    value: async (q: string) => num(await waitFor(q, (r) => r.length === 1, `one series for ${q}`)),
     port,
     query,
     async stop() {
