@@ -130,6 +130,8 @@ export async function startPrometheus(scrapeConfigs: string, {files = {}}: {file
 
   async function query(q: string) {
     const r = await scrapeUrl(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)
+    // Until its storage is open Prometheus answers 503 "Service Unavailable" (not JSON).
+    if (!r.startsWith('{')) throw new Error(`not ready: ${r.slice(0, 100)}`)
     const j = JSON.parse(r)
     if (j.status !== 'success') throw new Error(`PromQL ${q}: ${r}`)
     return j.data.result
@@ -145,7 +147,7 @@ export async function startPrometheus(scrapeConfigs: string, {files = {}}: {file
         result = await query(q)
         if (ok(result)) return result
       } catch (error) {
-        if (!/ECONNREFUSED/.test(String(error))) throw error
+        if (!/ECONNREFUSED|not ready/.test(String(error))) throw error
       }
 
       // Progress: Prometheus keeps using CPU while it scrapes and evaluates.
