@@ -134,7 +134,10 @@ function entryRows(g: Graph, statsEnabled: boolean, errors: Map<string, string>)
   const rows: EntryRow[] = []
   for (const chain of g.chains) {
     const p = byId.get(chain.root)
-    if (!p) continue
+    // An entry starts a chain: it is attached, or it makes tail calls. A program that only sits
+    // in a slot nothing calls, attached to nothing, starts no chain (and would add a series
+    // per program for every prog-array member on nodes that fill arrays ahead of use).
+    if (!p || (p.attachments.length === 0 && p.sites.length === 0)) continue
     const reach = reachable(g, chain.root)
     let emptySlotSites = 0
     for (const id of reach) {

@@ -36,7 +36,7 @@ export const METRICS: readonly MetricDef[] = [
   def('prog arrays', 'gauge', 'tailcalls_prog_array_slot_info', [...MAP, 'slot', 'prog_id', 'prog_name', 'prog_tag'], 'Always 1: the program in each filled slot. A swap replaces the series (new prog_id/prog_tag); an emptied slot loses its series.'),
   def('prog arrays', 'gauge', 'tailcalls_prog_array_slot_prog_id', [...MAP, 'slot'], 'The id of the program in each filled slot (changes() over it counts swaps).'),
   // --- the tail-call graph (the `tailcalls graph` analysis, at scrape time)
-  def('tail-call graph', 'gauge', 'tailcalls_entry_program_info', [...ENTRY, 'prog_tag', 'prog_type', 'attach'], 'Always 1: each entry program of a tail-call chain (attached, or nothing jumps to it) and where it is attached ("" when it is not).'),
+  def('tail-call graph', 'gauge', 'tailcalls_entry_program_info', [...ENTRY, 'prog_tag', 'prog_type', 'attach'], 'Always 1: each entry program of a tail-call chain (attached, or making tail calls while nothing jumps to it) and where it is attached (empty when it is not).'),
   def('tail-call graph', 'gauge', 'tailcalls_chain_programs', ENTRY, 'Programs reachable from the entry program through tail calls, the entry included.'),
   def('tail-call graph', 'gauge', 'tailcalls_chain_longest_tail_calls', ENTRY, 'Tail calls on the longest path from the entry program (+Inf when it can cycle). The kernel stops a chain after 33 tail calls and the call falls through.'),
   def('tail-call graph', 'gauge', 'tailcalls_chain_cyclic', ENTRY, '1 when a cycle is reachable from the entry program (the chain can run into the kernel\'s 33 tail-call limit), else 0.'),
