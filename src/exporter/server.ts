@@ -91,7 +91,15 @@ export function createExporterServer(opts: ServerOptions): Server {
     queue = []
     const live = batch.filter((p) => !p.res.destroyed)
     if (live.length === 0) return
-    const data = opts.collect()
+    let data: ScrapeData
+    try {
+      data = opts.collect()
+    } catch (error) {
+      // collectScrape records syscall failures itself; anything else is a bug: answer, never hang.
+      for (const p of live) send(p.res, 500, `exporter error: ${(error as Error).message}\n`, p.head)
+      throw error
+    }
+
     state.scrapes++
     for (const [operation, message] of data.errors) {
       state.errors.set(operation, (state.errors.get(operation) ?? 0) + 1)
