@@ -46,7 +46,9 @@ await build({
   entryPoints: ['src/cli/commands.ts'],
   // typescript, tsx and ts-node: only for oclif's development mode (bin/dev.js), never reached
   // from the bundle.
-  external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi'],
+  // The exporter's libraries load only when `tailcalls exporter` runs (dynamic import): from node_modules,
+  // not parsed with every command's start.
+  external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi', 'prom-client', 'bcryptjs', 'yaml'],
   // Smaller source to read; names kept for error messages and stack traces.
   keepNames: true,
   minify: true,

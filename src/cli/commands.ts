@@ -15,6 +15,7 @@ export {execute} from '@oclif/core'
 import {commands as helpCommands} from '@oclif/plugin-help'
 import Doctor from '../../commands/doctor.js'
 import Events from '../../commands/events.js'
+import Exporter from '../../commands/exporter.js'
 import Graph from '../../commands/graph.js'
 import LinkList from '../../commands/link/list.js'
 import LinkShow from '../../commands/link/show.js'
@@ -33,6 +34,7 @@ import Unload from '../../commands/unload.js'
 export const COMMANDS: Record<string, Command.Class> = {
   doctor: Doctor,
   events: Events,
+  exporter: Exporter,
   graph: Graph,
   help: helpCommands.help,
   'link:list': LinkList,
