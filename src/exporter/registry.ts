@@ -12,6 +12,7 @@
 import {release} from 'node:os'
 
 import type {ScrapeData} from './collect.js'
+import {loadPromClient} from './libs.js'
 import {METRICS, type MetricDef} from './metrics.js'
 
 type PromClient = typeof import('prom-client')
@@ -19,7 +20,7 @@ type Labels = Record<string, string>
 
 let prom: Promise<PromClient> | undefined
 function promClient(): Promise<PromClient> {
-  prom ??= import('prom-client').then((m) => ((m as unknown as {default?: PromClient}).default ?? m))
+  prom ??= Promise.resolve().then(loadPromClient)
   return prom
 }
 

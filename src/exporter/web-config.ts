@@ -15,6 +15,7 @@
  * Like the toolkit, keys this exporter does not know are refused rather than silently ignored
  * (a misspelt `basic_auth_user` must not leave the exporter open).
  */
+import {loadBcrypt, loadYaml} from './libs.js'
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {dirname, isAbsolute, join} from 'node:path'
@@ -48,7 +49,7 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
     throw new TailcallsError('notFound', `cannot read --web-config ${file}: ${(error as NodeJS.ErrnoException).code}`, {hint: 'give the path of a readable YAML file'})
   }
 
-  const {parse} = await import('yaml')
+  const {parse} = loadYaml()
   let doc: unknown
   try {
     doc = parse(text) ?? {}
@@ -136,7 +137,7 @@ export class BasicAuth {
     const hash = this.users.get(user)
     const key = createHash('sha256').update(user).update('\0').update(password).update('\0').update(hash ?? '').digest('hex')
     if (hash !== undefined && this.ok.has(key)) return true
-    const {default: bcrypt} = await import('bcryptjs')
+    const bcrypt = loadBcrypt()
     const match = await bcrypt.compare(password, hash ?? DUMMY_HASH)
     if (!match || hash === undefined) return false
     if (this.ok.size >= CACHE_MAX) this.ok.delete(this.ok.keys().next().value!)
