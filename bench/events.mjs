@@ -11,7 +11,13 @@ import {parseArgs} from 'node:util'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'bench', 'results')
-const {values: opt} = parseArgs({options: {execs: {default: '20000', type: 'string'}, rounds: {default: '2', type: 'string'}, workers: {default: '2', type: 'string'}}})
+const {values: opt} = parseArgs({
+  options: {
+    execs: {default: '20000', type: 'string'},
+    rounds: {default: '2', type: 'string'},
+    workers: {default: '2', type: 'string'},
+  },
+})
 const execs = Number(opt.execs)
 const workers = Number(opt.workers)
 
@@ -86,5 +92,7 @@ console.log(`exec storm: ${execs} execs from ${workers} workers, ${opt.rounds} r
 console.log('| consumer | events | drops | exec/s | CPU µs/event | ratio vs C |')
 console.log('|---|---|---|---|---|---|')
 for (const r of [c, t]) {
-  console.log(`| ${r.name} | ${r.events} | ${r.drops} | ${r.exec_rate} | ${r.us_per_event.toFixed(2)} | ${(r.us_per_event / c.us_per_event).toFixed(1)}× |`)
+  console.log(
+    `| ${r.name} | ${r.events} | ${r.drops} | ${r.exec_rate} | ${r.us_per_event.toFixed(2)} | ${(r.us_per_event / c.us_per_event).toFixed(1)}× |`,
+  )
 }

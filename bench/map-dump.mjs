@@ -5,7 +5,7 @@
 // For each size: median wall time of --runs runs, peak RSS (/usr/bin/time -v), and the ratio.
 // Also: tailcalls --no-batch (bpftool's get_next_key + lookup loop) and the table view.
 // Before timing, it checks once that both outputs are byte-identical.
-//   node bench/map-dump.mjs [--sizes 100000,1000000] [--runs 3]
+//   node --import tsx bench/map-dump.mjs [--sizes 100000,1000000] [--runs 3]
 // Needs root and `npm run build`. The maps are this process's and are freed at the end.
 import {createHash} from 'node:crypto'
 import {spawn, spawnSync} from 'node:child_process'
@@ -18,7 +18,9 @@ import {possibleCpus} from '../dist/src/inspect/map-read.js'
 import {fillBig, loadMaps} from '../test/helpers/maps.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opt} = parseArgs({options: {runs: {default: '3', type: 'string'}, sizes: {default: '100000,1000000', type: 'string'}}})
+const {values: opt} = parseArgs({
+  options: {runs: {default: '3', type: 'string'}, sizes: {default: '100000,1000000', type: 'string'}},
+})
 const SIZES = opt.sizes.split(',').map(Number)
 const RUNS = Number(opt.runs)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -36,7 +38,12 @@ function variants(id) {
 /** One run under /usr/bin/time -v, stdout to /dev/null: {wallMs, rssKiB}. */
 function timed(argv) {
   const t0 = process.hrtime.bigint()
-  const r = spawnSync('/usr/bin/time', ['-v', ...argv], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}, maxBuffer: 1 << 20, stdio: ['ignore', 'ignore', 'pipe']})
+  const r = spawnSync('/usr/bin/time', ['-v', ...argv], {
+    encoding: 'utf8',
+    env: {...process.env, NO_COLOR: '1'},
+    maxBuffer: 1 << 20,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`)
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1])
@@ -54,7 +61,9 @@ function digest(argv) {
       hash.update(d)
     })
     child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve({bytes, sha: hash.digest('hex')}) : reject(new Error(`${argv.join(' ')} exited ${code}`))))
+    child.on('close', (code) =>
+      code === 0 ? resolve({bytes, sha: hash.digest('hex')}) : reject(new Error(`${argv.join(' ')} exited ${code}`)),
+    )
   })
 }
 
@@ -74,7 +83,9 @@ for (const n of SIZES) {
     for (const [name, argv] of Object.entries(v)) {
       const runs = Array.from({length: RUNS}, () => timed(argv))
       row[name] = {rssMiB: Math.max(...runs.map((r) => r.rssKiB)) / 1024, wallMs: median(runs.map((r) => r.wallMs))}
-      process.stderr.write(`  ${name.padEnd(22)} ${row[name].wallMs.toFixed(0).padStart(7)} ms  ${row[name].rssMiB.toFixed(1).padStart(6)} MiB\n`)
+      process.stderr.write(
+        `  ${name.padEnd(22)} ${row[name].wallMs.toFixed(0).padStart(7)} ms  ${row[name].rssMiB.toFixed(1).padStart(6)} MiB\n`,
+      )
     }
 
     results.push(row)
@@ -84,13 +95,19 @@ for (const n of SIZES) {
 }
 
 const fmt = (x) => x.toFixed(2)
-console.log(`\nmap dump --json, per-CPU array of struct big_val (24 B × ${possibleCpus()} possible CPUs), kernel ${release()}, stdout to /dev/null, median of ${RUNS}`)
-console.log('| entries | output | bpftool | tailcalls | ratio | tailcalls --no-batch | peak RSS bpftool | peak RSS tailcalls | table view |')
+console.log(
+  `\nmap dump --json, per-CPU array of struct big_val (24 B × ${possibleCpus()} possible CPUs), kernel ${release()}, stdout to /dev/null, median of ${RUNS}`,
+)
+console.log(
+  '| entries | output | bpftool | tailcalls | ratio | tailcalls --no-batch | peak RSS bpftool | peak RSS tailcalls | table view |',
+)
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for (const r of results) {
   const b = r.bpftool
   const t = r.tailcalls
-  console.log(`| ${r.entries.toLocaleString('en')} | ${(r.bytes / 1048576).toFixed(0)} MiB | ${(b.wallMs / 1000).toFixed(2)} s | ${(t.wallMs / 1000).toFixed(2)} s | **${fmt(t.wallMs / b.wallMs)}×** | ${(r['tailcalls --no-batch'].wallMs / 1000).toFixed(2)} s (${fmt(r['tailcalls --no-batch'].wallMs / b.wallMs)}×) | ${b.rssMiB.toFixed(0)} MiB | ${t.rssMiB.toFixed(0)} MiB | ${(r['tailcalls (table)'].wallMs / 1000).toFixed(2)} s, ${r['tailcalls (table)'].rssMiB.toFixed(0)} MiB |`)
+  console.log(
+    `| ${r.entries.toLocaleString('en')} | ${(r.bytes / 1048576).toFixed(0)} MiB | ${(b.wallMs / 1000).toFixed(2)} s | ${(t.wallMs / 1000).toFixed(2)} s | **${fmt(t.wallMs / b.wallMs)}×** | ${(r['tailcalls --no-batch'].wallMs / 1000).toFixed(2)} s (${fmt(r['tailcalls --no-batch'].wallMs / b.wallMs)}×) | ${b.rssMiB.toFixed(0)} MiB | ${t.rssMiB.toFixed(0)} MiB | ${(r['tailcalls (table)'].wallMs / 1000).toFixed(2)} s, ${r['tailcalls (table)'].rssMiB.toFixed(0)} MiB |`,
+  )
 }
 
 console.log(JSON.stringify({results}, null, 1))

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes oclif.manifest.json (what `oclif manifest` does, without the heavy `oclif` dev CLI):
-// with it, a run imports only the command it executes, not every command.
+// with it, oclif lists commands, shows help and --version without evaluating any command.
+// Run by bin/bundle.js, after the bundle it reads the commands from.
 import {Plugin} from '@oclif/core/config'
 import {writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'

@@ -1,4 +1,6 @@
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
+import {toJsonPretty} from '../src/render/json.js'
 
 export default class Doctor extends BaseCommand {
   static summary = 'Check that the tail-call chain can run on this machine, and say how to fix what is missing'
@@ -11,16 +13,25 @@ Each check is PASS, WARN (works, with a caveat), FAIL (the chain cannot run) or 
 
   static examples = [
     {command: '<%= config.bin %> doctor', description: 'A table of checks and fixes'},
-    {command: '<%= config.bin %> doctor --json | jq \'.checks[] | select(.status != "pass")\'', description: 'What is not a pass'},
-    {command: '<%= config.bin %> doctor --json | jq -c \'.facts | {kernel_release, btf_kinds, lookup_batch, prog_info_fields}\'', description: 'The probed kernel facts'},
+    {
+      command: '<%= config.bin %> doctor --json | jq \'.checks[] | select(.status != "pass")\'',
+      description: 'What is not a pass',
+    },
+    {
+      command:
+        "<%= config.bin %> doctor --json | jq -c '.facts | {kernel_release, btf_kinds, lookup_batch, prog_info_fields}'",
+      description: 'The probed kernel facts',
+    },
   ]
+
+  static needs: Needs = {caps: 'none'}
 
   async run(): Promise<void> {
     await this.parse(Doctor)
     const {runDoctor} = await import('../src/doctor/checks.js')
     const report = runDoctor()
     if (this.jsonEnabled()) {
-      this.out(`${JSON.stringify(report, null, 2)}\n`)
+      this.out(`${toJsonPretty(report)}\n`)
     } else {
       const {formatDoctor} = await import('../src/doctor/render.js')
       this.out(formatDoctor(report))
@@ -29,7 +40,9 @@ Each check is PASS, WARN (works, with a caveat), FAIL (the chain cannot run) or 
     if (!report.ok) {
       const {EXIT} = await import('../src/errors.js')
       const failed = report.checks.filter((c) => c.status === 'fail')
-      this.status(`tailcalls: error: the chain cannot run here: ${failed.map((c) => `${c.id} (${c.detail})`).join('; ')}; ${failed[0].fix ?? 'see the fixes above'}`)
+      this.status(
+        `tailcalls: error: the chain cannot run here: ${failed.map((c) => `${c.id} (${c.detail})`).join('; ')}; ${failed[0].fix ?? 'see the fixes above'}`,
+      )
       process.exitCode = EXIT.cannotRun
     }
   }

@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Events extends BaseCommand {
   static summary = 'Stream the events of a pinned chain (same lines as `load`)'
@@ -12,15 +14,23 @@ Events that happened while nobody was reading wait in the ring buffer (up to its
   static examples = [
     {command: '<%= config.bin %> events', description: 'Follow the chain pinned at /sys/fs/bpf/tailcalls'},
     {command: '<%= config.bin %> events --json --count 30', description: '30 events as NDJSON'},
-    {command: '<%= config.bin %> events --pin-path /sys/fs/bpf/tailcalls-web --duration 10 --since-now', description: 'Only new events, for 10 seconds'},
+    {
+      command: '<%= config.bin %> events --pin-path /sys/fs/bpf/tailcalls-web --duration 10 --since-now',
+      description: 'Only new events, for 10 seconds',
+    },
   ]
 
   static flags = {
     count: Flags.integer({description: 'stop after this many events', min: 1}),
     duration: Flags.integer({description: 'stop after this many seconds', min: 1}),
-    'pin-path': Flags.string({description: 'bpffs folder of the chain, default /sys/fs/bpf/tailcalls', helpValue: 'DIR'}),
+    'pin-path': Flags.string({
+      description: 'bpffs folder of the chain, default /sys/fs/bpf/tailcalls',
+      helpValue: 'DIR',
+    }),
     'since-now': Flags.boolean({description: 'discard the events queued before this command started'}),
   }
+
+  static needs: Needs = {caps: 'bpf', doing: 'reading a pinned chain'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Events)
@@ -34,7 +44,7 @@ Events that happened while nobody was reading wait in the ring buffer (up to its
       sinceNow: flags['since-now'],
       status: (line) => this.status(line),
     })
-    this.status(json ? JSON.stringify({summary}) : (await import('../src/chain/stream.js')).formatSummary(summary))
+    this.status(json ? toJson({summary}) : (await import('../src/chain/stream.js')).formatSummary(summary))
     this.status('Exiting...')
     // stdout holds output nobody will read (src/chain/stream.ts settleOutput): leave without it.
     if (abandonedOutput) process.stderr.write('', () => process.exit())

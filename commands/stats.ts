@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Stats extends BaseCommand {
   static summary = 'Per-program and per-stage run counts and timings of a chain'
@@ -18,19 +20,34 @@ Without --watch: one sample over one interval. With --watch: one sample per inte
   static examples = [
     {command: '<%= config.bin %> stats', description: 'One 1-second sample of the pinned (or the running) chain'},
     {command: '<%= config.bin %> stats --watch --interval 2', description: 'A table every 2 seconds until Ctrl-C'},
-    {command: '<%= config.bin %> stats --watch --json --count 10 | jq .programs[0].avg_ns_interval', description: 'NDJSON per tick'},
-    {command: '<%= config.bin %> stats --pid $(pgrep -f "tailcalls load")', description: 'The chain of a running `tailcalls load`'},
-    {command: '<%= config.bin %> stats --pin-path /sys/fs/bpf/tailcalls-web --no-kernel-stats', description: 'Only the chain\'s own counters; kernel stats stay off'},
+    {
+      command: '<%= config.bin %> stats --watch --json --count 10 | jq .programs[0].avg_ns_interval',
+      description: 'NDJSON per tick',
+    },
+    {
+      command: '<%= config.bin %> stats --pid $(pgrep -f "tailcalls load")',
+      description: 'The chain of a running `tailcalls load`',
+    },
+    {
+      command: '<%= config.bin %> stats --pin-path /sys/fs/bpf/tailcalls-web --no-kernel-stats',
+      description: "Only the chain's own counters; kernel stats stay off",
+    },
   ]
 
   static flags = {
     count: Flags.integer({description: 'with --watch: stop after this many ticks', min: 1}),
     interval: Flags.string({default: '1', description: 'seconds per sample (0.01–3600)', helpValue: 'S'}),
-    'kernel-stats': Flags.boolean({allowNo: true, default: true, description: 'enable kernel run-time stats while running (--no-kernel-stats: only the chain\'s counters)'}),
+    'kernel-stats': Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: "enable kernel run-time stats while running (--no-kernel-stats: only the chain's counters)",
+    }),
     pid: Flags.integer({description: 'the chain of this running process (e.g. `tailcalls load`)', helpValue: 'N'}),
     'pin-path': Flags.string({description: 'the chain pinned in this bpffs folder', helpValue: 'DIR'}),
     watch: Flags.boolean({char: 'w', description: 'sample every interval until Ctrl-C'}),
   }
+
+  static needs: Needs = {caps: 'bpf', doing: "reading a chain's counters"}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Stats)
@@ -43,7 +60,7 @@ Without --watch: one sample over one interval. With --watch: one sample per inte
       intervalS: Number.isNaN(interval) ? Number.NaN : interval,
       kernelStats: flags['kernel-stats'],
       onTick: (tick, i) => {
-        this.out(json ? `${JSON.stringify(tick)}\n` : `${i > 0 ? '\n' : ''}${formatTick(tick, {header: i === 0})}`)
+        this.out(json ? `${toJson(tick)}\n` : `${i > 0 ? '\n' : ''}${formatTick(tick, {header: i === 0})}`)
       },
       pid: flags.pid,
       pinPath: flags['pin-path'],

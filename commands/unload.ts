@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base.js'
+import type {Needs} from '../src/cli/privileges.js'
+import {toJson} from '../src/render/json.js'
 
 export default class Unload extends BaseCommand {
   static summary = 'Remove a pinned chain: unpin its link, programs and maps so the kernel frees them'
@@ -9,18 +11,26 @@ export default class Unload extends BaseCommand {
 
   static examples = [
     {command: '<%= config.bin %> unload', description: 'Remove the chain pinned at /sys/fs/bpf/tailcalls'},
-    {command: '<%= config.bin %> unload --pin-path /sys/fs/bpf/tailcalls-web', description: 'Remove a chain pinned elsewhere'},
+    {
+      command: '<%= config.bin %> unload --pin-path /sys/fs/bpf/tailcalls-web',
+      description: 'Remove a chain pinned elsewhere',
+    },
     {command: '<%= config.bin %> unload --json', description: 'What was removed, as JSON'},
   ]
 
   static flags = {
-    'pin-path': Flags.string({description: 'bpffs folder of the chain, default /sys/fs/bpf/tailcalls', helpValue: 'DIR'}),
+    'pin-path': Flags.string({
+      description: 'bpffs folder of the chain, default /sys/fs/bpf/tailcalls',
+      helpValue: 'DIR',
+    }),
   }
+
+  static needs: Needs = {caps: 'bpf', doing: 'opening a pinned chain'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Unload)
     const {runUnload, formatUnload} = await import('../src/chain/unload.js')
     const result = runUnload(flags['pin-path'])
-    this.out(`${this.jsonEnabled() ? JSON.stringify(result) : formatUnload(result)}\n`)
+    this.out(`${this.jsonEnabled() ? toJson(result) : formatUnload(result)}\n`)
   }
 }

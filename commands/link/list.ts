@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag} from '../../src/inspect/args.js'
 
 export default class LinkList extends BaseCommand {
@@ -8,11 +9,19 @@ export default class LinkList extends BaseCommand {
 
   static examples = [
     {command: '<%= config.bin %> link list', description: 'A table of every link'},
-    {command: `<%= config.bin %> link list --json | jq -c '.[] | select(.tp_name == "sched_process_exec")'`, description: 'What is attached to sched_process_exec'},
-    {command: `<%= config.bin %> link list --json | jq '[.[].prog_id]'`, description: 'Programs attached through links'},
+    {
+      command: `<%= config.bin %> link list --json | jq -c '.[] | select(.tp_name == "sched_process_exec")'`,
+      description: 'What is attached to sched_process_exec',
+    },
+    {
+      command: `<%= config.bin %> link list --json | jq '[.[].prog_id]'`,
+      description: 'Programs attached through links',
+    },
   ]
 
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LinkList)

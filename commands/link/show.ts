@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 
 export default class LinkShow extends BaseCommand {
@@ -12,17 +13,27 @@ Without a selector it lists every link, like \`link list\`.`
 
   static examples = [
     {command: '<%= config.bin %> link show id 12', description: 'One link as a table'},
-    {command: '<%= config.bin %> link show id 12 --json | jq .tp_name', description: 'The tracepoint a raw_tracepoint link is on'},
+    {
+      command: '<%= config.bin %> link show id 12 --json | jq .tp_name',
+      description: 'The tracepoint a raw_tracepoint link is on',
+    },
     {command: '<%= config.bin %> link show pinned /sys/fs/bpf/tailcalls/link --json', description: 'A pinned link'},
   ]
 
   static args = selectorArgs('link')
   static flags = bpffsFlag
 
+  static needs: Needs = {caps: 'admin-or-pinned'}
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(LinkShow)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {linkSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(linkSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('link', args)})
+    await runInspect(linkSpec, {
+      bpffs: flags.bpffs,
+      noPids: !flags.pids,
+      json: this.jsonEnabled(),
+      selector: selectorFrom('link', args),
+    })
   }
 }

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
-import {grammar} from '../../src/inspect/select.js'
+import type {Needs} from '../../src/cli/privileges.js'
+import {grammar} from '../../src/cli/selector.js'
 
 export default class MapDelete extends BaseCommand {
   static summary = 'Empty a prog array slot: tail calls through it then fall through'
@@ -13,10 +14,15 @@ The program that called bpf_tail_call() through this slot then continues after t
 
   static examples = [
     {command: '<%= config.bin %> map delete name TAIL_CALL_MAP key 1', description: 'Cut the chain after prog2'},
-    {command: '<%= config.bin %> map delete pinned /sys/fs/bpf/tailcalls/TAIL_CALL_MAP key 0 --json', description: 'On a pinned chain; prints {map, key, removed}'},
+    {
+      command: '<%= config.bin %> map delete pinned /sys/fs/bpf/tailcalls/TAIL_CALL_MAP key 0 --json',
+      description: 'On a pinned chain; prints {map, key, removed}',
+    },
   ]
 
   static strict = false
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     await this.parse(MapDelete)

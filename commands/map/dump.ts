@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {selectorArgs} from '../../src/inspect/args.js'
 
 export default class MapDump extends BaseCommand {
@@ -17,24 +18,45 @@ Without --json: a table. A prog_array lists every slot (empty ones marked), with
 Large maps are read with BPF_MAP_LOOKUP_BATCH where the kernel supports it for the map type (hash, array and their per-CPU and LRU variants), and element by element otherwise; the output is streamed, so memory stays flat, and \`| head\` ends quietly.`
 
   static examples = [
-    {command: '<%= config.bin %> map dump name TAIL_CALL_MAP', description: 'The chain\'s slots: program id, name, type, tag'},
-    {command: '<%= config.bin %> map dump name TAIL_CALL_MAP --json | jq', description: 'bpftool\'s JSON, plus "prog" per slot'},
-    {command: '<%= config.bin %> map dump name TAIL_CALL_MAP --json | jq -c \'.[] | {slot: .formatted.key, prog: .prog.name}\'', description: 'Slot → program name'},
+    {
+      command: '<%= config.bin %> map dump name TAIL_CALL_MAP',
+      description: "The chain's slots: program id, name, type, tag",
+    },
+    {
+      command: '<%= config.bin %> map dump name TAIL_CALL_MAP --json | jq',
+      description: 'bpftool\'s JSON, plus "prog" per slot',
+    },
+    {
+      command:
+        "<%= config.bin %> map dump name TAIL_CALL_MAP --json | jq -c '.[] | {slot: .formatted.key, prog: .prog.name}'",
+      description: 'Slot → program name',
+    },
     {command: '<%= config.bin %> map dump name PER_CPU_MAP', description: 'SharedState per CPU, with a total row'},
-    {command: '<%= config.bin %> map dump name PER_CPU_MAP --json | jq -c \'.[].formatted.values[] | {cpu, total: .value.total_count}\'', description: 'total_count per CPU'},
-    {command: '<%= config.bin %> map dump id 42 --json | head -c 1000', description: 'A big map: streamed, stops quietly'},
+    {
+      command:
+        "<%= config.bin %> map dump name PER_CPU_MAP --json | jq -c '.[].formatted.values[] | {cpu, total: .value.total_count}'",
+      description: 'total_count per CPU',
+    },
+    {
+      command: '<%= config.bin %> map dump id 42 --json | head -c 1000',
+      description: 'A big map: streamed, stops quietly',
+    },
     {command: '<%= config.bin %> map dump pinned /sys/fs/bpf/tailcalls/TAIL_CALL_MAP', description: 'A pinned map'},
   ]
 
   static args = selectorArgs('map')
 
   static flags = {
-    'no-batch': Flags.boolean({description: 'read entry by entry (get_next_key + lookup, as bpftool) instead of BPF_MAP_LOOKUP_BATCH'}),
+    'no-batch': Flags.boolean({
+      description: 'read entry by entry (get_next_key + lookup, as bpftool) instead of BPF_MAP_LOOKUP_BATCH',
+    }),
   }
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapDump)
-    const {parseSelector} = await import('../../src/inspect/select.js')
+    const {parseSelector} = await import('../../src/cli/selector.js')
     const selector = parseSelector('map', args.selector, args.value)
     const warn = (line: string): void => this.status(`tailcalls: warning: ${line}`)
     if (this.jsonEnabled()) {

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 
 export default class MapList extends BaseCommand {
@@ -8,17 +9,30 @@ export default class MapList extends BaseCommand {
 
   static examples = [
     {command: '<%= config.bin %> map list', description: 'A table of every map'},
-    {command: '<%= config.bin %> map list name TAIL_CALL_MAP --json | jq .', description: "The seed's recipe: the chain's prog array"},
-    {command: `<%= config.bin %> map list --json | jq -c '.[] | select(.type == "prog_array") | {id, name, owner_prog_type}'`, description: 'Every prog array and its owner type'},
+    {
+      command: '<%= config.bin %> map list name TAIL_CALL_MAP --json | jq .',
+      description: "The seed's recipe: the chain's prog array",
+    },
+    {
+      command: `<%= config.bin %> map list --json | jq -c '.[] | select(.type == "prog_array") | {id, name, owner_prog_type}'`,
+      description: 'Every prog array and its owner type',
+    },
   ]
 
   static args = selectorArgs('map')
   static flags = bpffsFlag
 
+  static needs: Needs = {caps: 'admin'}
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapList)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {mapSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(mapSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('map', args)})
+    await runInspect(mapSpec, {
+      bpffs: flags.bpffs,
+      noPids: !flags.pids,
+      json: this.jsonEnabled(),
+      selector: selectorFrom('map', args),
+    })
   }
 }

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 
 export default class MapShow extends BaseCommand {
@@ -11,8 +12,11 @@ Works on every map in the kernel, not only ours. With --json the output is bpfto
 A map name is the kernel's (at most 15 characters). Without a selector it lists every map, like \`map list\`.`
 
   static examples = [
-    {command: '<%= config.bin %> map show name TAIL_CALL_MAP', description: 'The chain\'s prog array'},
-    {command: '<%= config.bin %> map show name TAIL_CALL_MAP --json | jq .owner_prog_type', description: 'Which program type owns it'},
+    {command: '<%= config.bin %> map show name TAIL_CALL_MAP', description: "The chain's prog array"},
+    {
+      command: '<%= config.bin %> map show name TAIL_CALL_MAP --json | jq .owner_prog_type',
+      description: 'Which program type owns it',
+    },
     {command: '<%= config.bin %> map show id 42 --json', description: 'By id'},
     {command: '<%= config.bin %> map show pinned /sys/fs/bpf/tailcalls/TAIL_CALL_MAP', description: 'A pinned map'},
   ]
@@ -20,10 +24,17 @@ A map name is the kernel's (at most 15 characters). Without a selector it lists 
   static args = selectorArgs('map')
   static flags = bpffsFlag
 
+  static needs: Needs = {caps: 'admin-or-pinned'}
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapShow)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {mapSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(mapSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('map', args)})
+    await runInspect(mapSpec, {
+      bpffs: flags.bpffs,
+      noPids: !flags.pids,
+      json: this.jsonEnabled(),
+      selector: selectorFrom('map', args),
+    })
   }
 }

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
-import {grammar} from '../../src/inspect/select.js'
+import type {Needs} from '../../src/cli/privileges.js'
+import {grammar} from '../../src/cli/selector.js'
 
 export default class MapUpdate extends BaseCommand {
   static summary = 'Put a program into a prog array slot, live (a tail-call target swap)'
@@ -16,13 +17,25 @@ Before touching the kernel it checks what the kernel would refuse, and names the
 A prog array is emptied by the kernel when its last user reference (an open fd, or a pin) goes away. If no other process holds MAP and it is not pinned, the change is lost when this command exits: a warning says so (as bpftool's does).`
 
   static examples = [
-    {command: '<%= config.bin %> map update name TAIL_CALL_MAP key 1 prog name prog3_v2', description: 'Swap stage 3 of the running chain for prog3_v2'},
+    {
+      command: '<%= config.bin %> map update name TAIL_CALL_MAP key 1 prog name prog3_v2',
+      description: 'Swap stage 3 of the running chain for prog3_v2',
+    },
     {command: '<%= config.bin %> map update name TAIL_CALL_MAP key 1 prog name prog3', description: 'And back'},
-    {command: '<%= config.bin %> map update pinned /sys/fs/bpf/tailcalls/TAIL_CALL_MAP key 1 prog pinned /sys/fs/bpf/tailcalls/prog3_v2', description: 'On a pinned chain'},
-    {command: '<%= config.bin %> map update id 61 key 0 prog id 175 --json', description: 'By ids; prints {map, key, prog, previous}'},
+    {
+      command:
+        '<%= config.bin %> map update pinned /sys/fs/bpf/tailcalls/TAIL_CALL_MAP key 1 prog pinned /sys/fs/bpf/tailcalls/prog3_v2',
+      description: 'On a pinned chain',
+    },
+    {
+      command: '<%= config.bin %> map update id 61 key 0 prog id 175 --json',
+      description: 'By ids; prints {map, key, prog, previous}',
+    },
   ]
 
   static strict = false
+
+  static needs: Needs = {caps: 'admin-or-pinned'}
 
   async run(): Promise<void> {
     await this.parse(MapUpdate)

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 
 export default class PerfList extends BaseCommand {
   static aliases = ['perf:show']
@@ -16,9 +17,14 @@ addr | filename + offset (u64 values exact).`
   static examples = [
     {command: '<%= config.bin %> perf list', description: 'A table of perf-style attachments'},
     {command: '<%= config.bin %> perf list --json | jq .', description: "The seed's recipe"},
-    {command: `<%= config.bin %> perf list --json | jq '.[] | select(.tracepoint == "sched_process_exec") | .prog_id'`, description: 'The program on sched_process_exec'},
+    {
+      command: `<%= config.bin %> perf list --json | jq '.[] | select(.tracepoint == "sched_process_exec") | .prog_id'`,
+      description: 'The program on sched_process_exec',
+    },
     {command: '<%= config.bin %> link list', description: 'Link-based attachments (fentry, cgroup, xdp, …)'},
   ]
+
+  static needs: Needs = {caps: 'admin', doing: 'querying perf-event attachments (BPF_TASK_FD_QUERY)'}
 
   async run(): Promise<void> {
     await this.parse(PerfList)

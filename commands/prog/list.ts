@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 import {bpffsFlag} from '../../src/inspect/args.js'
 
 export default class ProgList extends BaseCommand {
@@ -12,11 +13,19 @@ export default class ProgList extends BaseCommand {
       command: `<%= config.bin %> prog list --json | jq -c '[.[] | select(.name | contains("prog"))] | sort_by(.name) | .[]'`,
       description: "The seed's recipe: our chain's programs, one line each",
     },
-    {command: `<%= config.bin %> prog list --json | jq '.[] | select(.type == "tracing") | .id'`, description: 'Ids of tracing programs'},
-    {command: '<%= config.bin %> prog list -f --json | jq \'.[] | select(.pinned != []) | {id, pinned}\'', description: 'Pinned programs'},
+    {
+      command: `<%= config.bin %> prog list --json | jq '.[] | select(.type == "tracing") | .id'`,
+      description: 'Ids of tracing programs',
+    },
+    {
+      command: "<%= config.bin %> prog list -f --json | jq '.[] | select(.pinned != []) | {id, pinned}'",
+      description: 'Pinned programs',
+    },
   ]
 
   static flags = bpffsFlag
+
+  static needs: Needs = {caps: 'admin'}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ProgList)

@@ -1,5 +1,6 @@
 import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
 import {BaseCommand} from '../../src/cli/base.js'
+import type {Needs} from '../../src/cli/privileges.js'
 
 export default class ProgShow extends BaseCommand {
   static summary = 'Show BPF programs by id, name, tag or pin (bpftool prog show)'
@@ -13,17 +14,27 @@ Without a selector it lists every program, like \`prog list\`. A name is the ful
   static examples = [
     {command: '<%= config.bin %> prog show name prog1', description: 'A table of one program'},
     {command: '<%= config.bin %> prog show id 42 --json | jq .map_ids', description: 'The maps a program uses'},
-    {command: '<%= config.bin %> prog show tag 9deeef4ddf1dd0c8 --json', description: 'By tag (an array if several programs share it)'},
+    {
+      command: '<%= config.bin %> prog show tag 9deeef4ddf1dd0c8 --json',
+      description: 'By tag (an array if several programs share it)',
+    },
     {command: '<%= config.bin %> prog show pinned /sys/fs/bpf/tailcalls/prog1 --json', description: 'A pinned program'},
   ]
 
   static args = selectorArgs('prog')
   static flags = bpffsFlag
 
+  static needs: Needs = {caps: 'admin-or-pinned'}
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ProgShow)
     const {runInspect} = await import('../../src/inspect/run.js')
     const {progSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(progSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled(), selector: selectorFrom('prog', args)})
+    await runInspect(progSpec, {
+      bpffs: flags.bpffs,
+      noPids: !flags.pids,
+      json: this.jsonEnabled(),
+      selector: selectorFrom('prog', args),
+    })
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A BTF blob decoded in TypeScript: header, type section, string section, and split BTF
  * (module or program BTF on top of vmlinux: type ids and string offsets continue from the
- * base). Raw blobs come from the kernel (src/btf/kernel.ts), /sys/kernel/btf/*, or an ELF
+ * base). Raw blobs come from the kernel (src/kernel/btf.ts), /sys/kernel/btf/*, or an ELF
  * object's .BTF section.
  *
  * The parser never trusts the blob: every read is bounds-checked, a malformed header throws
@@ -72,13 +72,20 @@ export class Btf {
     this.bytes = bytes
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     if (bytes.length < BTF_HEADER_SIZE) {
-      throw new BtfError(`${this.name}: ${bytes.length} bytes is too short for a BTF header (${BTF_HEADER_SIZE} bytes)`, 0)
+      throw new BtfError(
+        `${this.name}: ${bytes.length} bytes is too short for a BTF header (${BTF_HEADER_SIZE} bytes)`,
+        0,
+      )
     }
 
     const magicLe = this.view.getUint16(0, true)
     if (magicLe === BTF_MAGIC) this.littleEndian = true
     else if (this.view.getUint16(0, false) === BTF_MAGIC) this.littleEndian = false
-    else throw new BtfError(`${this.name}: bad magic 0x${magicLe.toString(16).padStart(4, '0')} (BTF starts with 0xeb9f)`, 0)
+    else
+      throw new BtfError(
+        `${this.name}: bad magic 0x${magicLe.toString(16).padStart(4, '0')} (BTF starts with 0xeb9f)`,
+        0,
+      )
 
     const le = this.littleEndian
     const h: BtfHeader = {
@@ -92,20 +99,31 @@ export class Btf {
       version: bytes[2],
     }
     this.header = h
-    if (h.version !== 1) this.problems.push(`BTF version ${h.version} (only version 1 is defined; at byte 2); decoding it as version 1`)
-    if (h.hdrLen < BTF_HEADER_SIZE) throw new BtfError(`${this.name}: header length ${h.hdrLen} is less than ${BTF_HEADER_SIZE}`, 4)
-    if (h.hdrLen > bytes.length) throw new BtfError(`${this.name}: header length ${h.hdrLen} exceeds the ${bytes.length}-byte blob`, 4)
+    if (h.version !== 1)
+      this.problems.push(`BTF version ${h.version} (only version 1 is defined; at byte 2); decoding it as version 1`)
+    if (h.hdrLen < BTF_HEADER_SIZE)
+      throw new BtfError(`${this.name}: header length ${h.hdrLen} is less than ${BTF_HEADER_SIZE}`, 4)
+    if (h.hdrLen > bytes.length)
+      throw new BtfError(`${this.name}: header length ${h.hdrLen} exceeds the ${bytes.length}-byte blob`, 4)
     const dataLen = bytes.length - h.hdrLen
     if (h.typeOff + h.typeLen > dataLen) {
-      throw new BtfError(`${this.name}: type section ${h.typeOff}+${h.typeLen} ends past the data (${dataLen} bytes after the header)`, 8)
+      throw new BtfError(
+        `${this.name}: type section ${h.typeOff}+${h.typeLen} ends past the data (${dataLen} bytes after the header)`,
+        8,
+      )
     }
 
     if (h.strOff + h.strLen > dataLen) {
-      throw new BtfError(`${this.name}: string section ${h.strOff}+${h.strLen} ends past the data (${dataLen} bytes after the header)`, 16)
+      throw new BtfError(
+        `${this.name}: string section ${h.strOff}+${h.strLen} ends past the data (${dataLen} bytes after the header)`,
+        16,
+      )
     }
 
     if (h.typeOff + h.typeLen > h.strOff && h.strOff + h.strLen > h.typeOff) {
-      this.problems.push(`the type section (${h.typeOff}+${h.typeLen}) overlaps the string section (${h.strOff}+${h.strLen}; at byte ${h.hdrLen + Math.max(h.typeOff, h.strOff)})`)
+      this.problems.push(
+        `the type section (${h.typeOff}+${h.typeLen}) overlaps the string section (${h.strOff}+${h.strLen}; at byte ${h.hdrLen + Math.max(h.typeOff, h.strOff)})`,
+      )
     }
 
     this.strStart = h.hdrLen + h.strOff
@@ -116,11 +134,14 @@ export class Btf {
     } else {
       this.startId = 1
       this.startStrOff = 0
-      if (h.strLen > 0 && bytes[this.strStart] !== 0) this.problems.push(`the string section does not start with an empty string (at byte ${this.strStart})`)
+      if (h.strLen > 0 && bytes[this.strStart] !== 0)
+        this.problems.push(`the string section does not start with an empty string (at byte ${this.strStart})`)
     }
 
     if (h.strLen > 0 && bytes[this.strEnd - 1] !== 0) {
-      this.problems.push(`the string section does not end with a NUL byte (at byte ${this.strEnd - 1}); its last string is unreadable`)
+      this.problems.push(
+        `the string section does not end with a NUL byte (at byte ${this.strEnd - 1}); its last string is unreadable`,
+      )
     }
 
     this.typeAt = this.indexTypes(h.hdrLen + h.typeOff, h.hdrLen + h.typeOff + h.typeLen)
@@ -142,7 +163,9 @@ export class Btf {
     while (pos < end) {
       const id = this.startId + n
       if (end - pos < BTF_TYPE_SIZE) {
-        this.problems.push(`type [${id}] at byte ${pos}: ${end - pos} trailing bytes are too short for a type record; ignored`)
+        this.problems.push(
+          `type [${id}] at byte ${pos}: ${end - pos} trailing bytes are too short for a type record; ignored`,
+        )
         break
       }
 
@@ -151,12 +174,16 @@ export class Btf {
       const vlen = info & 0xffff
       const extra = trailingSize(kind, vlen)
       if (extra < 0) {
-        this.problems.push(`type [${id}] at byte ${pos}: unknown kind ${kind}; the rest of the type section (${end - pos} bytes) is dropped`)
+        this.problems.push(
+          `type [${id}] at byte ${pos}: unknown kind ${kind}; the rest of the type section (${end - pos} bytes) is dropped`,
+        )
         break
       }
 
       if (pos + BTF_TYPE_SIZE + extra > end) {
-        this.problems.push(`type [${id}] at byte ${pos}: ${kindName(kind)} with vlen ${vlen} runs past the type section end (byte ${end}); dropped`)
+        this.problems.push(
+          `type [${id}] at byte ${pos}: ${kindName(kind)} with vlen ${vlen} runs past the type section end (byte ${end}); dropped`,
+        )
         break
       }
 
@@ -240,7 +267,14 @@ export class Btf {
     switch (kind) {
       case KIND.INT: {
         const v = this.u32(p)
-        return {...common, bits: v & 0xff, bitsOffset: (v >>> 16) & 0xff, encoding: (v >>> 24) & 0x0f, kind, size: sizeOrType}
+        return {
+          ...common,
+          bits: v & 0xff,
+          bitsOffset: (v >>> 16) & 0xff,
+          encoding: (v >>> 24) & 0x0f,
+          kind,
+          size: sizeOrType,
+        }
       }
 
       case KIND.PTR:
@@ -277,7 +311,11 @@ export class Btf {
         for (let i = 0; i < vlen; i++) {
           const e = p + i * 8
           const vNameOff = this.u32(e)
-          values.push({name: this.str(vNameOff), nameOff: vNameOff, value: this.view.getInt32(e + 4, this.littleEndian)})
+          values.push({
+            name: this.str(vNameOff),
+            nameOff: vNameOff,
+            value: this.view.getInt32(e + 4, this.littleEndian),
+          })
         }
 
         return {...common, kind, signed: kflag, size: sizeOrType, values}
@@ -344,9 +382,11 @@ export class Btf {
       depth++
     }
 
-    if (depth === MAX_RESOLVE_DEPTH) return {error: `type chain longer than ${MAX_RESOLVE_DEPTH} links (a loop?)`, ok: false}
+    if (depth === MAX_RESOLVE_DEPTH)
+      return {error: `type chain longer than ${MAX_RESOLVE_DEPTH} links (a loop?)`, ok: false}
     if (!t) return {error: `type [${id}] does not exist (${this.typeCount} types)`, ok: false}
-    if (t.kind === KIND.UNKN) return {error: id === 0 ? 'resolves to void' : `type [${id}] has kind 0 (UNKNOWN)`, ok: false}
+    if (t.kind === KIND.UNKN)
+      return {error: id === 0 ? 'resolves to void' : `type [${id}] has kind 0 (UNKNOWN)`, ok: false}
     return {ok: true, value: id}
   }
 
@@ -382,7 +422,8 @@ export class Btf {
           id = t.type
           break
         case KIND.ARRAY:
-          if (nelems && t.nelems > Math.floor(0xffffffff / nelems)) return {error: 'array size overflows 32 bits', ok: false}
+          if (nelems && t.nelems > Math.floor(0xffffffff / nelems))
+            return {error: 'array size overflows 32 bits', ok: false}
           nelems *= t.nelems
           id = t.type
           break
@@ -403,6 +444,12 @@ export class Btf {
 }
 
 function isSkippable(kind: number): boolean {
-  return kind === KIND.TYPEDEF || kind === KIND.VOLATILE || kind === KIND.CONST || kind === KIND.RESTRICT ||
-    kind === KIND.TYPE_TAG || kind === KIND.VAR
+  return (
+    kind === KIND.TYPEDEF ||
+    kind === KIND.VOLATILE ||
+    kind === KIND.CONST ||
+    kind === KIND.RESTRICT ||
+    kind === KIND.TYPE_TAG ||
+    kind === KIND.VAR
+  )
 }

@@ -50,20 +50,33 @@ export function describeType(btf: Btf, t: BtfType): string {
     case KIND.STRUCT:
     case KIND.UNION:
       out += `,"size":${t.size},"vlen":${t.vlen},"members":[`
-      out += t.members.map((m) => `{"name":${name(m.nameOff, m.name)},"type_id":${m.type},"bits_offset":${m.bitOffset}` +
-        (m.bitfieldSize ? `,"bitfield_size":${m.bitfieldSize}` : '') + '}').join(',')
+      out += t.members
+        .map(
+          (m) =>
+            `{"name":${name(m.nameOff, m.name)},"type_id":${m.type},"bits_offset":${m.bitOffset}` +
+            (m.bitfieldSize ? `,"bitfield_size":${m.bitfieldSize}` : '') +
+            '}',
+        )
+        .join(',')
       out += ']'
       break
     case KIND.ENUM:
       out += `,"encoding":${q(t.signed ? 'SIGNED' : 'UNSIGNED')},"size":${t.size},"vlen":${t.vlen},"values":[`
       // bpftool passes the s32 to jsonw_uint_field (u64): negative values of unsigned enums
       // come out sign-extended, e.g. 4026531839 prints as 18446744073441116159.
-      out += t.values.map((v) => `{"name":${name(v.nameOff, v.name)},"val":${t.signed ? v.value : BigInt.asUintN(64, BigInt(v.value))}}`).join(',')
+      out += t.values
+        .map(
+          (v) =>
+            `{"name":${name(v.nameOff, v.name)},"val":${t.signed ? v.value : BigInt.asUintN(64, BigInt(v.value))}}`,
+        )
+        .join(',')
       out += ']'
       break
     case KIND.ENUM64:
       out += `,"encoding":${q(t.signed ? 'SIGNED' : 'UNSIGNED')},"size":${t.size},"vlen":${t.vlen},"values":[`
-      out += t.values.map((v) => `{"name":${name(v.nameOff, v.name)},"val":${t.signed ? BigInt.asIntN(64, v.value) : v.value}}`).join(',')
+      out += t.values
+        .map((v) => `{"name":${name(v.nameOff, v.name)},"val":${t.signed ? BigInt.asIntN(64, v.value) : v.value}}`)
+        .join(',')
       out += ']'
       break
     case KIND.FWD:

@@ -24,7 +24,10 @@ export function elfSection(elf: Buffer, name = '.BTF', label = 'object'): Buffer
   const shnum = u16(0x3c)
   const shstrndx = u16(0x3e)
   if (shentsize < 64 || shoff + shnum * shentsize > elf.length) {
-    throw new BtfError(`${label}: section headers (${shnum} × ${shentsize} bytes at ${shoff}) lie outside the ${elf.length}-byte file`, 0x28)
+    throw new BtfError(
+      `${label}: section headers (${shnum} × ${shentsize} bytes at ${shoff}) lie outside the ${elf.length}-byte file`,
+      0x28,
+    )
   }
 
   const section = (i: number): {name: number; offset: number; size: number; at: number} => {
@@ -32,9 +35,11 @@ export function elfSection(elf: Buffer, name = '.BTF', label = 'object'): Buffer
     return {at, name: u32(at), offset: u64(at + 24), size: u64(at + 32)}
   }
 
-  if (shstrndx >= shnum) throw new BtfError(`${label}: section-name table index ${shstrndx} is past the ${shnum} sections`, 0x3e)
+  if (shstrndx >= shnum)
+    throw new BtfError(`${label}: section-name table index ${shstrndx} is past the ${shnum} sections`, 0x3e)
   const names = section(shstrndx)
-  if (names.offset + names.size > elf.length) throw new BtfError(`${label}: the section-name table lies outside the file`, names.at)
+  if (names.offset + names.size > elf.length)
+    throw new BtfError(`${label}: the section-name table lies outside the file`, names.at)
   for (let i = 0; i < shnum; i++) {
     const s = section(i)
     const from = names.offset + s.name
@@ -42,7 +47,8 @@ export function elfSection(elf: Buffer, name = '.BTF', label = 'object'): Buffer
     const end = elf.indexOf(0, from)
     if (end === -1 || end > names.offset + names.size) continue
     if (elf.toString('latin1', from, end) !== name) continue
-    if (s.offset + s.size > elf.length) throw new BtfError(`${label}: section ${name} (${s.size} bytes at ${s.offset}) lies outside the file`, s.at)
+    if (s.offset + s.size > elf.length)
+      throw new BtfError(`${label}: section ${name} (${s.size} bytes at ${s.offset}) lies outside the file`, s.at)
     return elf.subarray(s.offset, s.offset + s.size)
   }
 

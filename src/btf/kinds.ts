@@ -2,41 +2,25 @@
  * BTF format constants (include/uapi/linux/btf.h). Kind numbers are ABI: they never change,
  * new kinds are only appended.
  */
+import {BTF_KIND, BTF_MAGIC} from '../sys/uapi.js'
 
-export const BTF_MAGIC = 0xeb9f
+export {BTF_MAGIC}
 /** sizeof(struct btf_header) for version 1: magic, version, flags, hdr_len, type/str off+len. */
 export const BTF_HEADER_SIZE = 24
 /** sizeof(struct btf_type): name_off, info, size|type. */
 export const BTF_TYPE_SIZE = 12
 
-export const KIND = {
-  UNKN: 0,
-  INT: 1,
-  PTR: 2,
-  ARRAY: 3,
-  STRUCT: 4,
-  UNION: 5,
-  ENUM: 6,
-  FWD: 7,
-  TYPEDEF: 8,
-  VOLATILE: 9,
-  CONST: 10,
-  RESTRICT: 11,
-  FUNC: 12,
-  FUNC_PROTO: 13,
-  VAR: 14,
-  DATASEC: 15,
-  FLOAT: 16,
-  DECL_TAG: 17,
-  TYPE_TAG: 18,
-  ENUM64: 19,
-} as const
+/** Kind numbers, BTF_KIND_* without the prefix (generated from the kernel's btf.h enum). */
+export const KIND = BTF_KIND
 
-/** Kind number → the name bpftool prints ("UNKNOWN" for 0 and anything past ENUM64). */
-export const KIND_NAMES: readonly string[] = [
-  'UNKNOWN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST',
-  'RESTRICT', 'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64',
-]
+/**
+ * Kind number → the name bpftool prints: the enumerator's suffix, except kind 0, which bpftool
+ * calls UNKNOWN (BTF_KIND_UNKN in btf.h); "UNKNOWN" too for anything past the last kind.
+ */
+export const KIND_NAMES: readonly string[] = Object.entries(KIND).reduce<string[]>((names, [name, kind]) => {
+  names[kind] = kind === KIND.UNKN ? 'UNKNOWN' : name
+  return names
+}, [])
 
 export function kindName(kind: number): string {
   return KIND_NAMES[kind] ?? 'UNKNOWN'

@@ -32,8 +32,14 @@ export interface IntType extends Common {
 
 /** Kinds that only point at another type. FUNC keeps its linkage in vlen. */
 export interface RefType extends Common {
-  kind: typeof KIND.PTR | typeof KIND.TYPEDEF | typeof KIND.VOLATILE | typeof KIND.CONST | typeof KIND.RESTRICT |
-    typeof KIND.TYPE_TAG | typeof KIND.FUNC
+  kind:
+    | typeof KIND.PTR
+    | typeof KIND.TYPEDEF
+    | typeof KIND.VOLATILE
+    | typeof KIND.CONST
+    | typeof KIND.RESTRICT
+    | typeof KIND.TYPE_TAG
+    | typeof KIND.FUNC
   type: number
 }
 
@@ -140,5 +146,16 @@ export interface DeclTagType extends Common {
 }
 
 export type BtfType =
-  | VoidType | IntType | RefType | ArrayType | CompositeType | EnumType | Enum64Type | FwdType | FuncProtoType
-  | VarType | DatasecType | FloatType | DeclTagType
+  | VoidType
+  | IntType
+  | RefType
+  | ArrayType
+  | CompositeType
+  | EnumType
+  | Enum64Type
+  | FwdType
+  | FuncProtoType
+  | VarType
+  | DatasecType
+  | FloatType
+  | DeclTagType

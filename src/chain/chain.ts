@@ -11,12 +11,15 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
-import {LoadedObject} from '../libbpf/object.js'
-import {nextId} from '../kernel/ids.js'
+import {vmlinuxBtfPath} from '../kernel/btf.js'
+import {waitFreed} from '../kernel/ids.js'
+import {SysError, checkRet} from '../sys/error.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
-import {requireBpfPrivileges} from '../privileges.js'
+import {requireBpfPrivileges} from '../kernel/privileges.js'
+import {LoadedObject} from '../libbpf/object.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
-import {BPF_ANY, CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
+import {BPF_UPDATE_FLAG} from '../sys/uapi.js'
 
 export const CHAIN_PROGRAMS = ['prog1', 'prog2', 'prog3'] as const
 export const CHAIN_MAPS = ['TAIL_CALL_MAP', 'PER_CPU_MAP', 'CHAIN_STATS', 'EVENTS'] as const
@@ -36,27 +39,12 @@ export function bundledObjectPath(): string {
   })
 }
 
-/** Sleep-poll (synchronously, close() is sync) until an id no longer exists, or the timeout. */
-function waitUntilGone(kind: 'map' | 'prog', id: number, timeoutMs: number): boolean {
-  const tick = new Int32Array(new SharedArrayBuffer(4))
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      if (nextId(kind, id - 1) !== id) return true
-    } catch {
-      // get_next_id needs CAP_SYS_ADMIN; with only CAP_BPF we cannot watch: don't wait.
-      return false
-    }
-
-    Atomics.wait(tick, 0, 0, 5)
-  }
-
-  return false
+/** The per-CPU value count of a per-CPU map (libbpf reads /sys/devices/system/cpu/possible). */
+function numPossibleCpus(): number {
+  return checkRet('libbpf_num_possible_cpus', sys().libbpf.libbpf_num_possible_cpus(), 'counting possible CPUs')
 }
 
-export const KERNEL_BTF = '/sys/kernel/btf/vmlinux'
-
-export function requireKernelBtf(path = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF): void {
+export function requireKernelBtf(path = vmlinuxBtfPath()): void {
   if (!existsSync(path)) {
     throw new TailcallsError('kernelSupport', `this kernel exposes no BTF (${path} is missing)`, {
       hint: 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',
@@ -83,11 +71,11 @@ export interface ChainStats {
  * Sum of the per-CPU CHAIN_STATS counters behind `fd` (a loaded chain's, a pinned one's or
  * another process's): runs per stage, failed tail calls per slot, ring-buffer drops.
  */
-export function readChainStats(fd: number, possibleCpus = sys().libbpf.libbpf_num_possible_cpus()): ChainStats {
+export function readChainStats(fd: number, possibleCpus = numPossibleCpus()): ChainStats {
   const stride = Math.ceil(CHAIN_STATS.size / 8) * 8
   const values = Buffer.alloc(stride * possibleCpus)
   const key = Buffer.alloc(4)
-  check('reading CHAIN_STATS', sys().libbpf.bpf_map_lookup_elem(fd, key, values))
+  check('bpf_map_lookup_elem', sys().libbpf.bpf_map_lookup_elem(fd, key, values), 'reading CHAIN_STATS')
   const runs: Record<string, number> = Object.fromEntries(STAGE_PROGS.map((p) => [p, 0]))
   const tailCallFailed = Array.from({length: TAIL_CALL_SLOTS}, () => 0)
   let ringbufDrops = 0
@@ -96,7 +84,8 @@ export function readChainStats(fd: number, possibleCpus = sys().libbpf.libbpf_nu
     STAGE_PROGS.forEach((p, i) => {
       runs[p] += Number(values.readBigUInt64LE(base + CHAIN_STATS.runs + i * 8))
     })
-    for (let s = 0; s < TAIL_CALL_SLOTS; s++) tailCallFailed[s] += Number(values.readBigUInt64LE(base + CHAIN_STATS.tail_call_failed + s * 8))
+    for (let s = 0; s < TAIL_CALL_SLOTS; s++)
+      tailCallFailed[s] += Number(values.readBigUInt64LE(base + CHAIN_STATS.tail_call_failed + s * 8))
     ringbufDrops += Number(values.readBigUInt64LE(base + CHAIN_STATS.ringbuf_drops))
   }
 
@@ -111,7 +100,7 @@ export class Chain {
   readonly possibleCpus: number
 
   private constructor(readonly object: LoadedObject) {
-    this.possibleCpus = sys().libbpf.libbpf_num_possible_cpus()
+    this.possibleCpus = numPossibleCpus()
   }
 
   /**
@@ -159,7 +148,12 @@ export class Chain {
     try {
       object.require(CHAIN_PROGRAMS, CHAIN_MAPS)
       if (opts.ringbufSize !== undefined) {
-        check('resizing EVENTS', sys().libbpf.bpf_map__set_max_entries(object.map('EVENTS')!, opts.ringbufSize), {EINVAL: 'usage'})
+        check(
+          'bpf_map__set_max_entries',
+          sys().libbpf.bpf_map__set_max_entries(object.map('EVENTS')!, opts.ringbufSize),
+          'resizing EVENTS',
+          {EINVAL: 'usage'},
+        )
       }
 
       yield 'load'
@@ -180,8 +174,14 @@ export class Chain {
 
   private collectFds(): void {
     const {libbpf} = sys()
-    for (const name of this.object.programNames()) this.fds[name] = libbpf.bpf_program__fd(this.object.program(name)!)
-    for (const name of CHAIN_MAPS) this.fds[name] = libbpf.bpf_map__fd(this.object.map(name)!)
+    for (const name of this.object.programNames())
+      this.fds[name] = checkRet(
+        'bpf_program__fd',
+        libbpf.bpf_program__fd(this.object.program(name)!),
+        `the fd of ${name}`,
+      )
+    for (const name of CHAIN_MAPS)
+      this.fds[name] = checkRet('bpf_map__fd', libbpf.bpf_map__fd(this.object.map(name)!), `the fd of ${name}`)
   }
 
   /** Put a program (by fd) into a TAIL_CALL_MAP slot. */
@@ -190,31 +190,40 @@ export class Chain {
     key.writeUInt32LE(slot)
     const value = Buffer.alloc(4)
     value.writeInt32LE(progFd)
-    check(`filling TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_ANY), {
-      EINVAL: 'incompatible',
-    })
+    check(
+      'bpf_map_update_elem',
+      sys().libbpf.bpf_map_update_elem(this.fds.TAIL_CALL_MAP, key, value, BPF_UPDATE_FLAG.ANY),
+      `filling TAIL_CALL_MAP[${slot}]`,
+      {
+        EINVAL: 'incompatible',
+      },
+    )
   }
 
   /** Empty a TAIL_CALL_MAP slot: the calling stage then falls through (a failed tail call). */
   clearSlot(slot: number): void {
     const key = Buffer.alloc(4)
     key.writeUInt32LE(slot)
-    check(`emptying TAIL_CALL_MAP[${slot}]`, sys().libbpf.bpf_map_delete_elem(this.fds.TAIL_CALL_MAP, key))
+    check(
+      'bpf_map_delete_elem',
+      sys().libbpf.bpf_map_delete_elem(this.fds.TAIL_CALL_MAP, key),
+      `emptying TAIL_CALL_MAP[${slot}]`,
+    )
   }
 
   private attach(): void {
     const {errno, libbpf} = sys()
     const link = libbpf.bpf_program__attach(this.object.program('prog1')!)
     if (!link) {
-      const err = errno()
-      throw new TailcallsError('attach', `attaching prog1 to tp_btf/${TRACEPOINT} failed: errno ${err}`, {
-        errno: err,
+      const cause = new SysError('bpf_program__attach', errno(), `attaching prog1 to tp_btf/${TRACEPOINT} failed`)
+      throw new TailcallsError('attach', cause.message, {
+        cause,
         hint: 'run `tailcalls doctor` to check the tracepoint and BTF on this kernel',
       })
     }
 
     this.link = link
-    this.fds.link = libbpf.bpf_link__fd(link)
+    this.fds.link = checkRet('bpf_link__fd', libbpf.bpf_link__fd(link))
   }
 
   /** Kernel ids of everything this chain created: what tests check is gone afterwards. */
@@ -241,6 +250,7 @@ export class Chain {
 
   /** Detach prog1: no new events. The maps and programs stay until close(). Idempotent. */
   detach(): void {
+    // Not checked: libbpf frees the link whatever the detach answers, and there is no retry.
     if (this.link) sys().libbpf.bpf_link__destroy(this.link)
     this.link = null
   }
@@ -250,8 +260,8 @@ export class Chain {
    *
    * Then wait (bounded) until the prog array is really gone. Closing its last fd schedules
    * the kernel's deferred "clear" work; anyone who opens the map by id before that work ran
-   * (`bpftool map list` right after we exit) leaks it for good on kernels up to at least
-   * 6.18 (kernel-and-anchors.md §4.6, reproduced here). Waiting here, watching with
+   * (`bpftool map list` right after we exit) can leak it for good on kernels up to at least
+   * 6.18 (src/kernel/ids.ts says how; reproduced on this project's test kernels). Waiting here, watching with
    * get_next_id (which does not open the map), closes that window for our own exits.
    */
   close(): void {
@@ -263,12 +273,14 @@ export class Chain {
     let progArrayId: number | undefined
     try {
       progArrayId = progArrayFd >= 0 ? mapInfo(progArrayFd).id : undefined
-    } catch {
-      progArrayId = undefined
+    } finally {
+      // Released even when the id cannot be read (that error then propagates).
+      this.detach()
+      this.object.close()
     }
 
     this.detach()
     this.object.close()
-    if (progArrayId !== undefined && !this.pinned) waitUntilGone('map', progArrayId, 2000)
+    if (progArrayId !== undefined && !this.pinned) waitFreed([{id: progArrayId, kind: 'map'}])
   }
 }

@@ -4,13 +4,14 @@
  *
  * Without a handler, SIGINT/SIGTERM/SIGHUP kill Node at once: the kernel frees a non-pinned
  * chain, but the prog array dies through the kernel's deferred clear, and anyone opening it by
- * id in that window leaks it for good (kernel-and-anchors.md §4.6). So the guard records the
+ * id in that window can leak it for good (see src/kernel/ids.ts). So the guard records the
  * signal, the load stops at the next phase boundary, Chain.close() frees everything and waits
  * for the prog array to vanish, and the command exits 128 + the signal number.
  */
 import {constants} from 'node:os'
 
 import {TailcallsError} from '../errors.js'
+import {toJson} from '../render/json.js'
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 export type StopSignal = (typeof STOP_SIGNALS)[number]
@@ -41,9 +42,13 @@ export class SignalGuard {
   check(phase: string): void {
     if (!this.signal) return
     const signo = constants.signals[this.signal]
-    throw new TailcallsError('interrupted', `interrupted by ${this.signal} before ${DOING[phase] ?? phase}; nothing was left in the kernel`, {
-      exitCode: 128 + signo,
-    })
+    throw new TailcallsError(
+      'interrupted',
+      `interrupted by ${this.signal} before ${DOING[phase] ?? phase}; nothing was left in the kernel`,
+      {
+        exitCode: 128 + signo,
+      },
+    )
   }
 
   /**
@@ -54,7 +59,11 @@ export class SignalGuard {
   async pause(phase: string, status: (line: string) => void, json: boolean): Promise<void> {
     if (process.env.TAILCALLS_DEBUG_PAUSE !== phase || this.signal) return
     const ms = Number(process.env.TAILCALLS_DEBUG_PAUSE_MS ?? 30_000)
-    status(json ? JSON.stringify({debug_paused_before: phase, pid: process.pid}) : `Paused before ${phase} (TAILCALLS_DEBUG_PAUSE); pid ${process.pid}`)
+    status(
+      json
+        ? toJson({debug_paused_before: phase, pid: process.pid})
+        : `Paused before ${phase} (TAILCALLS_DEBUG_PAUSE); pid ${process.pid}`,
+    )
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms)
       this.wake = () => {

@@ -2,6 +2,7 @@
  * `tailcalls load`: the seed's observer; with --pin, a chain that outlives this process.
  */
 import {TailcallsError} from '../errors.js'
+import {toJson} from '../render/json.js'
 import {Chain, TRACEPOINT} from './chain.js'
 import {type PinReport, type StaleFolder, checkPinTarget, cleanStale, pinChain} from './pins.js'
 import {resolvePinDir} from './pinpath.js'
@@ -46,7 +47,10 @@ export interface LoadResult {
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  if (opts.ringbufSize !== undefined && (opts.ringbufSize < 4096 || (opts.ringbufSize & (opts.ringbufSize - 1)) !== 0)) {
+  if (
+    opts.ringbufSize !== undefined &&
+    (opts.ringbufSize < 4096 || (opts.ringbufSize & (opts.ringbufSize - 1)) !== 0)
+  ) {
     throw new TailcallsError('usage', `--ringbuf-size ${opts.ringbufSize} is not a power of two of at least 4096`, {
       hint: 'use e.g. 4096, 65536 or 262144',
     })
@@ -77,7 +81,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         pin = {cleaned, mounted: target.mounted, pinned, replaced}
         // A signal during the (atomic) pinning: the chain is pinned whole; report it, do not follow.
         if (!opts.follow || guard.signal) return {pin}
-        opts.status(opts.json ? JSON.stringify(pinJson(pin)) : describePinned(pin))
+        opts.status(opts.json ? toJson(pinJson(pin)) : describePinned(pin))
       }
 
       await before('stream')
@@ -122,10 +126,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 /** One status line naming the kernel ids of what was loaded (stderr; JSON under --json). */
 function describeLoaded(chain: Chain, json: boolean): string {
   const ids = chain.ids()
-  if (json) return JSON.stringify({loaded: ids})
-  const progs = Object.entries(ids.programs).map(([name, id]) => `${name} (id ${id})`).join(', ')
-  return `Loaded ${progs}; TAIL_CALL_MAP (id ${ids.maps.TAIL_CALL_MAP}): [0] = prog2, [1] = prog3; ` +
+  if (json) return toJson({loaded: ids})
+  const progs = Object.entries(ids.programs)
+    .map(([name, id]) => `${name} (id ${id})`)
+    .join(', ')
+  return (
+    `Loaded ${progs}; TAIL_CALL_MAP (id ${ids.maps.TAIL_CALL_MAP}): [0] = prog2, [1] = prog3; ` +
     `attached prog1 to tp_btf/${TRACEPOINT} (link id ${ids.link})`
+  )
 }
 
 export function pinJson(pin: PinOutcome): Record<string, unknown> {
@@ -142,16 +150,22 @@ export function describePinned(pin: PinOutcome): string {
   const lines: string[] = []
   if (pin.mounted) lines.push('Mounted bpffs at /sys/fs/bpf (it was not mounted).')
   for (const c of pin.cleaned) {
-    lines.push(`Removed an unfinished pinning left by a crashed run (pid ${c.pid}): ${c.path} (${c.objects.length} pins).`)
+    lines.push(
+      `Removed an unfinished pinning left by a crashed run (pid ${c.pid}): ${c.path} (${c.objects.length} pins).`,
+    )
   }
 
   if (pin.replaced) {
-    lines.push(`Replaced the chain pinned at ${pin.replaced.path} (--force): unpinned ${pin.replaced.objects.map((o) => `${o.pin} (${o.kind} ${o.id})`).join(', ')}.`)
+    lines.push(
+      `Replaced the chain pinned at ${pin.replaced.path} (--force): unpinned ${pin.replaced.objects.map((o) => `${o.pin} (${o.kind} ${o.id})`).join(', ')}.`,
+    )
   }
 
   const p = pin.pinned
   lines.push(`Pinned the chain at ${p.path}: ${p.objects.map((o) => `${o.pin} (${o.kind} ${o.id})`).join(', ')}.`)
-  lines.push(`It stays loaded after this process exits: \`tailcalls events --pin-path ${p.path}\` streams its events, ` +
-    `\`tailcalls stats --pin-path ${p.path}\` counts them, \`tailcalls unload --pin-path ${p.path}\` removes it.`)
+  lines.push(
+    `It stays loaded after this process exits: \`tailcalls events --pin-path ${p.path}\` streams its events, ` +
+      `\`tailcalls stats --pin-path ${p.path}\` counts them, \`tailcalls unload --pin-path ${p.path}\` removes it.`,
+  )
   return lines.join('\n')
 }

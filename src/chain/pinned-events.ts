@@ -6,6 +6,7 @@
  * every reader: two readers of one chain split its events between them, so run one at a time.
  */
 import {RingBufferReader} from '../libbpf/ringbuf.js'
+import {toJson} from '../render/json.js'
 import {EVENT} from '../sys/layouts.js'
 import {readChainStats} from './chain.js'
 import {PinnedChain} from './pins.js'
@@ -37,18 +38,31 @@ export async function runEvents(opts: EventsOptions): Promise<StreamSummary & {a
         skip.close()
       }
 
-      opts.status(opts.json ? JSON.stringify({skipped_queued: skipped}) : `Skipped ${skipped} events queued before this command started.`)
+      opts.status(
+        opts.json ? toJson({skipped_queued: skipped}) : `Skipped ${skipped} events queued before this command started.`,
+      )
     }
 
     const ids = Object.fromEntries(chain.objects.map((o) => [o.pin, o.id]))
-    opts.status(opts.json ? JSON.stringify({following: {maps: ids, path: chain.path}}) : `Following the chain pinned at ${chain.path} (EVENTS map ${ids.EVENTS}).`)
+    opts.status(
+      opts.json
+        ? toJson({following: {maps: ids, path: chain.path}})
+        : `Following the chain pinned at ${chain.path} (EVENTS map ${ids.EVENTS}).`,
+    )
     summary = await streamEvents(
       {
         detach() {},
         eventsFd: chain.fds.EVENTS,
         stats: () => readChainStats(chain.fds.CHAIN_STATS),
       },
-      {count: opts.count, durationSec: opts.durationSec, json: opts.json, ledger, out: process.stdout, status: opts.status},
+      {
+        count: opts.count,
+        durationSec: opts.durationSec,
+        json: opts.json,
+        ledger,
+        out: process.stdout,
+        status: opts.status,
+      },
     )
   } finally {
     chain.close()

@@ -12,10 +12,9 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import {TailcallsError} from '../errors.js'
 import {sys} from '../sys/ffi.js'
-import {describeErrno} from '../sys/errno.js'
+import {SysError, errorCode, isErrno} from '../sys/error.js'
+import {BPF_FS_MAGIC} from '../sys/uapi.js'
 
-/** BPF_FS_MAGIC from include/uapi/linux/magic.h: statfs(2)'s f_type on a bpf filesystem. */
-export const BPF_FS_MAGIC = 0xca_fe_4a_11
 export const BPFFS_ROOT = '/sys/fs/bpf'
 export const DEFAULT_PIN_PATH = '/sys/fs/bpf/tailcalls'
 
@@ -25,8 +24,9 @@ const NAME = /^[A-Za-z0-9_-]+$/
 export function isBpffs(path: string): boolean {
   try {
     return statfsSync(path).type === BPF_FS_MAGIC
-  } catch {
-    return false
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return false // nothing there, so no bpffs either
+    throw error
   }
 }
 
@@ -46,7 +46,9 @@ function fsName(path: string): string {
   try {
     const type = statfsSync(path).type
     return FS_NAMES[type] ?? `filesystem 0x${type.toString(16)}`
-  } catch {
+  } catch (error) {
+    // Only words for an error line being built: a failed statfs must not replace that error.
+    if (errorCode(error) === undefined) throw error
     return 'an unknown filesystem'
   }
 }
@@ -66,9 +68,9 @@ export function ensureBpffsMounted(): boolean {
 
   const ret = sys().libc.mount('bpf', BPFFS_ROOT, 'bpf', 0, null)
   if (ret !== 0) {
-    const errno = sys().errno()
-    throw new TailcallsError(errno === 1 ? 'permission' : 'kernelSupport', `mounting bpffs at ${BPFFS_ROOT} failed: ${describeErrno(errno)}`, {
-      errno,
+    const cause = new SysError('mount', sys().errno(), `mounting bpffs at ${BPFFS_ROOT} failed`)
+    throw new TailcallsError(cause.code === 'EPERM' ? 'permission' : 'kernelSupport', cause.message, {
+      cause,
       hint: `mount it yourself (mount -t bpf bpf ${BPFFS_ROOT}) or run as root`,
     })
   }
@@ -108,9 +110,13 @@ export function resolvePinDir(input: string, opts: ResolveOptions = {}): PinDir 
   const abs = resolve(input)
   const name = basename(abs)
   if (!NAME.test(name) || !name.includes('tailcalls')) {
-    throw new TailcallsError('usage', `the pin folder name '${name}' is not allowed: it must contain 'tailcalls' and only letters, digits, '_' and '-'`, {
-      hint: 'bpffs refuses dots in names, and the name marks the folder as a tailcalls chain, e.g. /sys/fs/bpf/tailcalls-web',
-    })
+    throw new TailcallsError(
+      'usage',
+      `the pin folder name '${name}' is not allowed: it must contain 'tailcalls' and only letters, digits, '_' and '-'`,
+      {
+        hint: 'bpffs refuses dots in names, and the name marks the folder as a tailcalls chain, e.g. /sys/fs/bpf/tailcalls-web',
+      },
+    )
   }
 
   let mounted = false
@@ -124,9 +130,10 @@ export function resolvePinDir(input: string, opts: ResolveOptions = {}): PinDir 
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
       throw new TailcallsError('notFound', `the folder ${parentInput} does not exist`, {
-        hint: abs.startsWith(`${BPFFS_ROOT}/`) && !isBpffs(BPFFS_ROOT)
-          ? `bpffs is not mounted at ${BPFFS_ROOT}; \`tailcalls load --pin\` mounts it`
-          : `create it first (mkdir -p ${parentInput}) on a bpffs mount`,
+        hint:
+          abs.startsWith(`${BPFFS_ROOT}/`) && !isBpffs(BPFFS_ROOT)
+            ? `bpffs is not mounted at ${BPFFS_ROOT}; \`tailcalls load --pin\` mounts it`
+            : `create it first (mkdir -p ${parentInput}) on a bpffs mount`,
       })
     }
 
@@ -135,10 +142,15 @@ export function resolvePinDir(input: string, opts: ResolveOptions = {}): PinDir 
 
   if (!isBpffs(parent)) {
     const via = parent === parentInput ? '' : ` (${parentInput} resolves to ${parent})`
-    const hint = abs.startsWith(`${BPFFS_ROOT}/`) && !isBpffs(BPFFS_ROOT)
-      ? `bpffs is not mounted at ${BPFFS_ROOT}: mount it (mount -t bpf bpf ${BPFFS_ROOT}); \`tailcalls load --pin\` does this itself`
-      : where
-    throw new TailcallsError('usage', `${parent}${via} is not on a bpf filesystem (it is on ${fsName(parent)}); pins can only live on bpffs`, {hint})
+    const hint =
+      abs.startsWith(`${BPFFS_ROOT}/`) && !isBpffs(BPFFS_ROOT)
+        ? `bpffs is not mounted at ${BPFFS_ROOT}: mount it (mount -t bpf bpf ${BPFFS_ROOT}); \`tailcalls load --pin\` does this itself`
+        : where
+    throw new TailcallsError(
+      'usage',
+      `${parent}${via} is not on a bpf filesystem (it is on ${fsName(parent)}); pins can only live on bpffs`,
+      {hint},
+    )
   }
 
   const path = join(parent, name)
@@ -146,7 +158,9 @@ export function resolvePinDir(input: string, opts: ResolveOptions = {}): PinDir 
   try {
     const st = lstatSync(path)
     if (st.isSymbolicLink()) {
-      throw new TailcallsError('usage', `${path} is a symbolic link; refusing to follow it`, {hint: 'give the real folder, not a link to it'})
+      throw new TailcallsError('usage', `${path} is a symbolic link; refusing to follow it`, {
+        hint: 'give the real folder, not a link to it',
+      })
     }
 
     if (!st.isDirectory()) {
@@ -159,7 +173,9 @@ export function resolvePinDir(input: string, opts: ResolveOptions = {}): PinDir 
   } catch (error) {
     if (error instanceof TailcallsError) throw error
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new TailcallsError('usage', `cannot inspect ${path}: ${(error as NodeJS.ErrnoException).code}`, {hint: where})
+      throw new TailcallsError('usage', `cannot inspect ${path}: ${(error as NodeJS.ErrnoException).code}`, {
+        hint: where,
+      })
     }
   }
 

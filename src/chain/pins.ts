@@ -18,11 +18,12 @@
 import {mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {TailcallsError, fromErrno} from '../errors.js'
-import {type ObjectKind, closeFd, fdKind, nextId} from '../kernel/ids.js'
+import {TailcallsError, check} from '../errors.js'
+import {type ObjectKind, closeFd, fdKind, waitFreed} from '../kernel/ids.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {linkTypeName, mapTypeName, progTypeName} from '../kernel/names.js'
-import {errnoName} from '../sys/errno.js'
+import {isProcGone} from '../kernel/procfile.js'
+import {SysError, errorCode, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {CHAIN_MAPS} from './chain.js'
 import type {PinDir} from './pinpath.js'
@@ -51,13 +52,13 @@ export interface PinReport {
   objects: PinnedObject[]
 }
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-}
-
-/** Open the object pinned at `path` (bpf_obj_get); negative errno on failure. */
-function objGet(path: string): number {
-  return sys().libbpf.bpf_obj_get(path)
+/** Open the object pinned at `path` (bpf_obj_get); undefined when nothing is pinned there (ENOENT). */
+function tryObjGet(path: string): number | undefined {
+  const fd = sys().libbpf.bpf_obj_get(path)
+  if (fd >= 0) return fd
+  const error = new SysError('bpf_obj_get', -fd, `opening ${path}`)
+  if (isVanished(error)) return undefined
+  throw error
 }
 
 function describe(pin: string, fd: number): PinnedObject | string {
@@ -103,7 +104,8 @@ export function readPinFolder(dir: string): FolderContents {
     names.sort()
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new TailcallsError('notFound', `no pinned chain at ${dir}`, {hint: 'pin one with `tailcalls load --pin`'})
+    if (code === 'ENOENT')
+      throw new TailcallsError('notFound', `no pinned chain at ${dir}`, {hint: 'pin one with `tailcalls load --pin`'})
     throw new TailcallsError('internal', `cannot read ${dir}: ${code}`)
   }
 
@@ -116,17 +118,24 @@ export function readPinFolder(dir: string): FolderContents {
       continue
     }
 
-    const fd = objGet(path)
-    if (fd < 0) {
-      if (errnoName(fd) === 'ENOENT') continue // unpinned meanwhile
-      foreign.push(`${pin} (cannot open: ${errnoName(fd)})`)
+    let fd: number | undefined
+    try {
+      fd = tryObjGet(path)
+    } catch (error) {
+      // A pin we cannot open is not shown to be ours: reported as foreign, which refuses the
+      // folder (nothing is removed), and the errno is in the message.
+      if (!(error instanceof SysError)) throw error
+      foreign.push(`${pin} (cannot open: ${error.code})`)
       continue
     }
+
+    if (fd === undefined) continue // unpinned meanwhile
 
     try {
       const d = describe(pin, fd)
       if (typeof d === 'string') foreign.push(d)
-      else if (!expectedPin(d)) foreign.push(`${pin} (a pinned ${d.kind} ${d.name ? `'${d.name}' ` : ''}that a chain does not pin)`)
+      else if (!expectedPin(d))
+        foreign.push(`${pin} (a pinned ${d.kind} ${d.name ? `'${d.name}' ` : ''}that a chain does not pin)`)
       else objects.push(d)
     } finally {
       closeFd(fd)
@@ -157,8 +166,7 @@ function pinAll(fds: Record<string, number>, programs: string[], dir: string): v
   ]
   for (const [pin, fd] of order) {
     if (fd === undefined || fd < 0) throw new TailcallsError('internal', `the chain has no fd for ${pin}`)
-    const ret = libbpf.bpf_obj_pin(fd, join(dir, pin))
-    if (ret < 0) throw fromErrno(`pinning ${pin} at ${join(dir, pin)}`, ret)
+    check('bpf_obj_pin', libbpf.bpf_obj_pin(fd, join(dir, pin)), `pinning ${pin} at ${join(dir, pin)}`)
     crashPoint(pin)
   }
 }
@@ -186,31 +194,6 @@ function unpinObjects(dir: string, objects: PinnedObject[]): void {
   rmdirSync(dir)
 }
 
-/**
- * Wait (bounded) until the kernel freed these objects. Unpinning a prog array's last
- * reference schedules the kernel's deferred clear; anyone opening the map by id before it
- * ran leaks it for good (kernel-and-anchors.md §4.6), so we return only once it is gone.
- * Watched with get_next_id, which opens nothing. Returns the objects still alive.
- */
-export function waitFreed(objects: PinnedObject[], timeoutMs = 2000): PinnedObject[] {
-  const deadline = Date.now() + timeoutMs
-  const exists = (o: PinnedObject) => {
-    try {
-      return nextId(o.kind, o.id - 1) === o.id
-    } catch {
-      return false // get_next_id needs CAP_SYS_ADMIN: cannot watch, assume freed
-    }
-  }
-
-  let alive = objects.filter(exists)
-  while (alive.length > 0 && Date.now() < deadline) {
-    sleepMs(5)
-    alive = alive.filter(exists)
-  }
-
-  return alive
-}
-
 // ---------------------------------------------------------------------------------------------
 // unfinished pinnings
 
@@ -229,8 +212,9 @@ function isTailcallsProcess(pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
     return cmdline.includes('tailcalls') || cmdline.includes('run.js')
-  } catch {
-    return false
+  } catch (error) {
+    if (isProcGone(error)) return false // exited
+    throw error
   }
 }
 
@@ -244,8 +228,9 @@ export function cleanStale(target: PinDir): StaleFolder[] {
   let names: string[]
   try {
     names = readdirSync(target.parent)
-  } catch {
-    return removed
+  } catch (error) {
+    if (isVanished(error)) return removed // no parent folder: nothing was left there
+    throw error
   }
 
   for (const entry of names) {
@@ -275,9 +260,13 @@ export function checkPinTarget(target: PinDir, force: boolean): FolderContents |
   if (!target.exists) return undefined
   const contents = readPinFolder(target.path)
   if (contents.foreign.length > 0) {
-    throw new TailcallsError('conflict', `${target.path} holds objects that are not a tailcalls chain: ${contents.foreign.join(', ')}`, {
-      hint: 'choose another --pin-path; tailcalls never removes what it did not pin',
-    })
+    throw new TailcallsError(
+      'conflict',
+      `${target.path} holds objects that are not a tailcalls chain: ${contents.foreign.join(', ')}`,
+      {
+        hint: 'choose another --pin-path; tailcalls never removes what it did not pin',
+      },
+    )
   }
 
   if (contents.objects.length > 0 && !force) {
@@ -295,7 +284,12 @@ export function checkPinTarget(target: PinDir, force: boolean): FolderContents |
  * existing chain there is replaced and unpinned. Returns the pinned objects and, when one
  * was replaced, what was removed.
  */
-export function pinChain(fds: Record<string, number>, programs: string[], target: PinDir, force: boolean): {pinned: PinReport; replaced?: PinReport} {
+export function pinChain(
+  fds: Record<string, number>,
+  programs: string[],
+  target: PinDir,
+  force: boolean,
+): {pinned: PinReport; replaced?: PinReport} {
   const temp = join(target.parent, `${target.name}-pinning-${process.pid}`)
   mkdirSync(temp)
   try {
@@ -311,7 +305,10 @@ export function pinChain(fds: Record<string, number>, programs: string[], target
   let existing: FolderContents | undefined
   try {
     // Re-check right before the rename: another process may have pinned meanwhile.
-    existing = checkPinTarget({...target, exists: statSync(target.path, {throwIfNoEntry: false})?.isDirectory() ?? false}, force)
+    existing = checkPinTarget(
+      {...target, exists: statSync(target.path, {throwIfNoEntry: false})?.isDirectory() ?? false},
+      force,
+    )
   } catch (error) {
     // Refused: take this run's pins back out (they would otherwise outlive it as a stale folder).
     unpinObjects(temp, pinnedObjects)
@@ -332,17 +329,23 @@ export function pinChain(fds: Record<string, number>, programs: string[], target
     if (aside) {
       try {
         renameSync(aside, target.path)
-      } catch {
-        // Left as <name>-replaced-<pid>: cleanStale restores nothing but removes it later.
+      } catch (restoreError) {
+        // A failed rename back leaves <name>-replaced-<pid>, which cleanStale removes later;
+        // the first error is the one to report. A bug (no errno) is not hidden.
+        if (errorCode(restoreError) === undefined) throw restoreError
       }
     }
 
     unpinObjects(temp, pinnedObjects)
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-      throw new TailcallsError('conflict', `another chain was pinned at ${target.path} while this one was being pinned`, {
-        hint: 'run `tailcalls unload` for it first, or pass --force',
-      })
+      throw new TailcallsError(
+        'conflict',
+        `another chain was pinned at ${target.path} while this one was being pinned`,
+        {
+          hint: 'run `tailcalls unload` for it first, or pass --force',
+        },
+      )
     }
 
     throw error
@@ -365,9 +368,13 @@ export function pinChain(fds: Record<string, number>, programs: string[], target
 export function unpinChain(target: PinDir): {removed: PinReport; stillHeld: PinnedObject[]} {
   const contents = readPinFolder(target.path)
   if (contents.foreign.length > 0) {
-    throw new TailcallsError('conflict', `${target.path} holds objects that are not a tailcalls chain: ${contents.foreign.join(', ')}`, {
-      hint: 'nothing was removed; remove those entries yourself if they are yours, then run unload again',
-    })
+    throw new TailcallsError(
+      'conflict',
+      `${target.path} holds objects that are not a tailcalls chain: ${contents.foreign.join(', ')}`,
+      {
+        hint: 'nothing was removed; remove those entries yourself if they are yours, then run unload again',
+      },
+    )
   }
 
   unpinObjects(target.path, contents.objects)
@@ -401,21 +408,23 @@ export class PinnedChain {
     try {
       for (const pin of want) {
         const path = join(target.path, pin)
-        const fd = objGet(path)
-        if (fd < 0) {
-          if (errnoName(fd) === 'ENOENT') {
-            throw new TailcallsError('notFound', `${target.path} has no ${pin} pin, so it is not a complete tailcalls chain`, {
+        const fd = tryObjGet(path)
+        if (fd === undefined) {
+          throw new TailcallsError(
+            'notFound',
+            `${target.path} has no ${pin} pin, so it is not a complete tailcalls chain`,
+            {
               hint: `pin a chain there with \`tailcalls load --pin --force --pin-path ${target.path}\``,
-            })
-          }
-
-          throw fromErrno(`opening ${path}`, fd)
+            },
+          )
         }
 
         fds[pin] = fd
         const d = describe(pin, fd)
         if (typeof d === 'string' || !expectedPin(d)) {
-          throw new TailcallsError('invalidObject', `${path} is not the ${pin} of a tailcalls chain`, {hint: 'give the folder a chain was pinned in'})
+          throw new TailcallsError('invalidObject', `${path} is not the ${pin} of a tailcalls chain`, {
+            hint: 'give the folder a chain was pinned in',
+          })
         }
 
         objects.push(d)

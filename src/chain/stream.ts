@@ -4,6 +4,7 @@
  * (counted in the kernel), and what the chain's own counters saw.
  */
 import {type Batch, RingBufferReader} from '../libbpf/ringbuf.js'
+import {toJson} from '../render/json.js'
 import {EVENT, EVENT_KIND, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 import type {ChainStats} from './chain.js'
 import {WallClock, formatRecord} from './events.js'
@@ -145,7 +146,9 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
       const delta = drops - lastDrops
       lastDrops = drops
       if (opts.json && !outputClosed) {
-        opts.out.write(`{"timestamp":"${new Date().toISOString()}","level":"WARN","event":"ringbuf_drops","dropped":${delta},"dropped_total":${drops}}\n`)
+        opts.out.write(
+          `{"timestamp":"${new Date().toISOString()}","level":"WARN","event":"ringbuf_drops","dropped":${delta},"dropped_total":${drops}}\n`,
+        )
       } else {
         opts.status(`warning: the ring buffer dropped ${delta} events (${drops} in all); the reader is too slow`)
       }
@@ -156,7 +159,8 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
   const signals = STOP_SIGNALS
   const onSignal = (signal: string) => finish('signal', signal)
   for (const s of signals) process.on(s, onSignal)
-  const durationTimer = opts.durationSec === undefined ? undefined : setTimeout(() => finish('duration'), opts.durationSec * 1000)
+  const durationTimer =
+    opts.durationSec === undefined ? undefined : setTimeout(() => finish('duration'), opts.durationSec * 1000)
 
   opts.status('Waiting for Ctrl-C...')
   reader.start()
@@ -175,7 +179,11 @@ export async function streamEvents(source: EventSource, opts: StreamOptions): Pr
     // every run (bounded: the tracepoint stops calling into a detached program at once).
     const deadline = Date.now() + 250
     const accounted = () => printed + unprinted + reader.malformed + end.ringbufDrops - baseline.ringbufDrops
-    const runs = () => sum(Object.values(end.runs)) - sum(Object.values(baseline.runs)) + sum(end.tailCallFailed) - sum(baseline.tailCallFailed)
+    const runs = () =>
+      sum(Object.values(end.runs)) -
+      sum(Object.values(baseline.runs)) +
+      sum(end.tailCallFailed) -
+      sum(baseline.tailCallFailed)
     while (accounted() < runs() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5))
       reader.drain()
@@ -231,15 +239,22 @@ type Out = NodeJS.WritableStream & {writableLength?: number; destroyed?: boolean
  * ends the wait; a second SIGINT/SIGTERM/SIGHUP gives up (`abandoned`: the caller must exit
  * with process.exit()) and says how many events were never read (the summary's `undelivered`).
  */
-export async function settleOutput(out: Out, ledger: OutputLedger, status: (line: string) => void, json: boolean): Promise<{undelivered: number; abandoned: boolean}> {
+export async function settleOutput(
+  out: Out,
+  ledger: OutputLedger,
+  status: (line: string) => void,
+  json: boolean,
+): Promise<{undelivered: number; abandoned: boolean}> {
   // The reader went away (EPIPE): what was still buffered never reached anyone.
   const gone = () => ledger.failed || out.destroyed === true || Boolean((out as {errored?: unknown}).errored)
   if (gone()) return {abandoned: false, undelivered: ledger.pending}
   const pendingBytes = () => (out.destroyed ? 0 : (out.writableLength ?? 0))
   if (ledger.pending === 0) return {abandoned: false, undelivered: 0}
-  status(json
-    ? JSON.stringify({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
-    : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`)
+  status(
+    json
+      ? toJson({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
+      : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`,
+  )
   const gaveUp = await new Promise<boolean>((resolve) => {
     // Done when every write's callback ran (the kernel took the bytes), not merely when
     // writableLength reads 0: the callbacks of a batched write run a little later.

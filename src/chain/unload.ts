@@ -32,7 +32,10 @@ const list = (objects: PinnedObject[]) => objects.map((o) => `${o.pin} (${o.kind
 
 export function formatUnload(r: UnloadResult): string {
   const lines: string[] = []
-  for (const c of r.cleaned) lines.push(`Removed an unfinished pinning left by a crashed run (pid ${c.pid}): ${c.path}: ${list(c.objects) || 'empty'}.`)
+  for (const c of r.cleaned)
+    lines.push(
+      `Removed an unfinished pinning left by a crashed run (pid ${c.pid}): ${c.path}: ${list(c.objects) || 'empty'}.`,
+    )
   if (r.unpinned) {
     lines.push(`Unpinned the chain at ${r.path}: ${list(r.unpinned.objects) || 'no pins'}; removed the folder.`)
   } else {
@@ -40,7 +43,9 @@ export function formatUnload(r: UnloadResult): string {
   }
 
   if (r.still_held.length > 0) {
-    lines.push(`Still alive, held by another process: ${list(r.still_held)} (freed when it closes them; \`bpftool prog show\` names the holders).`)
+    lines.push(
+      `Still alive, held by another process: ${list(r.still_held)} (freed when it closes them; \`bpftool prog show\` names the holders).`,
+    )
   } else {
     lines.push('The kernel freed every object.')
   }

@@ -5,17 +5,23 @@
  */
 import {Command} from '@oclif/core'
 
-import {EXIT, TailcallsError} from '../errors.js'
-import {requirePrivilegesFor} from '../privileges.js'
+import {EXIT, toTailcallsError} from '../errors.js'
+import {toJson} from '../render/json.js'
 import {safeText} from '../render/table.js'
+import {type Needs, requirePrivileges} from './privileges.js'
 
 export abstract class BaseCommand extends Command {
   static enableJsonFlag = true
 
-  /** Refuse at once, in one line, when this process lacks what the command needs (src/privileges.ts). */
+  /** What the command needs from the kernel (src/cli/privileges.ts); every command declares it. */
+  static needs?: Needs
+
+  /** Refuse at once, in one line, when this process lacks what the command needs. */
   async init(): Promise<void> {
     await super.init()
-    requirePrivilegesFor(this.id, this.argv)
+    const {needs} = this.constructor as typeof BaseCommand
+    if (!needs) throw new Error(`command ${this.id} declares no privileges (static needs)`)
+    requirePrivileges(this.id ?? '', needs, this.argv)
   }
 
   /** Write to stdout; returns false when the reader is slow (see stream backpressure). */
@@ -29,8 +35,10 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<void> {
-    if (error instanceof TailcallsError) {
-      this.report(error.line(), error.exitCode, error.details)
+    // Ours, a failed system/libbpf call (SysError), or a missing libbpf.so.1: one line, its exit code.
+    const known = toTailcallsError(error)
+    if (known) {
+      this.report(known.line(), known.exitCode, known.details)
       return
     }
 
@@ -42,17 +50,29 @@ export abstract class BaseCommand extends Command {
 
     if (error.oclif?.exit !== undefined) {
       // oclif's parse and usage errors: one line, and where the usage is.
-      const first = error.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/See more help with --help/, '').trim()
-      this.report(`${first}; see \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\``, error.oclif.exit || EXIT.usage)
+      const first = error.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ')
+        .replace(/See more help with --help/, '')
+        .trim()
+      this.report(
+        `${first}; see \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\``,
+        error.oclif.exit || EXIT.usage,
+      )
       return
     }
 
     const debug = process.env.TAILCALLS_DEBUG ? `\n${error.stack}` : ''
-    this.report(`internal error: ${error.message} (set TAILCALLS_DEBUG=1 for details; please report it)${debug}`, EXIT.internal)
+    this.report(
+      `internal error: ${error.message} (set TAILCALLS_DEBUG=1 for details; please report it)${debug}`,
+      EXIT.internal,
+    )
   }
 
   private report(line: string, code: number, details?: string[]): void {
-    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({error: line})}\n`)
+    if (this.jsonEnabled()) process.stdout.write(`${toJson({error: line})}\n`)
     // Names from the system (pins, objects) can end up in a message: no control sequences on a terminal.
     if (details?.length) process.stderr.write(details.map((d) => `  ${safeText(d)}\n`).join(''))
     process.stderr.write(`tailcalls: error: ${safeText(line)}\n`)

@@ -8,18 +8,20 @@ import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {arch, release} from 'node:os'
 
-import {Chain, KERNEL_BTF, TRACEPOINT} from '../chain/chain.js'
+import {Chain, TRACEPOINT} from '../chain/chain.js'
 import {BPFFS_ROOT, isBpffs} from '../chain/pinpath.js'
 import {TailcallsError} from '../errors.js'
+import {vmlinuxBtfPath} from '../kernel/btf.js'
 import {closeFd} from '../kernel/ids.js'
 import {mapFdinfo, progInfo} from '../kernel/info.js'
 import {PROG_SHOW_FIELDS, probeBtfKind, probeLookupBatch, progInfoFields} from '../kernel/features.js'
 import {progTypeName} from '../kernel/names.js'
+import {CAP, effectiveCapabilities, hasCap, heldCapabilities, missingBpfPrivileges} from '../kernel/privileges.js'
 import {queryFd} from '../inspect/perf.js'
-import {effectiveCapabilities} from '../privileges.js'
 import {describeErrno, errnoName} from '../sys/errno.js'
+import {LibraryLoadError, SysError, isErrno, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_STATS_RUN_TIME, MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE, BPF_STATS_TYPE, BTF_KIND} from '../sys/uapi.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'skip'
 
@@ -40,14 +42,14 @@ export interface DoctorReport {
   facts: Record<string, unknown>
 }
 
-const BTF_KIND_TYPEDEF = 8
-const CAP = {SYS_ADMIN: 21, PERFMON: 38, BPF: 39} as const
-
 function readSysctl(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim()
-  } catch {
-    return undefined
+  } catch (error) {
+    // ENOENT: this kernel has no such sysctl. EACCES: only root may read it (net.core.bpf_jit_harden
+    // is mode 0600), and the doctor runs without privileges too: the fact is then unknown.
+    if (isVanished(error) || isErrno(error, 'EACCES')) return undefined
+    throw error
   }
 }
 
@@ -89,26 +91,35 @@ export function runDoctor(): DoctorReport {
       title: 'libbpf version',
     })
   } catch (error) {
+    // The one failure this check is about: libbpf.so.1 cannot be loaded. Reported as a check.
+    if (!(error instanceof LibraryLoadError)) throw error
     libbpfOk = false
-    add({detail: (error as Error).message, fix: 'apt-get install libbpf1', id: 'libbpf', status: 'fail', title: 'libbpf version'})
+    add({detail: error.message, fix: error.install, id: 'libbpf', status: 'fail', title: 'libbpf version'})
   }
 
   // --- capabilities
   const caps = effectiveCapabilities()
-  const has = (c: number) => (caps & (1n << BigInt(c))) !== 0n
-  const held = Object.entries(CAP).filter(([, bit]) => has(bit)).map(([name]) => `CAP_${name}`)
+  const has = (c: number) => hasCap(caps, c)
+  const held = heldCapabilities(caps)
   facts.capabilities = held
-  const canLoad = has(CAP.SYS_ADMIN) || (has(CAP.BPF) && has(CAP.PERFMON))
+  const canLoad = missingBpfPrivileges(caps) === undefined
   add({
-    detail: held.length > 0 ? `effective: ${held.join(', ')}${has(CAP.SYS_ADMIN) ? '' : ' (no CAP_SYS_ADMIN: `stats` and mounting bpffs need it)'}` : 'none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN',
-    fix: canLoad ? (has(CAP.SYS_ADMIN) ? undefined : 'run as root for `stats` (BPF_ENABLE_STATS needs CAP_SYS_ADMIN)') : 'run as root (sudo tailcalls …), or grant CAP_BPF + CAP_PERFMON',
+    detail:
+      held.length > 0
+        ? `effective: ${held.join(', ')}${has(CAP.SYS_ADMIN) ? '' : ' (no CAP_SYS_ADMIN: `stats` and mounting bpffs need it)'}`
+        : 'none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN',
+    fix: canLoad
+      ? has(CAP.SYS_ADMIN)
+        ? undefined
+        : 'run as root for `stats` (BPF_ENABLE_STATS needs CAP_SYS_ADMIN)'
+      : 'run as root (sudo tailcalls …), or grant CAP_BPF + CAP_PERFMON',
     id: 'capabilities',
     status: canLoad ? (has(CAP.SYS_ADMIN) ? 'pass' : 'warn') : 'fail',
     title: 'capabilities',
   })
 
   // --- BTF and the tracepoint in it
-  const btfFile = process.env.TAILCALLS_KERNEL_BTF ?? KERNEL_BTF
+  const btfFile = vmlinuxBtfPath()
   const btfPresent = existsSync(btfFile)
   let tracepointFound = false
   let btfDetail = btfPresent ? `${btfFile} present` : `${btfFile} missing`
@@ -117,7 +128,7 @@ export function runDoctor(): DoctorReport {
     const btf = libbpf.btf__load_vmlinux_btf()
     if (btf) {
       try {
-        const id = libbpf.btf__find_by_name_kind(btf, `btf_trace_${TRACEPOINT}`, BTF_KIND_TYPEDEF)
+        const id = libbpf.btf__find_by_name_kind(btf, `btf_trace_${TRACEPOINT}`, BTF_KIND.TYPEDEF)
         tracepointFound = id > 0
         facts.tracepoint_btf_type_id = tracepointFound ? id : null
       } finally {
@@ -130,13 +141,19 @@ export function runDoctor(): DoctorReport {
 
   add({
     detail: btfDetail,
-    fix: btfPresent ? undefined : 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',
+    fix: btfPresent
+      ? undefined
+      : 'boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (tp_btf programs and CO-RE need it)',
     id: 'btf',
     status: btfPresent ? 'pass' : 'fail',
     title: 'kernel BTF',
   })
   add({
-    detail: tracepointFound ? `btf_trace_${TRACEPOINT} found in vmlinux BTF` : btfPresent ? `btf_trace_${TRACEPOINT} is not in vmlinux BTF` : 'no BTF to look in',
+    detail: tracepointFound
+      ? `btf_trace_${TRACEPOINT} found in vmlinux BTF`
+      : btfPresent
+        ? `btf_trace_${TRACEPOINT} is not in vmlinux BTF`
+        : 'no BTF to look in',
     fix: tracepointFound ? undefined : `a kernel with the ${TRACEPOINT} tracepoint and BTF (CONFIG_DEBUG_INFO_BTF=y)`,
     id: 'tracepoint',
     status: tracepointFound ? 'pass' : btfPresent ? 'fail' : 'skip',
@@ -147,7 +164,9 @@ export function runDoctor(): DoctorReport {
   const mounted = isBpffs(BPFFS_ROOT)
   facts.bpffs_mounted = mounted
   add({
-    detail: mounted ? `bpffs mounted at ${BPFFS_ROOT}` : `${BPFFS_ROOT} is not a bpf filesystem (only \`load --pin\` needs it, and mounts it itself)`,
+    detail: mounted
+      ? `bpffs mounted at ${BPFFS_ROOT}`
+      : `${BPFFS_ROOT} is not a bpf filesystem (only \`load --pin\` needs it, and mounts it itself)`,
     fix: mounted ? undefined : `mount -t bpf bpf ${BPFFS_ROOT}`,
     id: 'bpffs',
     status: mounted ? 'pass' : 'warn',
@@ -162,8 +181,13 @@ export function runDoctor(): DoctorReport {
   facts.bpf_stats_enabled_sysctl = readSysctl('/proc/sys/kernel/bpf_stats_enabled') ?? null
   const jitOn = jit === '1' || jit === '2'
   add({
-    detail: jit === undefined ? '/proc/sys/net/core/bpf_jit_enable is missing (no JIT in this kernel?)' : `bpf_jit_enable = ${jit}`,
-    fix: jitOn ? undefined : 'echo 1 > /proc/sys/net/core/bpf_jit_enable (the interpreter runs tail calls too, slower; direct-jump tail calls need the JIT)',
+    detail:
+      jit === undefined
+        ? '/proc/sys/net/core/bpf_jit_enable is missing (no JIT in this kernel?)'
+        : `bpf_jit_enable = ${jit}`,
+    fix: jitOn
+      ? undefined
+      : 'echo 1 > /proc/sys/net/core/bpf_jit_enable (the interpreter runs tail calls too, slower; direct-jump tail calls need the JIT)',
     id: 'jit',
     status: jitOn ? 'pass' : 'warn',
     title: 'BPF JIT',
@@ -173,14 +197,19 @@ export function runDoctor(): DoctorReport {
   if (libbpfOk && canLoad) {
     const {libbpf} = sys()
     for (const [id, type, title] of [
-      ['ringbuf', MAP_TYPE.ringbuf, 'ring buffer maps'],
-      ['prog_array_type', MAP_TYPE.prog_array, 'prog array maps'],
-      ['percpu_array', MAP_TYPE.percpu_array, 'per-CPU array maps'],
+      ['ringbuf', BPF_MAP_TYPE.RINGBUF, 'ring buffer maps'],
+      ['prog_array_type', BPF_MAP_TYPE.PROG_ARRAY, 'prog array maps'],
+      ['percpu_array', BPF_MAP_TYPE.PERCPU_ARRAY, 'per-CPU array maps'],
     ] as const) {
       const ret = libbpf.libbpf_probe_bpf_map_type(type, null)
       facts[`map_type_${id}`] = ret === 1
       add({
-        detail: ret === 1 ? 'supported (probed: a map was created)' : ret === 0 ? 'not supported by this kernel' : `probe failed: ${describeErrno(-ret)}`,
+        detail:
+          ret === 1
+            ? 'supported (probed: a map was created)'
+            : ret === 0
+              ? 'not supported by this kernel'
+              : `probe failed: ${describeErrno(-ret)}`,
         fix: ret === 1 ? undefined : 'a 5.8+ kernel',
         id,
         status: ret === 1 ? 'pass' : 'fail',
@@ -188,7 +217,11 @@ export function runDoctor(): DoctorReport {
       })
     }
   } else {
-    for (const [id, title] of [['ringbuf', 'ring buffer maps'], ['prog_array_type', 'prog array maps'], ['percpu_array', 'per-CPU array maps']]) {
+    for (const [id, title] of [
+      ['ringbuf', 'ring buffer maps'],
+      ['prog_array_type', 'prog array maps'],
+      ['percpu_array', 'per-CPU array maps'],
+    ]) {
       add({detail: canLoad ? 'needs libbpf' : 'needs the capabilities above', id, status: 'skip', title})
     }
   }
@@ -197,7 +230,8 @@ export function runDoctor(): DoctorReport {
   if (libbpfOk && canLoad) {
     probeFeatures(add, facts)
   } else {
-    for (const [id, title] of FEATURE_CHECKS) add({detail: canLoad ? 'needs libbpf' : 'needs the capabilities above', id, status: 'skip', title})
+    for (const [id, title] of FEATURE_CHECKS)
+      add({detail: canLoad ? 'needs libbpf' : 'needs the capabilities above', id, status: 'skip', title})
   }
 
   // --- the chain itself: load, fill the prog array, attach, run one exec, release
@@ -205,18 +239,28 @@ export function runDoctor(): DoctorReport {
 
   // --- BPF_ENABLE_STATS (tailcalls stats)
   if (libbpfOk && canLoad) {
-    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_RUN_TIME)
+    const fd = sys().libbpf.bpf_enable_stats(BPF_STATS_TYPE.RUN_TIME)
     facts.enable_stats_fd = fd >= 0
     if (fd >= 0) closeFd(fd)
     add({
       detail: fd >= 0 ? 'BPF_ENABLE_STATS gave an fd (released at once)' : `refused: ${describeErrno(-fd)}`,
-      fix: fd >= 0 ? undefined : fd === -1 ? 'run as root (CAP_SYS_ADMIN)' : 'a 5.8+ kernel; `tailcalls stats --no-kernel-stats` still shows the chain\'s counters',
+      fix:
+        fd >= 0
+          ? undefined
+          : errnoName(fd) === 'EPERM'
+            ? 'run as root (CAP_SYS_ADMIN)'
+            : "a 5.8+ kernel; `tailcalls stats --no-kernel-stats` still shows the chain's counters",
       id: 'stats',
       status: fd >= 0 ? 'pass' : 'warn',
       title: 'run-time stats (BPF_ENABLE_STATS)',
     })
   } else {
-    add({detail: 'needs the capabilities above', id: 'stats', status: 'skip', title: 'run-time stats (BPF_ENABLE_STATS)'})
+    add({
+      detail: 'needs the capabilities above',
+      id: 'stats',
+      status: 'skip',
+      title: 'run-time stats (BPF_ENABLE_STATS)',
+    })
   }
 
   return {checks, facts, ok: !checks.some((c) => c.status === 'fail')}
@@ -231,14 +275,21 @@ const BTF_KINDS = ['float', 'decl_tag', 'type_tag', 'enum64'] as const
 const BATCH_TYPES = ['hash', 'percpu_hash', 'array', 'percpu_array'] as const
 
 function probeFeatures(add: (c: Check) => void, facts: Record<string, unknown>): void {
-  const kinds = Object.fromEntries(BTF_KINDS.map((k) => [k, probeBtfKind(k)])) as Record<(typeof BTF_KINDS)[number], boolean>
+  const kinds = Object.fromEntries(BTF_KINDS.map((k) => [k, probeBtfKind(k)])) as Record<
+    (typeof BTF_KINDS)[number],
+    boolean
+  >
   facts.btf_kinds = kinds
   const missing = BTF_KINDS.filter((k) => !kinds[k]).map((k) => k.toUpperCase())
   add({
-    detail: missing.length === 0
-      ? 'all four accepted by BPF_BTF_LOAD (probed)'
-      : `the kernel refuses ${missing.join(', ')} (probed with BPF_BTF_LOAD): libbpf rewrites such types when it loads an object (FLOAT becomes an empty struct), so map dump cannot decode values of those types${kinds.enum64 ? '' : '; BTF with ENUM64 cannot be loaded at all'}`,
-    fix: missing.length === 0 ? undefined : 'only values typed with these kinds are affected (the chain uses none); Linux 6.0+ has all four',
+    detail:
+      missing.length === 0
+        ? 'all four accepted by BPF_BTF_LOAD (probed)'
+        : `the kernel refuses ${missing.join(', ')} (probed with BPF_BTF_LOAD): libbpf rewrites such types when it loads an object (FLOAT becomes an empty struct), so map dump cannot decode values of those types${kinds.enum64 ? '' : '; BTF with ENUM64 cannot be loaded at all'}`,
+    fix:
+      missing.length === 0
+        ? undefined
+        : 'only values typed with these kinds are affected (the chain uses none); Linux 6.0+ has all four',
     id: 'btf_kinds',
     status: missing.length === 0 ? 'pass' : 'warn',
     title: FEATURE_CHECKS[0][1],
@@ -248,23 +299,25 @@ function probeFeatures(add: (c: Check) => void, facts: Record<string, unknown>):
   facts.lookup_batch = Object.fromEntries(BATCH_TYPES.map((t) => [t, batch[t] === 'ok']))
   const noBatch = BATCH_TYPES.filter((t) => batch[t] !== 'ok')
   add({
-    detail: noBatch.length === 0
-      ? `${BATCH_TYPES.join(', ')}: batch reads work (probed)`
-      : `no batch reads for ${noBatch.map((t) => `${t} (${batch[t]})`).join(', ')}: map dump reads those one element per syscall, and says so`,
-    fix: noBatch.length === 0 ? undefined : 'nothing to do: dumps stay correct, only slower on big maps; Linux 6.1+ batches every type the chain uses',
+    detail:
+      noBatch.length === 0
+        ? `${BATCH_TYPES.join(', ')}: batch reads work (probed)`
+        : `no batch reads for ${noBatch.map((t) => `${t} (${batch[t]})`).join(', ')}: map dump reads those one element per syscall, and says so`,
+    fix:
+      noBatch.length === 0
+        ? undefined
+        : 'nothing to do: dumps stay correct, only slower on big maps; Linux 6.1+ batches every type the chain uses',
     id: 'batch_lookup',
     status: noBatch.length === 0 ? 'pass' : 'warn',
     title: FEATURE_CHECKS[1][1],
   })
 }
 
-/** Which probe step a load error belongs to. */
+/** Which probe step a load error belongs to, from the call that failed. */
 function stepOf(error: unknown): 'load' | 'prog_array' | 'attach' {
-  if (error instanceof TailcallsError) {
-    if (/TAIL_CALL_MAP\[/.test(error.message)) return 'prog_array'
-    if (/attaching/.test(error.message)) return 'attach'
-  }
-
+  const op = error instanceof TailcallsError ? error.cause?.op : error instanceof SysError ? error.op : undefined
+  if (op === 'bpf_map_update_elem') return 'prog_array'
+  if (op === 'bpf_program__attach') return 'attach'
   return 'load'
 }
 
@@ -272,7 +325,7 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
   const steps = {
     attach: {id: 'attach', title: `attach prog1 to tp_btf/${TRACEPOINT}`},
     load: {id: 'load', title: 'load the bundled programs (verifier)'},
-    prog_array: {id: 'prog_array', title: 'prog array accepts the chain\'s programs'},
+    prog_array: {id: 'prog_array', title: "prog array accepts the chain's programs"},
     tail_calls: {id: 'tail_calls', title: 'tail calls run end to end'},
     prog_info: {id: 'prog_info', title: 'bpf_prog_info fields (prog show)'},
     perf_query: {id: 'perf_query', title: 'BPF_TASK_FD_QUERY on the tp_btf link (perf list)'},
@@ -294,7 +347,11 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
         add({...s, detail: message, fix: fixFor(key), status: 'fail'})
         reached = false
       } else {
-        add({...s, detail: reached ? 'done' : `not reached (${steps[failed].id} failed)`, status: reached ? 'pass' : 'skip'})
+        add({
+          ...s,
+          detail: reached ? 'done' : `not reached (${steps[failed].id} failed)`,
+          status: reached ? 'pass' : 'skip',
+        })
       }
     }
 
@@ -313,8 +370,16 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
     facts.possible_cpus = chain.possibleCpus
     // The ids the probe created and released, so a caller can check nothing stayed behind.
     facts.probe_ids = chain.ids()
-    add({...steps.load, detail: `prog1, prog2, prog3, prog3_v2 verified and loaded (${p1.jitedProgLen > 0 ? `JIT-compiled, prog1 ${p1.jitedProgLen} B` : 'not JIT-compiled'})`, status: 'pass'})
-    add({...steps.prog_array, detail: `TAIL_CALL_MAP[0] = prog2, [1] = prog3 (owner: ${facts.prog_array_owner_prog_type}${owner.ownerJited ? ', jited' : ''})`, status: 'pass'})
+    add({
+      ...steps.load,
+      detail: `prog1, prog2, prog3, prog3_v2 verified and loaded (${p1.jitedProgLen > 0 ? `JIT-compiled, prog1 ${p1.jitedProgLen} B` : 'not JIT-compiled'})`,
+      status: 'pass',
+    })
+    add({
+      ...steps.prog_array,
+      detail: `TAIL_CALL_MAP[0] = prog2, [1] = prog3 (owner: ${facts.prog_array_owner_prog_type}${owner.ownerJited ? ', jited' : ''})`,
+      status: 'pass',
+    })
     add({...steps.attach, detail: 'attached through a BPF link', status: 'pass'})
     const before = chain.stats()
     spawnSync('/bin/true')
@@ -336,29 +401,45 @@ function probeChain(possible: boolean, add: (c: Check) => void, facts: Record<st
     const fields = progInfoFields(p1.infoLen)
     facts.prog_info_bytes = p1.infoLen
     facts.prog_info_fields = fields
-    const absent = Object.entries(fields).filter(([, v]) => !v).map(([k]) => k)
+    const absent = Object.entries(fields)
+      .filter(([, v]) => !v)
+      .map(([k]) => k)
     add({
       ...steps.prog_info,
-      detail: absent.length === 0
-        ? `the kernel fills ${p1.infoLen} bytes: ${Object.keys(fields).join(', ')} all present`
-        : [
-            `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}`,
-            ...PROG_SHOW_FIELDS.filter((k) => !fields[k]).map((k) => `prog show leaves ${k} out (as bpftool) and its table says so`),
-            ...(fields.attach_btf_id ? [] : ['map update leaves the attach-target check to the kernel (its refusal is still decoded)']),
-          ].join('; '),
+      detail:
+        absent.length === 0
+          ? `the kernel fills ${p1.infoLen} bytes: ${Object.keys(fields).join(', ')} all present`
+          : [
+              `the kernel fills ${p1.infoLen} bytes: no ${absent.join(', ')}`,
+              ...PROG_SHOW_FIELDS.filter((k) => !fields[k]).map(
+                (k) => `prog show leaves ${k} out (as bpftool) and its table says so`,
+              ),
+              ...(fields.attach_btf_id
+                ? []
+                : ['map update leaves the attach-target check to the kernel (its refusal is still decoded)']),
+            ].join('; '),
       fix: absent.length === 0 ? undefined : 'nothing to do; Linux 6.0+ fills every field the tool reads',
       status: absent.length === 0 ? 'pass' : 'warn',
     })
 
     // perf list (ours and bpftool's) finds attachments by asking every fd with BPF_TASK_FD_QUERY.
-    const q = queryFd(process.pid, chain.fds.link)
-    const answered = typeof q !== 'number'
-    facts.link_fd_query = answered ? {fd_type: q.fd_type ?? null, tracepoint: q.tracepoint ?? null} : errnoName(q)
+    // Whatever the kernel answers is the finding (ENOTSUPP before 5.x), so a refusal is reported, not thrown.
+    let q: ReturnType<typeof queryFd> | SysError
+    try {
+      q = queryFd(process.pid, chain.fds.link)
+    } catch (error) {
+      if (!(error instanceof SysError)) throw error
+      q = error
+    }
+
+    const answered = !(q instanceof SysError)
+    facts.link_fd_query =
+      q instanceof SysError ? q.code : {fd_type: q.fd_type ?? null, tracepoint: q.tracepoint ?? null}
     add({
       ...steps.perf_query,
-      detail: answered
+      detail: !(q instanceof SysError)
         ? `prog1's link answers (fd_type ${String(q.fd_type)}, ${String(q.tracepoint)}): perf list shows the chain`
-        : `prog1's link fd answers ${describeErrno(-q)}: perf list (ours and bpftool's) cannot show tp_btf attachments on this kernel; link list does`,
+        : `prog1's link fd answers ${describeErrno(q.errno)}: perf list (ours and bpftool's) cannot show tp_btf attachments on this kernel; link list does`,
       fix: answered ? undefined : 'use `tailcalls link list` for tp_btf attachments',
       status: answered ? 'pass' : 'warn',
     })

@@ -5,7 +5,7 @@
  *
  * Each prog array is opened by id **once** and held until the snapshot is complete: its slots
  * are read through that one fd. Re-opening a prog array by id while its last user reference is
- * going away can leak it in the kernel (kernel-and-anchors.md §4.6), and holding the fd also
+ * going away can leak it in the kernel (see src/kernel/ids.ts), and holding the fd also
  * keeps the contents from being cleared under us mid-read. Objects that vanish between listing
  * and opening are skipped (other processes load and unload concurrently).
  *
@@ -14,7 +14,7 @@
  */
 import {errnoName} from '../sys/errno.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {closeFd, objectIds, tryOpenById} from '../kernel/ids.js'
 import {linkInfo, mapFdinfo, mapInfo, progFullName, progInfo, progMapIds, progXlated} from '../kernel/info.js'
 import {type TailCallSite, findTailCallSites} from './sites.js'
@@ -35,6 +35,8 @@ export interface SnapProg {
   siteNotes?: string[]
   attachBtfObjId?: number
   attachBtfId?: number
+  /** How messages name it, when not `name (id N)` (an object file's programs have no kernel id). */
+  display?: string
 }
 
 export interface SnapMap {
@@ -72,7 +74,10 @@ export interface Snapshot {
 }
 
 /** Read the prog array's slots through an fd we already hold. */
-export function readSlots(fd: number, maxEntries: number): {errors: Map<number, string>; read: number; slots: Map<number, number>} {
+export function readSlots(
+  fd: number,
+  maxEntries: number,
+): {errors: Map<number, string>; read: number; slots: Map<number, number>} {
   const {libbpf} = sys()
   const key = Buffer.alloc(4)
   const value = Buffer.alloc(4)
@@ -105,7 +110,9 @@ function readProg(fd: number, progArrays: Set<number>): SnapProg {
   if (mapIds.some((m) => progArrays.has(m))) {
     const xlated = progXlated(fd)
     if (xlated.length === 0) {
-      prog.siteNotes = ['translated instructions not readable (needs CAP_BPF/CAP_SYS_ADMIN; kernel.kptr_restrict may hide them)']
+      prog.siteNotes = [
+        'translated instructions not readable (needs CAP_BPF/CAP_SYS_ADMIN; kernel.kptr_restrict may hide them)',
+      ]
     } else {
       const analysis = findTailCallSites(xlated)
       prog.sites = analysis.sites
@@ -127,7 +134,7 @@ export function collect(): Snapshot {
       let keep = false
       try {
         const info = mapInfo(fd)
-        if (info.type !== MAP_TYPE.prog_array) continue
+        if (info.type !== BPF_MAP_TYPE.PROG_ARRAY) continue
         keep = true
         heldMapFds.push(fd)
         const fi = mapFdinfo(fd)
@@ -152,10 +159,9 @@ export function collect(): Snapshot {
     for (const id of objectIds('prog')) {
       const fd = tryOpenById('prog', id)
       if (fd === undefined) continue
+      // No catch: the open fd keeps the program alive, so a failure here is a real one.
       try {
         progs.set(id, readProg(fd, progArrays))
-      } catch {
-        // Gone or unreadable mid-read: leave it out, as bpftool skips vanished objects.
       } finally {
         closeFd(fd)
       }
@@ -169,8 +175,6 @@ export function collect(): Snapshot {
         if (fd === undefined) continue
         try {
           progs.set(progId, readProg(fd, progArrays))
-        } catch {
-          // vanished
         } finally {
           closeFd(fd)
         }
@@ -202,8 +206,6 @@ export function collectLinks(): SnapLink[] {
         tpName: l.tpName,
         type: l.type,
       })
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -211,4 +213,3 @@ export function collectLinks(): SnapLink[] {
 
   return links
 }
-

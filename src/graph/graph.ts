@@ -1,22 +1,19 @@
 /**
  * The tail-call graph from a kernel snapshot: which program jumps where through which prog
- * array slot, where the entry programs are attached, and what bites (kernel-and-anchors.md):
+ * array slot, where the entry programs are attached, and what bites:
  * empty slots (the tail call falls through), non-constant keys (the slow indirect path),
  * cycles, chains longer than the kernel's 33 tail calls, prog arrays no attached program uses.
  *
  * Pure: a Snapshot in, a Graph out (unit-testable, and the JSON output is the Graph as is).
  */
 import {attachTypeName, linkTypeName, progTypeName} from '../kernel/names.js'
-import {LINK_TYPE} from '../sys/layouts.js'
+import {objectLabel} from '../render/label.js'
+import {BPF_LINK_TYPE, BPF_PROG_TYPE} from '../sys/uapi.js'
 import type {SnapLink, SnapMap, SnapProg, Snapshot} from './collect.js'
 import type {SiteKey} from './sites.js'
 
 /** MAX_TAIL_CALL_CNT since v5.17 (x86 allowed 33 before): 33 tail calls, 34 programs. */
 export const MAX_TAIL_CALLS = 33
-
-const PROG_TYPE_TRACING = 26
-const PROG_TYPE_RAW_TP = 17
-const PROG_TYPE_RAW_TP_WRITABLE = 24
 
 export interface Attachment {
   linkId: number
@@ -55,6 +52,10 @@ export interface GraphSite {
   targets: SiteTarget[]
   /** For keys that may take several values: those whose slot is empty or out of range. */
   emptySlots?: number[]
+  /** A site in a subprogram resolved per caller: the calls that lead to it (see sites.ts). */
+  via?: number[]
+  /** r2 is one of these prog arrays depending on the path: this entry resolves it through mapId. */
+  mapOneOf?: number[]
 }
 
 export interface GraphProgram {
@@ -93,7 +94,21 @@ export interface GraphEdge {
   possible: boolean
 }
 
-export type FindingKind = 'empty-slot' | 'out-of-range' | 'indirect-key' | 'unresolved-site' | 'cycle' | 'over-limit' | 'unused-map' | 'analysis'
+export type FindingKind =
+  | 'empty-slot'
+  | 'out-of-range'
+  | 'indirect-key'
+  | 'unresolved-site'
+  | 'cycle'
+  | 'over-limit'
+  | 'unused-map'
+  | 'analysis'
+  // From the object file (graph --object): what the verifier or the map update would refuse.
+  | 'incompatible-programs'
+  | 'subprog-stack'
+  | 'bpf2bpf-tail-call-kernel'
+  | 'tail-call-in-lock'
+  | 'unreached-program'
 
 export interface Finding {
   kind: FindingKind
@@ -105,6 +120,12 @@ export interface Finding {
   insn?: number
   /** Program ids around a cycle, first id repeated at the end. */
   cycle?: number[]
+  /** The kernel rule behind the finding (graph --object). */
+  rule?: string
+  /** Where in the source: `file.c:42` (from .BTF.ext line info, graph --object). */
+  line?: string
+  /** The (sub)program the instruction belongs to, when it is not the program itself. */
+  function?: string
 }
 
 export interface ChainSummary {
@@ -127,37 +148,41 @@ export interface Graph {
   findings: Finding[]
   /** Programs in the kernel left out because they take no part in tail calls (scope all). */
   omittedPrograms: number
+  /** Set when the graph was read from an object file rather than the kernel (ids are stand-ins). */
+  object?: string
 }
 
 /** Where a link attaches its program, in the words a user knows (SEC() names where they exist). */
 export function describeLink(link: SnapLink, progType?: number): string {
   switch (link.type) {
-    case LINK_TYPE.raw_tracepoint: {
+    case BPF_LINK_TYPE.RAW_TRACEPOINT: {
       const tp = link.tpName ?? '?'
-      if (progType === PROG_TYPE_TRACING) return `tp_btf/${tp}`
-      if (progType === PROG_TYPE_RAW_TP || progType === PROG_TYPE_RAW_TP_WRITABLE) return `raw_tp/${tp}`
+      if (progType === BPF_PROG_TYPE.TRACING) return `tp_btf/${tp}`
+      if (progType === BPF_PROG_TYPE.RAW_TRACEPOINT || progType === BPF_PROG_TYPE.RAW_TRACEPOINT_WRITABLE)
+        return `raw_tp/${tp}`
       return `raw_tracepoint ${tp}`
     }
 
-    case LINK_TYPE.tracing: {
-      const at = link.attachType === undefined ? 'tracing' : String(attachTypeName(link.attachType)).replace(/^trace_/, '')
+    case BPF_LINK_TYPE.TRACING: {
+      const at =
+        link.attachType === undefined ? 'tracing' : String(attachTypeName(link.attachType)).replace(/^trace_/, '')
       return `${at} (btf id ${link.targetBtfId ?? '?'}${link.targetObjId ? `, btf obj ${link.targetObjId}` : ''})`
     }
 
-    case LINK_TYPE.xdp: {
+    case BPF_LINK_TYPE.XDP: {
       return `xdp ifindex ${link.ifindex ?? '?'}`
     }
 
-    case LINK_TYPE.tcx:
-    case LINK_TYPE.netkit: {
+    case BPF_LINK_TYPE.TCX:
+    case BPF_LINK_TYPE.NETKIT: {
       return `${link.attachType === undefined ? linkTypeName(link.type) : attachTypeName(link.attachType)} ifindex ${link.ifindex ?? '?'}`
     }
 
-    case LINK_TYPE.cgroup: {
+    case BPF_LINK_TYPE.CGROUP: {
       return `${link.attachType === undefined ? 'cgroup' : attachTypeName(link.attachType)} cgroup ${link.cgroupId ?? '?'}`
     }
 
-    case LINK_TYPE.iter: {
+    case BPF_LINK_TYPE.ITER: {
       return `iter/${link.targetName ?? '?'}`
     }
 
@@ -170,6 +195,8 @@ export function describeLink(link: SnapLink, progType?: number): string {
 export interface BuildOptions {
   /** Program ids to start from (`graph prog …`); everything when absent. */
   selected?: number[]
+  /** Entry points by program id, instead of the snapshot's links (an object file has none). */
+  attachments?: Map<number, Attachment[]>
 }
 
 export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
@@ -177,8 +204,8 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   const nameOf = (id: number) => progs.get(id)?.name
   const progArrayIdsOf = (p: SnapProg) => p.mapIds.filter((m) => maps.has(m))
 
-  const attachments = new Map<number, Attachment[]>()
-  for (const l of snap.links) {
+  const attachments = opts.attachments ?? new Map<number, Attachment[]>()
+  for (const l of opts.attachments ? [] : snap.links) {
     const list = attachments.get(l.progId) ?? []
     list.push({description: describeLink(l, progs.get(l.progId)?.type), linkId: l.id, linkType: linkTypeName(l.type)})
     attachments.set(l.progId, list)
@@ -195,7 +222,8 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     const edges: GraphEdge[] = []
     for (const s of p.sites) {
       const site: GraphSite = {insn: s.insn, key: s.key, outcome: 'unresolved', path: s.path, targets: []}
-      let mapIds = s.mapId === undefined ? s.mapIds ?? [] : [s.mapId]
+      if (s.via) site.via = s.via
+      let mapIds = s.mapId === undefined ? (s.mapIds ?? []) : [s.mapId]
       // The verifier only lets r2 be a prog array the program uses: with one such array, it is that one.
       if (mapIds.length === 0 && arrays.length === 1) {
         mapIds = arrays
@@ -203,7 +231,27 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
       }
 
       const known = mapIds.map((m) => maps.get(m)).filter((m): m is SnapMap => m !== undefined)
-      if (known.length === 1 && mapIds.length === 1) {
+      if (known.length > 1 && known.length === mapIds.length) {
+        // r2 is one of several prog arrays depending on the path (a subprogram called with a
+        // different array from call sites the compiler merged): resolve through each. Every
+        // jump is then only possible, and the kernel takes the indirect path.
+        for (const m of known) {
+          const sub: GraphSite = {
+            ...site,
+            mapId: m.id,
+            mapName: m.name,
+            mapOneOf: mapIds,
+            path: 'indirect',
+            targets: [],
+          }
+          const before = edges.length
+          resolveSite(p, sub, m, edges, findings, nameOf)
+          for (const e of edges.slice(before)) e.possible = true
+          sites.push(sub)
+        }
+
+        continue
+      } else if (known.length === 1 && mapIds.length === 1) {
         site.mapId = known[0].id
         site.mapName = known[0].name
         // The direct path needs a constant map and key; an inferred map was not constant.
@@ -213,7 +261,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
         findings.push({
           insn: s.insn,
           kind: 'unresolved-site',
-          message: `${label(p)} insn ${s.insn}: cannot tell which prog array this tail call uses`,
+          message: `${objectLabel(p)} insn ${s.insn}: cannot tell which prog array this tail call uses`,
           progId: p.id,
           severity: 'info',
         })
@@ -305,31 +353,46 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
 
   // Maps: every prog array (scope all), or those the shown programs use.
   const shownMaps = opts.selected
-    ? [...new Set(nodeIds.flatMap((id) => [...progArrayIdsOf(progs.get(id)!), ...(sitesOf.get(id) ?? []).flatMap((s) => (s.mapId === undefined ? [] : [s.mapId]))]))]
+    ? [
+        ...new Set(
+          nodeIds.flatMap((id) => [
+            ...progArrayIdsOf(progs.get(id)!),
+            ...(sitesOf.get(id) ?? []).flatMap((s) => (s.mapId === undefined ? [] : [s.mapId])),
+          ]),
+        ),
+      ]
     : [...maps.keys()]
-  const graphMaps: GraphMap[] = shownMaps.sort((a, b) => a - b).map((id) => {
-    const m = maps.get(id)!
-    const referencedBy = [...progs.values()].filter((p) => p.mapIds.includes(id)).map((p) => p.id).sort((a, b) => a - b)
-    return {
-      id,
-      maxEntries: m.maxEntries,
-      name: m.name,
-      ownerJited: m.ownerJited,
-      ownerProgType: m.ownerProgType === undefined ? undefined : progTypeName(m.ownerProgType),
-      referencedBy,
-      slots: [...m.slots].sort((a, b) => a[0] - b[0]).map(([slot, progId]) => ({progId, progName: nameOf(progId), slot})),
-      usedByAttached: referencedBy.some((p) => live.has(p) || attachments.has(p)),
-    }
-  })
+  const graphMaps: GraphMap[] = shownMaps
+    .sort((a, b) => a - b)
+    .map((id) => {
+      const m = maps.get(id)!
+      const referencedBy = [...progs.values()]
+        .filter((p) => p.mapIds.includes(id))
+        .map((p) => p.id)
+        .sort((a, b) => a - b)
+      return {
+        id,
+        maxEntries: m.maxEntries,
+        name: m.name,
+        ownerJited: m.ownerJited,
+        ownerProgType: m.ownerProgType === undefined ? undefined : progTypeName(m.ownerProgType),
+        referencedBy,
+        slots: [...m.slots]
+          .sort((a, b) => a[0] - b[0])
+          .map(([slot, progId]) => ({progId, progName: nameOf(progId), slot})),
+        usedByAttached: referencedBy.some((p) => live.has(p) || attachments.has(p)),
+      }
+    })
   for (const m of graphMaps) {
     if (m.usedByAttached) continue
-    const who = m.referencedBy.length === 0
-      ? 'no program references it, so nothing can tail call through it'
-      : `only ${m.referencedBy.map((p) => label(progs.get(p)!)).join(', ')} ${m.referencedBy.length === 1 ? 'references' : 'reference'} it, and none is attached (through a BPF link) or reached from an attached program`
+    const who =
+      m.referencedBy.length === 0
+        ? 'no program references it, so nothing can tail call through it'
+        : `only ${m.referencedBy.map((p) => objectLabel(progs.get(p)!)).join(', ')} ${m.referencedBy.length === 1 ? 'references' : 'reference'} it, and none is attached (through a BPF link) or reached from an attached program`
     findings.push({
       kind: 'unused-map',
       mapId: m.id,
-      message: `prog array ${m.name || '(no name)'} (id ${m.id}): ${who}`,
+      message: `prog array ${objectLabel(m)}: ${who}`,
       severity: 'warning',
     })
   }
@@ -337,13 +400,19 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   for (const id of nodeIds) {
     const notes = progs.get(id)!.siteNotes
     if (notes?.length) {
-      findings.push({kind: 'analysis', message: `${label(progs.get(id)!)}: ${notes[0]}`, progId: id, severity: 'info'})
+      findings.push({
+        kind: 'analysis',
+        message: `${objectLabel(progs.get(id)!)}: ${notes[0]}`,
+        progId: id,
+        severity: 'info',
+      })
     }
   }
 
   // Cycles through certain jumps first; then those that need a possible (non-constant key) jump.
   const certainSucc = new Map<number, number[]>(nodeIds.map((id) => [id, []]))
-  for (const e of edges) if (!e.possible && !certainSucc.get(e.from)!.includes(e.to)) certainSucc.get(e.from)!.push(e.to)
+  for (const e of edges)
+    if (!e.possible && !certainSucc.get(e.from)!.includes(e.to)) certainSucc.get(e.from)!.push(e.to)
   const isCertain = (c: number[]) => c.slice(1).every((to, i) => certainSucc.get(c[i])!.includes(to))
   const certain = findCycles(nodeIds, certainSucc).cycles
   const {cycles: allCycles, inCycle} = findCycles(nodeIds, succ)
@@ -356,7 +425,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
       kind: 'cycle',
       message: sure
         ? `cycle ${names}: it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls (then the last tail call falls through)`
-        : `possible cycle ${names} (through a non-constant key): if taken, it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls`,
+        : `possible cycle ${names} (through a jump that depends on the path: a non-constant key or prog array): if taken, it loops until the kernel stops it after ${MAX_TAIL_CALLS} tail calls`,
       progId: cycle[0],
       severity: sure ? 'warning' : 'info',
     })
@@ -367,7 +436,7 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
     if (c.longest !== null && c.longest > MAX_TAIL_CALLS) {
       findings.push({
         kind: 'over-limit',
-        message: `the chain from ${label(progs.get(c.root)!)} has ${c.longest} tail calls; the kernel allows ${MAX_TAIL_CALLS}: the programs after the ${MAX_TAIL_CALLS}rd tail call never run`,
+        message: `the chain from ${objectLabel(progs.get(c.root)!)} has ${c.longest} tail calls; the kernel allows ${MAX_TAIL_CALLS}: the programs after the ${MAX_TAIL_CALLS}rd tail call never run`,
         progId: c.root,
         severity: 'error',
       })
@@ -404,12 +473,15 @@ export function buildGraph(snap: Snapshot, opts: BuildOptions = {}): Graph {
   }
 }
 
-function label(p: SnapProg): string {
-  return `${p.name || '(no name)'} (id ${p.id})`
-}
-
-function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[], findings: Finding[], nameOf: (id: number) => string | undefined): void {
-  const where = `${label(p)} insn ${site.insn}`
+function resolveSite(
+  p: SnapProg,
+  site: GraphSite,
+  m: SnapMap,
+  edges: GraphEdge[],
+  findings: Finding[],
+  nameOf: (id: number) => string | undefined,
+): void {
+  const where = `${p.display ?? objectLabel(p)} insn ${site.insn}${site.via ? ` (called from insn ${site.via.join(' → ')})` : ''}`
   const slotText = (k: number | string) => `${m.name || `map ${m.id}`}[${k}]`
   const target = (slot: number): SiteTarget | undefined => {
     const progId = m.slots.get(slot)
@@ -420,11 +492,14 @@ function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[
   if (key.kind === 'constant') {
     if (key.value >= m.maxEntries) {
       site.outcome = 'out-of-range'
+      // The verifier patches a direct jump only for a constant key inside the array; any other
+      // key (this one included) is compiled as the indirect path, which then finds no slot.
+      site.path = 'indirect'
       findings.push({
         insn: site.insn,
         kind: 'out-of-range',
         mapId: m.id,
-        message: `${where}: key ${key.value} is outside ${m.name || `map ${m.id}`} (max_entries ${m.maxEntries}): this tail call always falls through`,
+        message: `${where}: key ${key.value} is outside ${m.name || `map ${m.id}`} (max_entries ${m.maxEntries}): the kernel compiles it as the indirect path, and this tail call always falls through`,
         progId: p.id,
         severity: 'warning',
         slot: key.value,
@@ -467,18 +542,25 @@ function resolveSite(p: SnapProg, site: GraphSite, m: SnapMap, edges: GraphEdge[
   }
 
   if (empty.length > 0) site.emptySlots = empty
-  const what = key.kind === 'one-of'
-    ? `the key depends on the path (one of ${key.values.join(', ')})`
-    : 'the key is not a constant'
-  const targets = site.targets.length === 0
-    ? (key.kind === 'one-of' ? 'none of those slots is filled: it always falls through' : `${m.name || `map ${m.id}`} is empty: it always falls through`)
-    : `possible targets: ${site.targets.map((t) => `[${t.slot}] ${t.progName ?? `id ${t.progId}`}`).join(', ')}`
+  const what =
+    key.kind === 'one-of'
+      ? `the key depends on the path (one of ${key.values.join(', ')})`
+      : 'the key is not a constant'
+  const targets =
+    site.targets.length === 0
+      ? key.kind === 'one-of'
+        ? 'none of those slots is filled: it always falls through'
+        : `${m.name || `map ${m.id}`} is empty: it always falls through`
+      : `possible targets: ${site.targets.map((t) => `[${t.slot}] ${t.progName ?? `id ${t.progId}`}`).join(', ')}`
   findings.push({
     insn: site.insn,
     kind: 'indirect-key',
     mapId: m.id,
-    message: `${where}: ${what}, so the kernel takes the slower indirect path (no patched direct jump); ${targets}` +
-      (key.kind === 'one-of' && empty.length > 0 && site.targets.length > 0 ? `; empty: ${empty.map((s) => `[${s}]`).join(', ')}` : ''),
+    message:
+      `${where}: ${what}, so the kernel takes the slower indirect path (no patched direct jump); ${targets}` +
+      (key.kind === 'one-of' && empty.length > 0 && site.targets.length > 0
+        ? `; empty: ${empty.map((s) => `[${s}]`).join(', ')}`
+        : ''),
     progId: p.id,
     severity: site.targets.length === 0 || (key.kind === 'one-of' && empty.length > 0) ? 'warning' : 'info',
   })
@@ -578,7 +660,14 @@ function findCycles(nodes: number[], succ: Map<number, number[]>): {cycles: numb
 }
 
 /** The longest run of tail calls from `root`, or unbounded when a cycle is reachable. */
-function longestChain(root: number, succ: Map<number, number[]>, certainSucc: Map<number, number[]>, certainCycles: number[][], cycles: number[][], cyclic: Set<number>): ChainSummary {
+function longestChain(
+  root: number,
+  succ: Map<number, number[]>,
+  certainSucc: Map<number, number[]>,
+  certainCycles: number[][],
+  cycles: number[][],
+  cyclic: Set<number>,
+): ChainSummary {
   // Longest path over the DAG part; reaching a cyclic node makes the chain unbounded.
   const memo = new Map<number, {len: number | null; next?: number}>()
   const order: number[] = []
@@ -655,8 +744,10 @@ function longestChain(root: number, succ: Map<number, number[]>, certainSucc: Ma
       entry = found
     }
 
-    const cycle = (found === undefined ? undefined : certainCycles.find((c) => c.includes(entry))) ??
-      cycles.find((c) => c.includes(entry)) ?? cycles.find((c) => c.some((v) => (succ.get(entry) ?? []).includes(v)))
+    const cycle =
+      (found === undefined ? undefined : certainCycles.find((c) => c.includes(entry))) ??
+      cycles.find((c) => c.includes(entry)) ??
+      cycles.find((c) => c.some((v) => (succ.get(entry) ?? []).includes(v)))
     if (cycle) {
       const ring = cycle.slice(0, -1)
       const at = ring.indexOf(entry)

@@ -2,11 +2,16 @@
  * The tail-call graph for people (a tree in the terminal) and for other tools (Graphviz DOT,
  * Mermaid). JSON is the Graph object itself (see graph.ts).
  */
+import {objectLabel, objectName} from '../render/label.js'
 import {bold, dim} from '../render/table.js'
 import type {Graph, GraphProgram, GraphSite} from './graph.js'
 
+/** Drawing an object file's graph: its ids are stand-ins, so programs go by name alone. */
+let fromObject = false
+
 function progLabel(p: GraphProgram | undefined, id: number): string {
-  return p ? `${p.name || '(no name)'} (id ${id})` : `id ${id}`
+  if (fromObject && p) return p.name
+  return p ? objectLabel(p) : `id ${id}`
 }
 
 /** Map names shared by several prog arrays in the graph: those get their id shown too. */
@@ -15,10 +20,13 @@ let sharedNames = new Set<string>()
 function slotName(site: GraphSite, key: number | string): string {
   const name = site.mapName || (site.mapId === undefined ? '?' : `map ${site.mapId}`)
   const id = site.mapName && sharedNames.has(site.mapName) ? `(id ${site.mapId})` : ''
-  return `${name}${id}[${key}]`
+  // A subprogram's site resolved per caller: say which call brought this prog array.
+  const via = site.via ? ` via insn ${site.via.join('→')}` : site.mapOneOf ? ' (one of several arrays)' : ''
+  return `${name}${id}[${key}]${via}`
 }
 
 function noteSharedNames(g: Graph): void {
+  fromObject = g.object !== undefined
   const seen = new Map<string, number>()
   for (const m of g.maps) if (m.name) seen.set(m.name, (seen.get(m.name) ?? 0) + 1)
   sharedNames = new Set([...seen].filter(([, n]) => n > 1).map(([name]) => name))
@@ -36,8 +44,10 @@ export function renderTree(g: Graph, color = false): string {
   const expanded = new Set<number>()
 
   const head = (p: GraphProgram) => {
+    if (fromObject)
+      return `${bold(p.name, color)} (${p.type})${p.attachments.length > 0 ? `  entry: ${p.attachments.map((a) => a.description).join(', ')}` : ''}`
     const att = p.attachments.map((a) => `${a.description} (link ${a.linkId})`).join(', ')
-    return `${bold(p.name || '(no name)', color)} (id ${p.id}, ${p.type})${att ? `  attached: ${att}` : ''}`
+    return `${bold(objectName(p.name), color)} (id ${p.id}, ${p.type})${att ? `  attached: ${att}` : ''}`
   }
 
   const walk = (id: number, prefix: string, path: number[]) => {
@@ -68,12 +78,16 @@ export function renderTree(g: Graph, color = false): string {
         }
 
         case 'empty': {
-          lines.push(`${branch}${slotName(site, site.key.kind === 'constant' ? site.key.value : '?')} → ${bold('(empty: falls through)', color)}`)
+          lines.push(
+            `${branch}${slotName(site, site.key.kind === 'constant' ? site.key.value : '?')} → ${bold('(empty: falls through)', color)}`,
+          )
           break
         }
 
         case 'out-of-range': {
-          lines.push(`${branch}${slotName(site, site.key.kind === 'constant' ? site.key.value : '?')} → ${bold('(out of range: always falls through)', color)}`)
+          lines.push(
+            `${branch}${slotName(site, site.key.kind === 'constant' ? site.key.value : '?')} → ${bold('(out of range: always falls through)', color)}`,
+          )
           break
         }
 
@@ -81,8 +95,10 @@ export function renderTree(g: Graph, color = false): string {
           const keyText = site.key.kind === 'one-of' ? site.key.values.join('|') : '?'
           const why = site.key.kind === 'one-of' ? 'key depends on the path' : 'key not constant'
           lines.push(`${branch}${slotName(site, keyText)}  ${dim(`(${why}: indirect path)`, color)}`)
-          const rows = [...site.targets.map((t) => ({slot: t.slot, target: t.progId})), ...(site.emptySlots ?? []).map((slot) => ({slot, target: undefined}))]
-            .sort((a, b) => a.slot - b.slot)
+          const rows = [
+            ...site.targets.map((t) => ({slot: t.slot, target: t.progId})),
+            ...(site.emptySlots ?? []).map((slot) => ({slot, target: undefined})),
+          ].sort((a, b) => a.slot - b.slot)
           if (rows.length === 0) lines.push(`${inner}└── ${bold('(no filled slot: falls through)', color)}`)
           rows.forEach((r, j) => {
             const lastRow = j === rows.length - 1
@@ -110,26 +126,36 @@ export function renderTree(g: Graph, color = false): string {
     walk(root, '', [root])
   }
 
-  if (g.roots.length === 0) lines.push(g.scope === 'all' ? 'No tail calls: no loaded program uses a prog array.' : 'Nothing to show.')
+  if (g.roots.length === 0)
+    lines.push(g.scope === 'all' ? 'No tail calls: no loaded program uses a prog array.' : 'Nothing to show.')
 
   const out = [lines.join('\n'), '']
   const chained = g.chains.filter((c) => c.path.length > 1 || c.cyclic)
   if (chained.length > 0) {
     const names = (ids: number[]) => ids.map((id) => byId.get(id)?.name || `id ${id}`).join(' → ')
     const longest = chained.reduce((a, b) => ((b.longest ?? Infinity) > (a.longest ?? Infinity) ? b : a))
-    out.push(longest.cyclic
-      ? `Longest chain: unbounded (a cycle: ${names(longest.path)}); the kernel stops after ${g.limit} tail calls.`
-      : `Longest chain: ${longest.longest} tail call${longest.longest === 1 ? '' : 's'} (${names(longest.path)}); the kernel allows ${g.limit}.`)
+    out.push(
+      longest.cyclic
+        ? `Longest chain: unbounded (a cycle: ${names(longest.path)}); the kernel stops after ${g.limit} tail calls.`
+        : `Longest chain: ${longest.longest} tail call${longest.longest === 1 ? '' : 's'} (${names(longest.path)}); the kernel allows ${g.limit}.`,
+    )
   }
 
   if (g.findings.length > 0) {
     out.push('', bold('Findings:', color))
-    for (const f of g.findings) out.push(`  ${f.severity}: ${f.message}`)
+    for (const f of g.findings) {
+      out.push(`  ${f.severity}: ${f.message}${f.line ? ` (${f.function ? `in ${f.function}, ` : ''}${f.line})` : ''}`)
+      if (f.rule && f.kind !== 'analysis') out.push(dim(`      rule: ${f.rule}`, color))
+    }
   } else {
     out.push('No problems found.')
   }
 
-  if (g.omittedPrograms > 0) out.push(dim(`(${g.omittedPrograms} loaded program${g.omittedPrograms === 1 ? '' : 's'} without tail calls not shown)`, color))
+  const what = fromObject ? 'program' : 'loaded program'
+  if (g.omittedPrograms > 0)
+    out.push(
+      dim(`(${g.omittedPrograms} ${what}${g.omittedPrograms === 1 ? '' : 's'} without tail calls not shown)`, color),
+    )
   return out.join('\n') + '\n'
 }
 
@@ -140,37 +166,56 @@ function dotString(s: string): string {
 /** Graphviz: programs are boxes (attached ones bold, with where), slots are edge labels. */
 export function renderDot(g: Graph): string {
   noteSharedNames(g)
-  const lines = ['digraph tailcalls {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];', '  edge [fontname="monospace"];']
+  const lines = [
+    'digraph tailcalls {',
+    '  rankdir=LR;',
+    '  node [shape=box, fontname="monospace"];',
+    '  edge [fontname="monospace"];',
+  ]
   for (const p of g.programs) {
-    const att = p.attachments.map((a) => `\nattached: ${a.description}`).join('')
+    const att = p.attachments.map((a) => `\n${fromObject ? 'entry' : 'attached'}: ${a.description}`).join('')
     const style = p.attachments.length > 0 ? ', style=bold' : ''
-    lines.push(`  p${p.id} [label=${dotString(`${p.name || '(no name)'}\nid ${p.id} · ${p.type}${att}`)}${style}];`)
+    lines.push(
+      `  p${p.id} [label=${dotString(`${objectName(p.name)}\n${fromObject ? '' : `id ${p.id} · `}${p.type}${att}`)}${style}];`,
+    )
   }
 
   let n = 0
   for (const p of g.programs) {
     for (const site of p.sites) {
-      const key = site.key.kind === 'constant' ? String(site.key.value) : site.key.kind === 'one-of' ? site.key.values.join('|') : '?'
+      const key =
+        site.key.kind === 'constant'
+          ? String(site.key.value)
+          : site.key.kind === 'one-of'
+            ? site.key.values.join('|')
+            : '?'
       if (site.outcome === 'jump' || site.outcome === 'possible') {
         for (const t of site.targets) {
           const text = site.outcome === 'jump' ? slotName(site, t.slot) : `${slotName(site, key)} = ${t.slot}`
-          lines.push(`  p${p.id} -> p${t.progId} [label=${dotString(text)}${site.outcome === 'possible' ? ', style=dashed' : ''}];`)
+          lines.push(
+            `  p${p.id} -> p${t.progId} [label=${dotString(text)}${site.outcome === 'possible' ? ', style=dashed' : ''}];`,
+          )
         }
       }
 
-      const empties = site.outcome === 'empty' || site.outcome === 'out-of-range' ? [key] : (site.emptySlots ?? []).map(String)
+      const empties =
+        site.outcome === 'empty' || site.outcome === 'out-of-range' ? [key] : (site.emptySlots ?? []).map(String)
       if (site.outcome === 'possible' && site.targets.length === 0 && empties.length === 0) empties.push(key)
       for (const e of empties) {
         const id = `x${n++}`
         const what = site.outcome === 'out-of-range' ? 'out of range' : 'empty'
-        lines.push(`  ${id} [label=${dotString(`${slotName(site, e)}\n${what}: falls through`)}, shape=note, color=red];`)
+        lines.push(
+          `  ${id} [label=${dotString(`${slotName(site, e)}\n${what}: falls through`)}, shape=note, color=red];`,
+        )
         lines.push(`  p${p.id} -> ${id} [style=dotted, color=red];`)
       }
     }
   }
 
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id} [label=${dotString(`prog array ${m.name || '(no name)'}\nid ${m.id}\nno attached user`)}, shape=cylinder, color=orange];`)
+    lines.push(
+      `  m${m.id} [label=${dotString(`prog array ${objectName(m.name)}${fromObject ? '' : `\nid ${m.id}`}\nno attached user`)}, shape=cylinder, color=orange];`,
+    )
   }
 
   lines.push('}')
@@ -186,22 +231,38 @@ export function renderMermaid(g: Graph): string {
   noteSharedNames(g)
   const lines = ['flowchart LR']
   for (const p of g.programs) {
-    const att = p.attachments.map((a) => `<br/>attached: ${mermaidText(a.description)}`).join('')
-    lines.push(`  p${p.id}["${mermaidText(p.name || '(no name)')}<br/>id ${p.id} · ${p.type}${att}"]`)
+    const att = p.attachments
+      .map((a) => `<br/>${fromObject ? 'entry' : 'attached'}: ${mermaidText(a.description)}`)
+      .join('')
+    lines.push(
+      `  p${p.id}["${mermaidText(objectName(p.name))}<br/>${fromObject ? '' : `id ${p.id} · `}${p.type}${att}"]`,
+    )
   }
 
   let n = 0
   for (const p of g.programs) {
     for (const site of p.sites) {
-      const key = site.key.kind === 'constant' ? String(site.key.value) : site.key.kind === 'one-of' ? site.key.values.join('|') : '?'
+      const key =
+        site.key.kind === 'constant'
+          ? String(site.key.value)
+          : site.key.kind === 'one-of'
+            ? site.key.values.join('|')
+            : '?'
       if (site.outcome === 'jump' || site.outcome === 'possible') {
         for (const t of site.targets) {
-          const text = mermaidText(site.outcome === 'jump' ? slotName(site, t.slot) : `${slotName(site, key)} = ${t.slot}`)
-          lines.push(site.outcome === 'jump' ? `  p${p.id} -->|"${text}"| p${t.progId}` : `  p${p.id} -.->|"${text}"| p${t.progId}`)
+          const text = mermaidText(
+            site.outcome === 'jump' ? slotName(site, t.slot) : `${slotName(site, key)} = ${t.slot}`,
+          )
+          lines.push(
+            site.outcome === 'jump'
+              ? `  p${p.id} -->|"${text}"| p${t.progId}`
+              : `  p${p.id} -.->|"${text}"| p${t.progId}`,
+          )
         }
       }
 
-      const empties = site.outcome === 'empty' || site.outcome === 'out-of-range' ? [key] : (site.emptySlots ?? []).map(String)
+      const empties =
+        site.outcome === 'empty' || site.outcome === 'out-of-range' ? [key] : (site.emptySlots ?? []).map(String)
       if (site.outcome === 'possible' && site.targets.length === 0 && empties.length === 0) empties.push(key)
       for (const e of empties) {
         const id = `x${n++}`
@@ -213,7 +274,9 @@ export function renderMermaid(g: Graph): string {
 
   for (const p of g.programs.filter((x) => x.attachments.length > 0)) lines.push(`  style p${p.id} stroke-width:3px`)
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
-    lines.push(`  m${m.id}[("prog array ${mermaidText(m.name || '(no name)')}<br/>id ${m.id}<br/>no attached user")]`)
+    lines.push(
+      `  m${m.id}[("prog array ${mermaidText(objectName(m.name))}${fromObject ? '' : `<br/>id ${m.id}`}<br/>no attached user")]`,
+    )
   }
 
   return lines.join('\n') + '\n'

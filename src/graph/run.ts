@@ -1,6 +1,6 @@
 /** `tailcalls graph`: snapshot the kernel, build the graph, print it in the asked format. */
 import {progInfo} from '../kernel/info.js'
-import {type Selector, withSelection} from '../inspect/select.js'
+import {type Selector, withSelection} from '../kernel/select.js'
 import {toJson, writeOut} from '../render/json.js'
 import {useColor} from '../render/table.js'
 import {collect} from './collect.js'
@@ -12,6 +12,12 @@ export type GraphFormat = 'dot' | 'json' | 'mermaid' | 'tree'
 export interface GraphOptions {
   format: GraphFormat
   selector?: Selector
+  /** Read this object file instead of the kernel (no privileges, no bpf() calls). */
+  object?: string
+  /** `MAP[KEY]=PROG` slots a loader would fill (with `object`). */
+  slots?: string[]
+  /** Program names to start from (with `object`). */
+  programs?: string[]
 }
 
 /** The graph of every chain, or of the chains starting at the selected programs. */
@@ -41,7 +47,16 @@ export function formatGraph(g: Graph, format: GraphFormat, color = false): strin
   }
 }
 
-export async function runGraph(opts: GraphOptions): Promise<void> {
-  const g = graphOf(opts.selector)
+/** Prints the graph; returns whether it has error findings (the object mode's exit status). */
+export async function runGraph(opts: GraphOptions): Promise<{errors: number}> {
+  let g: Graph
+  if (opts.object === undefined) {
+    g = graphOf(opts.selector)
+  } else {
+    const {objectGraph, parseSlotSpec} = await import('../object/graph.js')
+    g = objectGraph(opts.object, {selected: opts.programs, slots: (opts.slots ?? []).map((s) => parseSlotSpec(s))})
+  }
+
   await writeOut(formatGraph(g, opts.format, useColor()))
+  return {errors: g.findings.filter((f) => f.severity === 'error').length}
 }

@@ -18,21 +18,39 @@
  * from taking long. Malformed input never throws: it yields fewer facts and a `problems` list.
  *
  * The kernel emits a direct (patched) jump only when the verifier proved map *and* key
- * constant on every path (kernel-and-anchors.md §4.4); the same condition here gives
+ * constant on every path to the call (the x86 JIT then emits a jump it re-patches on every
+ * slot update; otherwise the indirect sequence with bounds and NULL checks); the same condition here gives
  * `path: 'direct'`, anything else `'indirect'` (the slow retpoline path, ~14× a direct hop).
  */
+import {BPF_FUNC} from '../sys/uapi.js'
 
-export const BPF_FUNC_TAIL_CALL = 12
+export const BPF_FUNC_TAIL_CALL = BPF_FUNC.tail_call
 export const INSN_SIZE = 8
 /** More distinct constants than this at one point = unknown (keeps sets and passes bounded). */
 const MAX_CONSTS = 8
 /** A budget of instruction visits; real programs (1M insns max) converge well under it. */
 const WORK_PER_INSN = 64
+/** The verifier's MAX_CALL_FRAMES: bpf-to-bpf calls nest at most this deep. */
+const MAX_FRAMES = 8
 
 // Instruction classes and fields (include/uapi/linux/bpf.h, bpf_common.h).
 const CLS = {ld: 0, ldx: 1, st: 2, stx: 3, alu: 4, jmp: 5, jmp32: 6, alu64: 7} as const
-const OP = {add: 0x00, sub: 0x10, mul: 0x20, div: 0x30, or: 0x40, and: 0x50, lsh: 0x60, rsh: 0x70, neg: 0x80,
-  mod: 0x90, xor: 0xa0, mov: 0xb0, arsh: 0xc0, end: 0xd0} as const
+const OP = {
+  add: 0x00,
+  sub: 0x10,
+  mul: 0x20,
+  div: 0x30,
+  or: 0x40,
+  and: 0x50,
+  lsh: 0x60,
+  rsh: 0x70,
+  neg: 0x80,
+  mod: 0x90,
+  xor: 0xa0,
+  mov: 0xb0,
+  arsh: 0xc0,
+  end: 0xd0,
+} as const
 const JOP = {ja: 0x00, call: 0x80, exit: 0x90} as const
 const SRC_X = 0x08
 const MODE = {imm: 0x00, abs: 0x20, ind: 0x40, mem: 0x60, memsx: 0x80, atomic: 0xc0} as const
@@ -52,7 +70,11 @@ type Val =
 
 const UNKNOWN: Val = {k: 'unknown'}
 
-interface StackSlot {off: number; size: number; val: Val}
+interface StackSlot {
+  off: number
+  size: number
+  val: Val
+}
 
 interface State {
   regs: (Val | undefined)[]
@@ -76,6 +98,12 @@ export interface TailCallSite {
   key: SiteKey
   /** What the kernel does at run time: a patched direct jump, or the indirect (slower) path. */
   path: 'direct' | 'indirect'
+  /**
+   * For a site in a subprogram whose prog array or key comes from its caller: the bpf-to-bpf
+   * calls (instruction indices, outermost first) through which this context reaches it. Such a
+   * site is reported once per calling context, each with what that caller passes.
+   */
+  via?: number[]
 }
 
 export interface SiteAnalysis {
@@ -88,12 +116,18 @@ export interface SiteAnalysis {
   problems: string[]
 }
 
-interface Insn {code: number; dst: number; src: number; off: number; imm: number}
+interface Insn {
+  code: number
+  dst: number
+  src: number
+  off: number
+  imm: number
+}
 
 function decode(buf: Uint8Array, i: number): Insn {
   const p = i * INSN_SIZE
   const regs = buf[p + 1]
-  const off = (buf[p + 2] | (buf[p + 3] << 8)) << 16 >> 16
+  const off = ((buf[p + 2] | (buf[p + 3] << 8)) << 16) >> 16
   const imm = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24)
   return {code: buf[p], dst: regs & 0x0f, off, imm, src: regs >> 4}
 }
@@ -142,8 +176,10 @@ function join(a: Val | undefined, b: Val | undefined): Val | undefined {
 function sameVal(a: Val | undefined, b: Val | undefined): boolean {
   if (a === b) return true
   if (a === undefined || b === undefined || a.k !== b.k) return false
-  if (a.k === 'consts') return a.v.length === (b as typeof a).v.length && a.v.every((x, i) => x === (b as typeof a).v[i])
-  if (a.k === 'map') return a.ids.length === (b as typeof a).ids.length && a.ids.every((x, i) => x === (b as typeof a).ids[i])
+  if (a.k === 'consts')
+    return a.v.length === (b as typeof a).v.length && a.v.every((x, i) => x === (b as typeof a).v[i])
+  if (a.k === 'map')
+    return a.ids.length === (b as typeof a).ids.length && a.ids.every((x, i) => x === (b as typeof a).ids[i])
   if (a.k === 'fp') return a.off === (b as typeof a).off
   return true
 }
@@ -208,17 +244,49 @@ function alu(op: number, is64: boolean, a: Val, b: Val): Val {
       const sh = Number(y & BigInt(width - 1))
       let r: bigint
       switch (op) {
-        case OP.add: { r = x + y; break }
-        case OP.sub: { r = x - y; break }
-        case OP.mul: { r = x * y; break }
-        case OP.or: { r = x | y; break }
-        case OP.and: { r = x & y; break }
-        case OP.xor: { r = x ^ y; break }
-        case OP.lsh: { r = x << BigInt(sh); break }
-        case OP.rsh: { r = x >> BigInt(sh); break }
-        case OP.arsh: { r = BigInt.asIntN(width, x) >> BigInt(sh); break }
-        case OP.neg: { r = -x; break }
-        default: { return UNKNOWN } // div/mod (offset-encoded signed variants), endianness swaps
+        case OP.add: {
+          r = x + y
+          break
+        }
+        case OP.sub: {
+          r = x - y
+          break
+        }
+        case OP.mul: {
+          r = x * y
+          break
+        }
+        case OP.or: {
+          r = x | y
+          break
+        }
+        case OP.and: {
+          r = x & y
+          break
+        }
+        case OP.xor: {
+          r = x ^ y
+          break
+        }
+        case OP.lsh: {
+          r = x << BigInt(sh)
+          break
+        }
+        case OP.rsh: {
+          r = x >> BigInt(sh)
+          break
+        }
+        case OP.arsh: {
+          r = BigInt.asIntN(width, x) >> BigInt(sh)
+          break
+        }
+        case OP.neg: {
+          r = -x
+          break
+        }
+        default: {
+          return UNKNOWN
+        } // div/mod (offset-encoded signed variants), endianness swaps
       }
 
       out.push(BigInt.asUintN(width, r))
@@ -240,7 +308,7 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
     if (r < NREGS && r !== R10) st.regs[r] = v
   }
 
-  const get = (r: number): Val => (r < NREGS ? st.regs[r] ?? UNKNOWN : UNKNOWN)
+  const get = (r: number): Val => (r < NREGS ? (st.regs[r] ?? UNKNOWN) : UNKNOWN)
 
   switch (c) {
     case CLS.alu:
@@ -277,7 +345,7 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
       const size = SIZE_BYTES[(x.code >> 3) & 3]
       const base = get(x.src)
       let v: Val = UNKNOWN
-      if ((mode === MODE.mem) && base.k === 'fp') {
+      if (mode === MODE.mem && base.k === 'fp') {
         const off = base.off + x.off
         const slot = st.stack.find((s) => s.off === off && s.size === size)
         // A narrow fill reads back a narrow constant (stored already truncated); a pointer only whole.
@@ -333,7 +401,8 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
 export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const problems: string[] = []
   const n = Math.floor(xlated.length / INSN_SIZE)
-  if (xlated.length % INSN_SIZE !== 0) problems.push(`${xlated.length % INSN_SIZE} trailing bytes ignored (not a whole instruction)`)
+  if (xlated.length % INSN_SIZE !== 0)
+    problems.push(`${xlated.length % INSN_SIZE} trailing bytes ignored (not a whole instruction)`)
   const ins: Insn[] = Array.from({length: n}, (_, i) => decode(xlated, i))
 
   // Slots that are the second half of a ld_imm64 are not instructions.
@@ -400,57 +469,137 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const hasPred = new Uint8Array(blocks.length)
   for (const b of blocks) for (const s of b.succ) hasPred[s] = 1
 
-  const inState: (State | undefined)[] = Array.from({length: blocks.length})
-  const queued = new Uint8Array(blocks.length)
-  const work: number[] = []
-  blocks.forEach((b, bi) => {
-    // Entry, callee entries and blocks nothing jumps to (dead code, or callees the JIT
-    // encoding hid from us) all start from "unknown".
-    if (bi === 0 || calleeEntry[b.start] || !hasPred[bi]) {
-      inState[bi] = entryState()
-      work.push(bi)
-      queued[bi] = 1
-    }
-  })
-
-  const siteRegs = new Map<number, {r2: Val | undefined; r3: Val | undefined}>()
   let budget = Math.max(n, 1) * WORK_PER_INSN
-  while (work.length > 0) {
-    if (budget <= 0) {
-      problems.push('analysis stopped early (work budget exhausted); some call sites may be reported as unknown')
-      break
+  let exhausted = false
+  /** Where a bpf-to-bpf call at insn i goes (the callee's first instruction), if we can tell. */
+  const calleeOf = (i: number): number | undefined => {
+    for (const rel of [ins[i].off, ins[i].imm]) {
+      const t = i + rel + 1
+      if (rel !== 0 && t > 0 && t < n && calleeEntry[t]) return t
     }
 
-    const bi = work.shift()!
-    queued[bi] = 0
-    const b = blocks[bi]
-    const st: State = {regs: [...inState[bi]!.regs], stack: [...inState[bi]!.stack]}
-    for (let i = b.start; i <= b.end; i++) {
-      if (!isInsn[i]) continue
-      budget--
-      step(ins, i, st, (regs) => {
-        // The site's facts are the join over every pass that reached it (each pass is at
-        // least as general as the previous one, so the last one wins).
-        siteRegs.set(i, {r2: regs[2], r3: regs[3]})
-      })
+    return undefined
+  }
+
+  /**
+   * The fixpoint from the given entry blocks. Records, per tail-call site, r2 and r3 joined over
+   * every path, and per bpf-to-bpf call, the caller's r1–r5 there (what the callee starts with).
+   */
+  const solve = (entries: {block: number; state: State}[]) => {
+    const inState: (State | undefined)[] = Array.from({length: blocks.length})
+    const queued = new Uint8Array(blocks.length)
+    const work: number[] = []
+    for (const e of entries) {
+      inState[e.block] = e.state
+      work.push(e.block)
+      queued[e.block] = 1
     }
 
-    for (const s of b.succ) {
-      const {changed, state} = joinState(inState[s], st)
-      if (!changed) continue
-      inState[s] = state
-      if (!queued[s]) {
-        queued[s] = 1
-        work.push(s)
+    const siteRegs = new Map<number, {r2: Val | undefined; r3: Val | undefined}>()
+    const callArgs = new Map<number, (Val | undefined)[]>()
+    while (work.length > 0) {
+      if (budget <= 0) {
+        exhausted = true
+        break
+      }
+
+      const bi = work.shift()!
+      queued[bi] = 0
+      const b = blocks[bi]
+      const st: State = {regs: [...inState[bi]!.regs], stack: [...inState[bi]!.stack]}
+      for (let i = b.start; i <= b.end; i++) {
+        if (!isInsn[i]) continue
+        budget--
+        const x = ins[i]
+        if (cls(x.code) === CLS.jmp && (x.code & 0xf0) === JOP.call && x.src === PSEUDO.call) {
+          // A pointer into this frame's stack means nothing in the callee's frame.
+          const args = st.regs.slice(0, 6).map((v) => (v?.k === 'fp' ? UNKNOWN : v))
+          const prev = callArgs.get(i)
+          callArgs.set(i, prev ? args.map((v, r) => join(prev[r], v)) : args)
+        }
+
+        step(ins, i, st, (regs) => {
+          // The site's facts are the join over every pass that reached it (each pass is at
+          // least as general as the previous one, so the last one wins).
+          siteRegs.set(i, {r2: regs[2], r3: regs[3]})
+        })
+      }
+
+      for (const s of b.succ) {
+        const {changed, state} = joinState(inState[s], st)
+        if (!changed) continue
+        inState[s] = state
+        if (!queued[s]) {
+          queued[s] = 1
+          work.push(s)
+        }
       }
     }
+
+    return {callArgs, siteRegs}
   }
+
+  // Entry, callee entries and blocks nothing jumps to (dead code, or callees the JIT encoding
+  // hid from us) all start from "unknown".
+  const roots = blocks.flatMap((b, bi) =>
+    bi === 0 || calleeEntry[b.start] || !hasPred[bi] ? [{block: bi, state: entryState()}] : [],
+  )
+  const main = solve(roots)
+
+  // A subprogram's tail call whose map or key comes from its caller (a prog array passed as an
+  // argument): analyse the subprogram once per call site, from what that caller passes, so each
+  // caller's array resolves. Nested calls are followed the same way, up to the verifier's 8 frames.
+  const contexts = new Map<number, {via: number[]; r2: Val | undefined; r3: Val | undefined}[]>()
+  const follow = (callArgs: Map<number, (Val | undefined)[]>, via: number[]) => {
+    if (via.length >= MAX_FRAMES - 1) return
+    for (const [call, args] of [...callArgs].sort((a, b) => a[0] - b[0])) {
+      const t = calleeOf(call)
+      if (t === undefined || budget <= 0) continue
+      // Only what a callee can use: map pointers and constants in r1–r5.
+      if (!args.slice(1, 6).some((v) => v?.k === 'map' || v?.k === 'consts')) continue
+      const state = entryState()
+      for (let r = 1; r <= 5; r++) state.regs[r] = args[r] ?? UNKNOWN
+      const r = solve([{block: blockOf[t], state}])
+      for (const [insn, regs] of r.siteRegs) {
+        const list = contexts.get(insn) ?? []
+        list.push({...regs, via: [...via, call]})
+        contexts.set(insn, list)
+      }
+
+      follow(r.callArgs, [...via, call])
+    }
+  }
+
+  follow(main.callArgs, [])
+  if (exhausted)
+    problems.push('analysis stopped early (work budget exhausted); some call sites may be reported as unknown')
 
   const sites: TailCallSite[] = []
   for (let i = 0; i < n; i++) {
     const x = ins[i]
     if (!isInsn[i] || x.code !== (CLS.jmp | JOP.call) || x.src !== 0 || x.imm !== BPF_FUNC_TAIL_CALL) continue
-    sites.push(describeSite(i, siteRegs.get(i)))
+    const plain = describeSite(i, main.siteRegs.get(i))
+    const perCaller = (contexts.get(i) ?? []).map((c) => ({...describeSite(i, c), via: c.via}))
+    // Split by caller only where a caller tells more than the subprogram alone (its map or key).
+    const knows = (x: TailCallSite) => x.mapId !== undefined || x.mapIds !== undefined
+    const better = perCaller.some(
+      (c) => (!knows(plain) && knows(c)) || (plain.key.kind !== 'constant' && c.key.kind === 'constant'),
+    )
+    if (!better) {
+      sites.push(plain)
+      continue
+    }
+
+    // The kernel patches a direct jump only if every path brings the same map and key.
+    const same = perCaller.every(
+      (c) =>
+        c.path === 'direct' &&
+        c.mapId === perCaller[0].mapId &&
+        c.key.kind === 'constant' &&
+        perCaller[0].key.kind === 'constant' &&
+        c.key.value === perCaller[0].key.value,
+    )
+    for (const c of perCaller) sites.push({...c, path: same ? 'direct' : 'indirect'})
   }
 
   return {insns: n, mapRefs: [...mapRefs].sort((a, b) => a - b), problems: [...new Set(problems)].slice(0, 20), sites}

@@ -1,7 +1,8 @@
 /** Flags and args shared by the list/show commands. */
 import {Args, Flags} from '@oclif/core'
 
-import {type SelectableKind, grammar, parseSelector, type Selector} from './select.js'
+import {grammar, parseSelector} from '../cli/selector.js'
+import type {SelectableKind, Selector} from '../kernel/select.js'
 
 export const bpffsFlag = {
   bpffs: Flags.boolean({
@@ -15,9 +16,17 @@ export const bpffsFlag = {
   }),
 }
 
-export function selectorArgs(kind: SelectableKind): {selector: ReturnType<typeof Args.string>; value: ReturnType<typeof Args.string>} {
+export function selectorArgs(kind: SelectableKind): {
+  selector: ReturnType<typeof Args.string>
+  value: ReturnType<typeof Args.string>
+} {
   return {
-    selector: Args.string({description: `what to select: ${grammar(kind).split(' | ').map((s) => s.split(' ')[0]).join(', ')} (abbreviations as in bpftool)`}),
+    selector: Args.string({
+      description: `what to select: ${grammar(kind)
+        .split(' | ')
+        .map((s) => s.split(' ')[0])
+        .join(', ')} (abbreviations as in bpftool)`,
+    }),
     value: Args.string({description: 'the id, name, tag or path'}),
   }
 }

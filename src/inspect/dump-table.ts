@@ -15,16 +15,16 @@
 import {closeFd} from '../kernel/ids.js'
 import {type MapInfo, mapInfo} from '../kernel/info.js'
 import {mapTypeName} from '../kernel/names.js'
+import {type Selector, select} from '../kernel/select.js'
 import {toJson, writeOut} from '../render/json.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
 import {type Column, PLAIN_ABOVE, bold, renderTable, streamingRows} from '../render/table.js'
 import type {Btf} from '../btf/btf.js'
 import {INT_SIGNED, KIND} from '../btf/kinds.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {type DumpOptions, type Formatter, ProgCache, fallbackLine, mapFormatter, strerror} from './dump.js'
 import {type EntryBatch, type MapLayout, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
-import {type Selector, select} from './select.js'
 
 const TOTAL = bold('total')
 
@@ -45,7 +45,7 @@ function flatten(v: JsonValue, prefix: string, out: Map<string, JsonValue>): voi
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const keys = Object.keys(v)
     if (keys.length === 0) out.set(prefix || 'value', v)
-    for (const k of keys) flatten(v[k], prefix ? `${prefix}.${k || '(anon)'}` : (k || '(anon)'), out)
+    for (const k of keys) flatten(v[k], prefix ? `${prefix}.${k || '(anon)'}` : k || '(anon)', out)
     return
   }
 
@@ -56,8 +56,13 @@ function flatten(v: JsonValue, prefix: string, out: Map<string, JsonValue>): voi
 function isCounter(btf: Btf, id: number): boolean {
   const r = btf.resolveType(id)
   const t = r.ok ? btf.type(r.value) : undefined
-  return t?.kind === KIND.INT && (t.encoding === 0 || t.encoding === INT_SIGNED) && t.bitsOffset === 0 &&
-    [16, 32, 64].includes(t.bits) || (t?.kind === KIND.INT && t.bits === 8 && t.name !== 'char' && t.encoding === 0)
+  return (
+    (t?.kind === KIND.INT &&
+      (t.encoding === 0 || t.encoding === INT_SIGNED) &&
+      t.bitsOffset === 0 &&
+      [16, 32, 64].includes(t.bits)) ||
+    (t?.kind === KIND.INT && t.bits === 8 && t.name !== 'char' && t.encoding === 0)
+  )
 }
 
 /** The leaf paths of a value (as flatten() names them) whose per-CPU values can be totalled. */
@@ -69,7 +74,7 @@ function counterPaths(btf: Btf, id: number, prefix = '', out = new Set<string>()
   if (t.kind === KIND.STRUCT || t.kind === KIND.UNION) {
     for (const m of t.members) {
       if (m.bitfieldSize || m.bitOffset % 8) continue
-      counterPaths(btf, m.type, prefix ? `${prefix}.${m.name || '(anon)'}` : (m.name || '(anon)'), out, depth + 1)
+      counterPaths(btf, m.type, prefix ? `${prefix}.${m.name || '(anon)'}` : m.name || '(anon)', out, depth + 1)
     }
   } else if (t.kind === KIND.ARRAY) {
     if (isCounter(btf, t.type)) out.add(prefix || 'value')
@@ -89,8 +94,13 @@ function total(values: (JsonValue | undefined)[]): JsonValue | undefined {
     return sum
   }
 
-  if (values.length > 0 && values.every((x) => Array.isArray(x) && x.length === (values[0] as JsonValue[]).length && x.every(isNum))) {
-    return (values[0] as JsonValue[]).map((_, i) => values.reduce<bigint>((s, x) => s + BigInt((x as (bigint | number)[])[i]), 0n))
+  if (
+    values.length > 0 &&
+    values.every((x) => Array.isArray(x) && x.length === (values[0] as JsonValue[]).length && x.every(isNum))
+  ) {
+    return (values[0] as JsonValue[]).map((_, i) =>
+      values.reduce<bigint>((s, x) => s + BigInt((x as (bigint | number)[])[i]), 0n),
+    )
   }
 
   return undefined
@@ -102,7 +112,10 @@ class RowSink {
   private streaming?: ReturnType<typeof streamingRows>
   private readonly o: OutBuffer
 
-  constructor(private readonly columns: Column[], out?: NodeJS.WritableStream) {
+  constructor(
+    private readonly columns: Column[],
+    out?: NodeJS.WritableStream,
+  ) {
     this.o = new OutBuffer(out)
   }
 
@@ -179,9 +192,14 @@ async function progArrayTable(c: TableCtx, fd: number): Promise<boolean> {
     }
   }
 
-  const sink = new RowSink([{header: 'SLOT', right: true}, {header: 'ID', right: true}, {header: 'NAME'}, {header: 'TYPE'}, {header: 'TAG'}], c.opts.out)
+  const sink = new RowSink(
+    [{header: 'SLOT', right: true}, {header: 'ID', right: true}, {header: 'NAME'}, {header: 'TYPE'}, {header: 'TAG'}],
+    c.opts.out,
+  )
   const showEmpty = c.info.maxEntries <= MAX_SLOTS_SHOWN
-  const slots = showEmpty ? Array.from({length: c.info.maxEntries}, (_, i) => i) : [...new Set([...filled.keys(), ...errors.keys()])].sort((a, b) => a - b)
+  const slots = showEmpty
+    ? Array.from({length: c.info.maxEntries}, (_, i) => i)
+    : [...new Set([...filled.keys(), ...errors.keys()])].sort((a, b) => a - b)
   for (const slot of slots) {
     const id = filled.get(slot)
     let row: string[]
@@ -268,7 +286,8 @@ async function perCpuTable(c: TableCtx, fd: number): Promise<boolean> {
           }
         } else {
           for (const [cpu, leaves] of perCpu.entries()) {
-            if (!(await sink.add([first ? key : '', String(cpu), ...fields.map((f) => cell(leaves.get(f)))]))) return false
+            if (!(await sink.add([first ? key : '', String(cpu), ...fields.map((f) => cell(leaves.get(f)))])))
+              return false
             first = false
           }
 
@@ -332,8 +351,14 @@ async function plainTable(c: TableCtx, fd: number): Promise<boolean> {
 /** One map as a table; false when the reader went away. */
 export async function dumpMapTable(fd: number, info: MapInfo, opts: DumpOptions): Promise<boolean> {
   const fmt = mapFormatter(info, opts.warn)
-  const c: TableCtx = {counters: fmt ? counterPaths(fmt.btf, fmt.valueTypeId) : new Set(), fmt, info, layout: mapLayout(info), opts}
-  if (info.type === MAP_TYPE.prog_array && info.keySize === 4 && info.valueSize === 4) return progArrayTable(c, fd)
+  const c: TableCtx = {
+    counters: fmt ? counterPaths(fmt.btf, fmt.valueTypeId) : new Set(),
+    fmt,
+    info,
+    layout: mapLayout(info),
+    opts,
+  }
+  if (info.type === BPF_MAP_TYPE.PROG_ARRAY && info.keySize === 4 && info.valueSize === 4) return progArrayTable(c, fd)
   if (c.layout.perCpu) return perCpuTable(c, fd)
   return plainTable(c, fd)
 }

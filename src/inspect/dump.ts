@@ -15,16 +15,19 @@
  * "prog":{"id","name","type","tag"} for the program in the slot.
  */
 import type {Btf} from '../btf/btf.js'
-import {kernelBtf, vmlinuxBtf} from '../btf/kernel.js'
-import {type Renderer, compileRenderer} from '../btf/render.js'
+import {kernelBtf, vmlinuxBtf} from '../kernel/btf.js'
 import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {type MapInfo, mapInfo, progFullName, progInfo} from '../kernel/info.js'
 import {mapTypeName, progTypeName} from '../kernel/names.js'
+import {isKind} from '../errors.js'
+import {type Selector, select} from '../kernel/select.js'
+import {type Renderer, compileRenderer} from '../render/btf-json.js'
+import {jsonString, toJson} from '../render/json.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {type EntryBatch, type MapLayout, type ReadMode, mapLayout, readEntries} from './map-read.js'
 import {OutBuffer} from './out-buffer.js'
-import {type Selector, select} from './select.js'
 
 export interface DumpOptions {
   json: boolean
@@ -56,17 +59,28 @@ export function mapFormatter(info: MapInfo, warn: (line: string) => void = () =>
   const label = `map ${info.id}${info.name ? ` (${info.name})` : ''}`
   let btf: Btf
   try {
-    btf = info.btfVmlinuxValueTypeId ? (info.btfVmlinuxId ? kernelBtf(info.btfVmlinuxId) : vmlinuxBtf()) : kernelBtf(info.btfId ?? 0)
+    btf = info.btfVmlinuxValueTypeId
+      ? info.btfVmlinuxId
+        ? kernelBtf(info.btfVmlinuxId)
+        : vmlinuxBtf()
+      : kernelBtf(info.btfId ?? 0)
   } catch (error) {
+    // Ours (BTF gone or undecodable) or a failed call: said in a warning, and the dump goes on.
+    if (!isKind(error, 'notFound', 'invalidObject', 'kernelSupport') && !(error instanceof SysError)) throw error
     warn(`${label}: its BTF cannot be read (${(error as Error).message}); dumping raw bytes only`)
     return undefined
   }
 
   const key = info.btfKeyTypeId ? compileRenderer(btf, info.btfKeyTypeId, info.keySize, {label: 'key'}) : undefined
   const value = compileRenderer(btf, valueId, info.valueSize, {label: 'value'})
-  for (const [what, r] of [['key', key], ['value', value]] as const) {
-    for (const p of r?.problems ?? []) warn(`${label}: cannot decode ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}): ${p.message}`)
-    for (const p of r?.notes ?? []) warn(`${label}: ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}) is ${p.message}`)
+  for (const [what, r] of [
+    ['key', key],
+    ['value', value],
+  ] as const) {
+    for (const p of r?.problems ?? [])
+      warn(`${label}: cannot decode ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}): ${p.message}`)
+    for (const p of r?.notes ?? [])
+      warn(`${label}: ${what}${p.path} (byte ${p.offset}, BTF type ${p.typeId}) is ${p.message}`)
   }
 
   return {btf, key, value, valueTypeId: valueId}
@@ -89,11 +103,10 @@ export class ProgCache {
       p = {id}
       const fd = tryOpenById('prog', id)
       if (fd !== undefined) {
+        // The open fd keeps the program alive: a failure to read it is a real one.
         try {
           const info = progInfo(fd)
           p = {id, name: progFullName(fd, info), tag: info.tag, type: progTypeName(info.type)}
-        } catch {
-          // The program went away or cannot be read: the id alone.
         } finally {
           closeFd(fd)
         }
@@ -120,8 +133,8 @@ export function strerror(errno: number): string {
 
 function progJson(p: ProgSummary): string {
   let s = `{"id":${p.id}`
-  if (p.name !== undefined) s += `,"name":${JSON.stringify(p.name)}`
-  if (p.type !== undefined) s += `,"type":${JSON.stringify(p.type)}`
+  if (p.name !== undefined) s += `,"name":${jsonString(p.name)}`
+  if (p.type !== undefined) s += `,"type":${toJson(p.type)}`
   if (p.tag !== undefined) s += `,"tag":"${p.tag}"`
   return `${s}}`
 }
@@ -144,7 +157,8 @@ const K = {
   values: enc('],"values":['),
 }
 /** `{"cpu":N,"value":[` and `,{"cpu":N,"value":[` (hex) / `…"value":` (formatted) per CPU, pre-encoded. */
-const cpuHeads = (n: number, tail: string): Buffer[] => Array.from({length: n}, (_, c) => enc(`${c ? ',' : ''}{"cpu":${c},"value":${tail}`))
+const cpuHeads = (n: number, tail: string): Buffer[] =>
+  Array.from({length: n}, (_, c) => enc(`${c ? ',' : ''}{"cpu":${c},"value":${tail}`))
 
 /** Writes one map's entries as bpftool's JSON objects, bytes straight into the output buffer. */
 export class EntryJsonWriter {
@@ -159,7 +173,8 @@ export class EntryJsonWriter {
     /** Program details for prog_array entries; null leaves the "prog" extra out. */
     progs?: ProgCache | null,
   ) {
-    if (layout.info.type === MAP_TYPE.prog_array && layout.info.valueSize === 4 && progs !== null) this.progs = progs ?? new ProgCache()
+    if (layout.info.type === BPF_MAP_TYPE.PROG_ARRAY && layout.info.valueSize === 4 && progs !== null)
+      this.progs = progs ?? new ProgCache()
     this.hexCpu = cpuHeads(layout.ncpus, '[')
     this.fmtCpu = cpuHeads(layout.ncpus, '')
   }
@@ -175,7 +190,7 @@ export class EntryJsonWriter {
     const errno = b.errnos?.[i]
     if (errno) {
       o.lit(K.errorOpen)
-      o.text(JSON.stringify(strerror(errno)))
+      o.text(jsonString(strerror(errno)))
       o.lit(K.close)
       o.lit(K.close)
       return
@@ -278,8 +293,8 @@ export async function dumpMapJson(fd: number, info: MapInfo, o: OutBuffer, opts:
 
 /** bpftool's show_map_header_json(): the object around each map when a name matched several. */
 function headerJson(info: MapInfo): string {
-  let s = `{"id":${info.id},"type":${JSON.stringify(mapTypeName(info.type))}`
-  if (info.name) s += `,"name":${JSON.stringify(info.name)}`
+  let s = `{"id":${info.id},"type":${toJson(mapTypeName(info.type))}`
+  if (info.name) s += `,"name":${jsonString(info.name)}`
   return `${s},"flags":${info.mapFlags | 0},"elements":`
 }
 

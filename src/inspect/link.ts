@@ -16,7 +16,7 @@
 import {eachObject, tryOpenById, withFd} from '../kernel/ids.js'
 import {type LinkInfo, linkInfo, progInfo} from '../kernel/info.js'
 import {attachTypeName, linkTypeName, progTypeName} from '../kernel/names.js'
-import {LINK_TYPE} from '../sys/layouts.js'
+import {BPF_LINK_TYPE} from '../sys/uapi.js'
 import {type ShowContext, addRefs} from './context.js'
 
 export type LinkJson = Record<string, unknown> & {id: number; prog_id: number; type: number | string}
@@ -35,25 +35,25 @@ function linkedProgType(progId: number): number | string | undefined {
 export function linkJsonFromInfo(info: LinkInfo, ctx: ShowContext = {}): LinkJson {
   const o: Record<string, unknown> = {id: info.id, type: linkTypeName(info.type), prog_id: info.progId}
   switch (info.type) {
-    case LINK_TYPE.raw_tracepoint: {
+    case BPF_LINK_TYPE.RAW_TRACEPOINT: {
       o.tp_name = info.tpName ?? ''
       break
     }
 
-    case LINK_TYPE.tracing: {
+    case BPF_LINK_TYPE.TRACING: {
       const progType = linkedProgType(info.progId)
       if (progType !== undefined) o.prog_type = progType
       o.attach_type = attachTypeName(info.attachType ?? 0)
       break
     }
 
-    case LINK_TYPE.cgroup: {
+    case BPF_LINK_TYPE.CGROUP: {
       o.cgroup_id = info.cgroupId ?? 0n
       o.attach_type = attachTypeName(info.attachType ?? 0)
       break
     }
 
-    case LINK_TYPE.iter: {
+    case BPF_LINK_TYPE.ITER: {
       const target = info.targetName ?? ''
       o.target_name = target
       if (target === 'bpf_map_elem' || target === 'bpf_sk_storage_map') o.map_id = info.mapId ?? 0
@@ -70,7 +70,7 @@ export function linkJsonFromInfo(info: LinkInfo, ctx: ShowContext = {}): LinkJso
       break
     }
 
-    case LINK_TYPE.netns: {
+    case BPF_LINK_TYPE.NETNS: {
       o.netns_ino = info.netnsIno ?? 0
       o.attach_type = attachTypeName(info.attachType ?? 0)
       break
@@ -96,7 +96,18 @@ export function* linkList(ctx: ShowContext = {}): Generator<LinkJson> {
 /** What a link is attached to, in a few words, for the table view. */
 export function linkTarget(o: LinkJson): string {
   const parts: string[] = []
-  for (const key of ['tp_name', 'target_name', 'prog_type', 'attach_type', 'cgroup_id', 'map_id', 'tid', 'pid', 'order', 'netns_ino']) {
+  for (const key of [
+    'tp_name',
+    'target_name',
+    'prog_type',
+    'attach_type',
+    'cgroup_id',
+    'map_id',
+    'tid',
+    'pid',
+    'order',
+    'netns_ino',
+  ]) {
     if (o[key] === undefined) continue
     parts.push(key === 'tp_name' || key === 'target_name' ? String(o[key]) : `${key} ${String(o[key])}`)
   }

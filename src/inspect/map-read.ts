@@ -13,20 +13,33 @@
  * (bpftool's alloc_value). Buffers are reused from batch to batch: a consumer must be done
  * with a batch before asking for the next one.
  */
-import {TailcallsError, fromErrno} from '../errors.js'
+import {constants} from 'node:os'
+
+import {TailcallsError} from '../errors.js'
 import type {MapInfo} from '../kernel/info.js'
 import {mapTypeName} from '../kernel/names.js'
 import {errnoName} from '../sys/errno.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 
-const PER_CPU = new Set<number>([MAP_TYPE.percpu_hash, MAP_TYPE.percpu_array, MAP_TYPE.lru_percpu_hash, MAP_TYPE.percpu_cgroup_storage])
+const PER_CPU = new Set<number>([
+  BPF_MAP_TYPE.PERCPU_HASH,
+  BPF_MAP_TYPE.PERCPU_ARRAY,
+  BPF_MAP_TYPE.LRU_PERCPU_HASH,
+  BPF_MAP_TYPE.PERCPU_CGROUP_STORAGE,
+])
 /** Types whose kernel batch op walks keys in get_next_key order (htab, array). */
 const BATCH = new Set<number>([
-  MAP_TYPE.hash, MAP_TYPE.array, MAP_TYPE.percpu_hash, MAP_TYPE.percpu_array, MAP_TYPE.lru_hash, MAP_TYPE.lru_percpu_hash,
+  BPF_MAP_TYPE.HASH,
+  BPF_MAP_TYPE.ARRAY,
+  BPF_MAP_TYPE.PERCPU_HASH,
+  BPF_MAP_TYPE.PERCPU_ARRAY,
+  BPF_MAP_TYPE.LRU_HASH,
+  BPF_MAP_TYPE.LRU_PERCPU_HASH,
 ])
 /** Types where a lookup answering ENOENT is an empty slot, not an error (bpftool's print_entry_error). */
-const SLOTS = new Set<number>([MAP_TYPE.prog_array, MAP_TYPE.array_of_maps, MAP_TYPE.hash_of_maps])
+const SLOTS = new Set<number>([BPF_MAP_TYPE.PROG_ARRAY, BPF_MAP_TYPE.ARRAY_OF_MAPS, BPF_MAP_TYPE.HASH_OF_MAPS])
 /** A first batch call failing with one of these means "no batch op here": fall back. */
 const NO_BATCH = new Set(['EINVAL', 'ENOTSUPP', 'EOPNOTSUPP', 'ENOTSUP'])
 
@@ -56,7 +69,13 @@ let cpus: number | undefined
 export function possibleCpus(): number {
   if (cpus === undefined) {
     const n = sys().libbpf.libbpf_num_possible_cpus()
-    if (n <= 0) throw fromErrno('counting possible CPUs (/sys/devices/system/cpu/possible)', n < 0 ? n : -22)
+    // libbpf answers a negative errno, never 0 (a machine has at least one CPU).
+    if (n <= 0)
+      throw new SysError(
+        'libbpf_num_possible_cpus',
+        n < 0 ? -n : constants.errno.EINVAL,
+        'counting possible CPUs (/sys/devices/system/cpu/possible)',
+      )
     cpus = n
   }
 
@@ -87,7 +106,9 @@ export type ReadMode = 'batch' | 'per-element'
 
 /** Every entry of the map behind `fd`, in kernel order. */
 export function* readEntries(fd: number, layout: MapLayout, opts: ReadOptions = {}): Generator<EntryBatch, ReadMode> {
-  const size = opts.batchSize ?? Math.min(65_536, Math.max(64, Math.floor((1 << 20) / Math.max(1, layout.info.keySize + layout.valueBytes))))
+  const size =
+    opts.batchSize ??
+    Math.min(65_536, Math.max(64, Math.floor((1 << 20) / Math.max(1, layout.info.keySize + layout.valueBytes))))
   if (opts.batch !== false && BATCH.has(layout.info.type)) {
     const result = yield* batchRead(fd, layout, size)
     if (result === 'batch') return 'batch'
@@ -130,7 +151,7 @@ function* batchRead(fd: number, layout: MapLayout, size: number): Generator<Entr
       }
 
       if (!started && NO_BATCH.has(name)) return `BPF_MAP_LOOKUP_BATCH answered ${name}`
-      throw fromErrno(`reading map ${layout.info.id} (batch lookup)`, ret)
+      throw new SysError('BPF_MAP_LOOKUP_BATCH', -ret, `reading map ${layout.info.id} (batch lookup)`)
     }
 
     started = true
@@ -160,9 +181,13 @@ function* perElement(fd: number, layout: MapLayout, chunk: number): Generator<En
     errnos.fill(0)
     while (n < chunk) {
       if (--budget < 0) {
-        throw new TailcallsError('partial', `map ${info.id} kept changing while it was read; stopped after ${Math.max(1, info.maxEntries) * 4 + 1024} keys`, {
-          hint: 'dump it again when it is quieter',
-        })
+        throw new TailcallsError(
+          'partial',
+          `map ${info.id} kept changing while it was read; stopped after ${Math.max(1, info.maxEntries) * 4 + 1024} keys`,
+          {
+            hint: 'dump it again when it is quieter',
+          },
+        )
       }
 
       const key = keys.subarray(n * ks, (n + 1) * ks)
@@ -175,12 +200,19 @@ function* perElement(fd: number, layout: MapLayout, chunk: number): Generator<En
         }
 
         if (!havePrev && NO_BATCH.has(name)) {
-          throw new TailcallsError('wrongMapType', `a ${mapTypeName(info.type)} map cannot be dumped: the kernel cannot iterate its keys (${name})`, {
-            hint: info.type === MAP_TYPE.ringbuf ? 'read ring buffer records with `tailcalls events`' : 'use `tailcalls map show` for its properties',
-          })
+          throw new TailcallsError(
+            'wrongMapType',
+            `a ${mapTypeName(info.type)} map cannot be dumped: the kernel cannot iterate its keys (${name})`,
+            {
+              hint:
+                info.type === BPF_MAP_TYPE.RINGBUF
+                  ? 'read ring buffer records with `tailcalls events`'
+                  : 'use `tailcalls map show` for its properties',
+            },
+          )
         }
 
-        throw fromErrno(`reading map ${info.id} (get_next_key)`, ret)
+        throw new SysError('BPF_MAP_GET_NEXT_KEY', -ret, `reading map ${info.id} (get_next_key)`)
       }
 
       key.copy(prev)

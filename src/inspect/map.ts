@@ -9,7 +9,7 @@
 import {eachObject} from '../kernel/ids.js'
 import {mapFdinfo, mapInfo} from '../kernel/info.js'
 import {mapTypeName, progTypeName} from '../kernel/names.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import {type ShowContext, addRefs} from './context.js'
 import {devJson} from './prog.js'
 
@@ -27,7 +27,7 @@ export function mapJson(fd: number, ctx: ShowContext = {}): MapJson {
   o.bytes_value = info.valueSize
   o.max_entries = info.maxEntries
   if (fi.memlock !== undefined) o.bytes_memlock = fi.memlock
-  if (info.type === MAP_TYPE.prog_array) {
+  if (info.type === BPF_MAP_TYPE.PROG_ARRAY) {
     if (fi.ownerProgType !== undefined) o.owner_prog_type = progTypeName(fi.ownerProgType)
     if (fi.ownerJited !== undefined) o.owner_jited = fi.ownerJited
   }

@@ -7,16 +7,18 @@
  *
  * bpftool opens every map of every program by id for this. We open each map id at most once
  * per command (MapCache): re-opening prog arrays by id is what can leak them in the kernel
- * (kernel-and-anchors.md §4.6), and it is cheaper.
+ * (see src/kernel/ids.ts), and it is cheaper.
  */
-import {kernelBtf} from '../btf/kernel.js'
 import {KIND} from '../btf/kinds.js'
-import {compileRenderer} from '../btf/render.js'
+import {isKind} from '../errors.js'
+import {kernelBtf} from '../kernel/btf.js'
 import {closeFd, tryOpenById} from '../kernel/ids.js'
 import {mapInfo} from '../kernel/info.js'
+import {compileRenderer} from '../render/btf-json.js'
 import {type JsonValue, parseJson} from '../render/parse.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 
 const PREFIX = 'bpf_metadata_'
 
@@ -37,11 +39,24 @@ function candidate(id: number, cache: MapCache): RodataCandidate | null {
   if (fd !== undefined) {
     try {
       const info = mapInfo(fd)
-      if (info.type === MAP_TYPE.array && info.keySize === 4 && info.maxEntries === 1 && info.btfValueTypeId && info.btfId && info.name.includes('.rodata')) {
+      if (
+        info.type === BPF_MAP_TYPE.ARRAY &&
+        info.keySize === 4 &&
+        info.maxEntries === 1 &&
+        info.btfValueTypeId &&
+        info.btfId &&
+        info.name.includes('.rodata')
+      ) {
         const key = Buffer.alloc(4)
         const value = Buffer.alloc(Math.max(info.valueSize, 1))
-        if (sys().libbpf.bpf_map_lookup_elem(fd, key, value) === 0) {
+        const ret = sys().libbpf.bpf_map_lookup_elem(fd, key, value)
+        if (ret === 0) {
           result = {btfId: info.btfId, value, valueTypeId: info.btfValueTypeId}
+        } else {
+          // EPERM: a map created BPF_F_WRONLY cannot be read from user space, so it has no
+          // metadata to show (bpftool skips it the same way). Anything else is a failure.
+          const error = new SysError('bpf_map_lookup_elem', -ret, `reading map ${id}`)
+          if (error.code !== 'EPERM') throw error
         }
       }
     } finally {
@@ -76,8 +91,11 @@ export function progMetadata(mapIds: number[], cache: MapCache): Record<string, 
       }
 
       return any ? out : undefined
-    } catch {
-      return undefined
+    } catch (error) {
+      // The map's BTF went away once the map was closed (notFound), or cannot be decoded
+      // (invalidObject): no metadata, as bpftool prints none when its BTF load fails.
+      if (isKind(error, 'notFound', 'invalidObject')) return undefined
+      throw error
     }
   }
 

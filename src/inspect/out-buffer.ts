@@ -1,10 +1,10 @@
 /**
  * A chunked stdout writer for large outputs (map dumps): JSON text is written as bytes into a
- * 1 MiB buffer (src/btf/writer.ts) that is handed to the stream when full, and the caller
+ * 1 MiB buffer (src/render/byte-writer.ts) that is handed to the stream when full, and the caller
  * awaits each hand-off, so memory stays flat whatever the size of the output and a closed
  * reader (`| head`) is noticed within one chunk. Hex byte lists are written byte by byte.
  */
-import {ByteWriter} from '../btf/writer.js'
+import {ByteWriter} from '../render/byte-writer.js'
 import {writeOut} from '../render/json.js'
 
 const CHUNK = 1 << 20
@@ -40,7 +40,10 @@ export class OutBuffer extends ByteWriter {
 
   /** `01 02 03` for len bytes: hex for tables. */
   static hexText(src: Buffer, off: number, len: number): string {
-    return src.subarray(off, off + len).toString('hex').replaceAll(/(..)(?!$)/g, '$1 ')
+    return src
+      .subarray(off, off + len)
+      .toString('hex')
+      .replaceAll(/(..)(?!$)/g, '$1 ')
   }
 
   /** True once the buffer holds a chunk: time to flush(). */

@@ -4,7 +4,8 @@ import {dim, renderTable} from '../render/table.js'
 import {checkPerfQuerySupport, perfList} from './perf.js'
 import {perfView} from './views.js'
 
-export const LINK_HINT = 'BPF links without a perf fd (fentry/fexit, cgroup, xdp, tcx, kprobe_multi, …) are listed by `tailcalls link list`.'
+export const LINK_HINT =
+  'BPF links without a perf fd (fentry/fexit, cgroup, xdp, tcx, kprobe_multi, …) are listed by `tailcalls link list`.'
 
 export async function runPerf(json: boolean): Promise<void> {
   checkPerfQuerySupport()
@@ -14,6 +15,9 @@ export async function runPerf(json: boolean): Promise<void> {
   }
 
   const rows = [...perfList()].map((o) => perfView.row(o))
-  const body = rows.length === 0 ? 'No program is attached through a perf-event or raw-tracepoint fd.\n' : renderTable(perfView.columns, rows)
+  const body =
+    rows.length === 0
+      ? 'No program is attached through a perf-event or raw-tracepoint fd.\n'
+      : renderTable(perfView.columns, rows)
   await writeOut(`${body}${dim(LINK_HINT)}\n`)
 }

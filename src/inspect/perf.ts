@@ -17,9 +17,10 @@
 import {closeSync, type Dirent, opendirSync, openSync} from 'node:fs'
 
 import {TailcallsError, fromErrno} from '../errors.js'
-import {errnoName} from '../sys/errno.js'
+import {TASK_FD_TYPE_NAMES} from '../kernel/names.js'
+import {isProcGone} from '../kernel/procfile.js'
+import {SysError, isErrno} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {TASK_FD_TYPE} from '../sys/layouts.js'
 
 export type PerfJson = Record<string, unknown> & {fd: number; pid: number; prog_id: number}
 
@@ -28,8 +29,10 @@ function numericDirEntries(dir: string): number[] {
   let d
   try {
     d = opendirSync(dir)
-  } catch {
-    return []
+  } catch (error) {
+    // The process exited, or its fds are not ours to see (EACCES, as for pids: see notOurs).
+    if (isProcGone(error) || isErrno(error, 'EACCES')) return []
+    throw error
   }
 
   const out: number[] = []
@@ -38,8 +41,8 @@ function numericDirEntries(dir: string): number[] {
     while ((e = d.readSync()) !== null) {
       if (/^\d+$/.test(e.name)) out.push(Number(e.name))
     }
-  } catch {
-    // The process exited while we read its fd directory.
+  } catch (error) {
+    if (!isProcGone(error)) throw error // else: the process exited while we read its fd directory
   } finally {
     d.closeSync()
   }
@@ -54,25 +57,26 @@ function numericDirEntries(dir: string): number[] {
 export function checkPerfQuerySupport(): void {
   const fd = openSync('/', 'r')
   try {
-    const ret = queryFd(process.pid, fd)
-    if (typeof ret !== 'number') return
-    const name = errnoName(ret)
+    queryFd(process.pid, fd)
+  } catch (error) {
+    if (!(error instanceof SysError)) throw error
+    const name = error.code
     if (name === 'ENOTSUPP' || name === 'ENOENT' || name === 'EOPNOTSUPP') return
     if (name === 'EPERM' || name === 'EACCES') {
       throw new TailcallsError('permission', 'BPF_TASK_FD_QUERY was refused', {
-        errno: -ret,
+        cause: error,
         hint: 'run as root (perf list needs CAP_SYS_ADMIN)',
       })
     }
 
     if (name === 'EINVAL') {
       throw new TailcallsError('kernelSupport', 'this kernel does not support BPF_TASK_FD_QUERY', {
-        errno: -ret,
+        cause: error,
         hint: 'perf list needs Linux 4.15 or newer',
       })
     }
 
-    throw fromErrno('probing BPF_TASK_FD_QUERY', ret)
+    throw fromErrno(new SysError(error.op, error.errno, 'probing BPF_TASK_FD_QUERY'))
   } finally {
     closeSync(fd)
   }
@@ -81,8 +85,8 @@ export function checkPerfQuerySupport(): void {
 const BUF_LEN = 4096
 let buf: Buffer | undefined
 
-/** One query: the entry, or the negative errno. */
-export function queryFd(pid: number, fd: number): PerfJson | number {
+/** One query: what fd `fd` of process `pid` has attached. Throws SysError when the kernel says nothing. */
+export function queryFd(pid: number, fd: number): PerfJson {
   buf ??= Buffer.alloc(BUF_LEN)
   const len = [BUF_LEN]
   const progId = [0]
@@ -90,11 +94,11 @@ export function queryFd(pid: number, fd: number): PerfJson | number {
   const probeOffset = [0n]
   const probeAddr = [0n]
   const ret = sys().libbpf.bpf_task_fd_query(pid, fd, 0, buf, len, progId, fdType, probeOffset, probeAddr)
-  if (ret < 0) return ret
+  if (ret < 0) throw new SysError('BPF_TASK_FD_QUERY', -ret, `querying fd ${fd} of pid ${pid}`)
   const end = buf.indexOf(0)
   const text = buf.toString('utf8', 0, end === -1 ? Math.min(len[0], BUF_LEN) : end)
   const o: Record<string, unknown> = {pid, fd, prog_id: progId[0]}
-  const type = TASK_FD_TYPE[fdType[0]]
+  const type = TASK_FD_TYPE_NAMES[fdType[0]]
   switch (type) {
     case 'raw_tracepoint':
     case 'tracepoint': {
@@ -132,12 +136,45 @@ export function queryFd(pid: number, fd: number): PerfJson | number {
   return o as PerfJson
 }
 
+/**
+ * queryFd, or undefined when the fd has no attachment to describe. The kernel says so with:
+ * ENOTSUPP (524) for an fd that is not a perf event or raw-tracepoint link (most fds), ENOENT
+ * for a perf event without a program or a process that exited, EBADF for an fd closed since we
+ * listed it, and EOPNOTSUPP for a perf_event program (the query does not describe those).
+ * Anything else is thrown. bpftool skips every failure here; we skip only these.
+ */
+export function tryQueryFd(pid: number, fd: number): PerfJson | undefined {
+  try {
+    return queryFd(pid, fd)
+  } catch (error) {
+    if (isErrno(error, 'ENOTSUPP', 'ENOENT', 'EBADF', 'EOPNOTSUPP')) return undefined
+    throw error
+  }
+}
+
+/**
+ * EPERM for another process's fd, once checkPerfQuerySupport has shown that our own fds may be
+ * queried: not a missing capability but a process whose fds the kernel will not show us (the
+ * same processes whose /proc/<pid>/fd links we may not read, e.g. a non-dumpable process in a
+ * sandbox's own namespace). perf list leaves those out, as `pids` does.
+ */
+function notOurs(error: unknown, pid: number): boolean {
+  return pid !== process.pid && isErrno(error, 'EPERM', 'EACCES')
+}
+
 /** Every perf-style attachment on the system, in /proc order then fd order. */
 export function* perfList(): Generator<PerfJson> {
   for (const pid of numericDirEntries('/proc')) {
     for (const fd of numericDirEntries(`/proc/${pid}/fd`)) {
-      const r = queryFd(pid, fd)
-      if (typeof r !== 'number') yield r
+      let r: PerfJson | undefined
+      try {
+        r = tryQueryFd(pid, fd)
+      } catch (error) {
+        if (notOurs(error, pid)) continue
+        throw error
+      }
+
+      if (r !== undefined) yield r
     }
   }
 }

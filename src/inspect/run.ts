@@ -6,10 +6,10 @@
  * → one object; `show name|tag` → one object, or an array when several objects match.
  */
 import type {ObjectKind} from '../kernel/ids.js'
+import {type SelectableKind, type Selector, withSelection} from '../kernel/select.js'
 import {writeJson, writeJsonArray, writeOut} from '../render/json.js'
 import {renderTable} from '../render/table.js'
 import {type ShowContext, type ShowOptions, showContext} from './context.js'
-import {type SelectableKind, type Selector, withSelection} from './select.js'
 import {type View, keyValueRows} from './views.js'
 
 export interface InspectSpec<T> {
@@ -28,7 +28,10 @@ export interface InspectOptions extends ShowOptions {
   selector?: Selector
 }
 
-export async function runInspect<T extends Record<string, unknown>>(spec: InspectSpec<T>, opts: InspectOptions): Promise<void> {
+export async function runInspect<T extends Record<string, unknown>>(
+  spec: InspectSpec<T>,
+  opts: InspectOptions,
+): Promise<void> {
   const ctx = showContext(spec.kind, opts)
   if (!opts.selector) {
     if (opts.json) {
@@ -53,9 +56,17 @@ export async function runInspect<T extends Record<string, unknown>>(spec: Inspec
   }
 
   if (objects.many) {
-    await writeOut(renderTable(spec.view.columns, objects.objects.map((o) => spec.view.row(o))))
+    await writeOut(
+      renderTable(
+        spec.view.columns,
+        objects.objects.map((o) => spec.view.row(o)),
+      ),
+    )
     return
   }
 
-  await writeOut(renderTable([{header: 'KEY'}, {header: 'VALUE'}], keyValueRows(objects.objects[0])) + (objects.note ? `${objects.note}\n` : ''))
+  await writeOut(
+    renderTable([{header: 'KEY'}, {header: 'VALUE'}], keyValueRows(objects.objects[0])) +
+      (objects.note ? `${objects.note}\n` : ''),
+  )
 }

@@ -2,6 +2,7 @@
  * Table views (the default, for people) of the JSON objects built in prog/map/link/perf.ts:
  * the columns people look at first. Everything else is one `--json` away.
  */
+import {toJson} from '../render/json.js'
 import type {Column} from '../render/table.js'
 import type {LinkJson} from './link.js'
 import {linkTarget} from './link.js'
@@ -72,7 +73,8 @@ export const mapView: View<MapJson> = {
   ],
   row(o) {
     let owner = ''
-    if (o.owner_prog_type !== undefined) owner = `${str(o.owner_prog_type)}${o.owner_jited === false ? ' (not jited)' : ''}`
+    if (o.owner_prog_type !== undefined)
+      owner = `${str(o.owner_prog_type)}${o.owner_jited === false ? ' (not jited)' : ''}`
     return [
       str(o.id),
       str(o.type),
@@ -88,12 +90,24 @@ export const mapView: View<MapJson> = {
 }
 
 export const linkView: View<LinkJson> = {
-  columns: [{header: 'ID', right: true}, {header: 'TYPE'}, {header: 'PROG ID', right: true}, {header: 'ATTACHED TO'}, {header: 'PIDS'}],
+  columns: [
+    {header: 'ID', right: true},
+    {header: 'TYPE'},
+    {header: 'PROG ID', right: true},
+    {header: 'ATTACHED TO'},
+    {header: 'PIDS'},
+  ],
   row: (o) => [str(o.id), str(o.type), str(o.prog_id), linkTarget(o), pidsText(o)],
 }
 
 export const perfView: View<PerfJson> = {
-  columns: [{header: 'PID', right: true}, {header: 'FD', right: true}, {header: 'PROG ID', right: true}, {header: 'FD TYPE'}, {header: 'TARGET'}],
+  columns: [
+    {header: 'PID', right: true},
+    {header: 'FD', right: true},
+    {header: 'PROG ID', right: true},
+    {header: 'FD TYPE'},
+    {header: 'TARGET'},
+  ],
   row(o) {
     let target = ''
     if (o.tracepoint !== undefined) target = str(o.tracepoint)
@@ -112,8 +126,12 @@ export function keyValueRows(o: Record<string, unknown>): string[][] {
     let text: string
     if (k === 'pids') text = pidsText(o)
     else if (k === 'loaded_at') text = `${localTime(v)} (${str(v)})`
-    else if (Array.isArray(v)) text = v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(k === 'pinned' ? '\n' : ',')
-    else if (typeof v === 'object' && v !== null) text = Object.entries(v).map(([a, b]) => `${a} ${String(b)}`).join('  ')
+    else if (Array.isArray(v))
+      text = v.map((x) => (typeof x === 'object' ? toJson(x) : String(x))).join(k === 'pinned' ? '\n' : ',')
+    else if (typeof v === 'object' && v !== null)
+      text = Object.entries(v)
+        .map(([a, b]) => `${a} ${String(b)}`)
+        .join('  ')
     else text = String(v)
     rows.push([k, text])
   }

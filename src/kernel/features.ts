@@ -15,60 +15,54 @@
  * - BPF_TASK_FD_QUERY on a tp_btf link fd (what `perf list` uses): probed in `doctor` on the
  *   chain's own link (queryFd in inspect/perf.ts).
  */
-import {KIND} from '../btf/kinds.js'
-import {describeErrno} from '../sys/errno.js'
+import {BtfBuilder} from '../btf/builder.js'
+import {describeErrno, errnoName} from '../sys/errno.js'
+import {SysError, checkRet} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {MAP_TYPE, PROG_INFO} from '../sys/layouts.js'
+import {BPF_MAP_TYPE, BPF_PROG_INFO as PROG_INFO} from '../sys/uapi.js'
 import {closeFd} from './ids.js'
 
-const BTF_MAGIC = 0xeb9f
-
-/** One BTF type record: name offset, info word (kind, vlen, kflag), size or type, extra words. */
-type Rec = [nameOff: number, kind: number, vlen: number, sizeOrType: number, ...extra: number[]]
-
-/** A minimal raw BTF blob (header, types, strings), enough for a kernel to accept or refuse one kind. */
-function btfBlob(types: Rec[], strings: string): Buffer {
-  const words: number[] = []
-  for (const [nameOff, kind, vlen, sizeOrType, ...extra] of types) {
-    words.push(nameOff, ((kind & 0x1f) << 24) | (vlen & 0xffff), sizeOrType, ...extra)
-  }
-
-  const typeLen = words.length * 4
-  const str = Buffer.from(strings, 'latin1')
-  const b = Buffer.alloc(24 + typeLen + str.length)
-  b.writeUInt16LE(BTF_MAGIC, 0)
-  b.writeUInt8(1, 2) // version
-  b.writeUInt32LE(24, 4) // hdr_len
-  b.writeUInt32LE(0, 8) // type_off
-  b.writeUInt32LE(typeLen, 12)
-  b.writeUInt32LE(typeLen, 16) // str_off
-  b.writeUInt32LE(str.length, 20)
-  for (const [i, w] of words.entries()) b.writeUInt32LE(w >>> 0, 24 + i * 4)
-  str.copy(b, 24 + typeLen)
-  return b
+/** A blob of the types `add` writes (src/btf/builder.ts), enough for a kernel to accept or refuse one kind. */
+function btfBlob(add: (b: BtfBuilder) => void): Buffer {
+  const b = new BtfBuilder()
+  add(b)
+  return b.bytes()
 }
 
-// int: 32-bit signed (encoding word: BTF_INT_SIGNED << 24 | offset 0 << 16 | 32 bits).
-const INT32: Rec = [0, KIND.INT, 0, 4, (1 << 24) | 32]
+const int32 = (b: BtfBuilder) => b.int('', 4, {signed: true})
 
 /**
  * One blob per kind, modelled on libbpf's own feature probes (a kind and what it needs to refer
  * to). Built when probed: list/show commands import this module for progInfoNote only.
  */
 const BTF_KIND_PROBES = {
-  decl_tag: () => btfBlob([INT32, [1, KIND.VAR, 0, 1, 0], [1, KIND.DECL_TAG, 0, 2, 0xffffffff]], '\0tag\0'),
-  enum64: () => btfBlob([[1, KIND.ENUM64, 1, 8, 5, 1, 0]], '\0e64\0v\0'),
-  float: () => btfBlob([[1, KIND.FLOAT, 0, 4]], '\0float\0'),
-  type_tag: () => btfBlob([INT32, [1, KIND.TYPE_TAG, 0, 1], [0, KIND.PTR, 0, 2]], '\0tag\0'),
+  decl_tag: () => btfBlob((b) => b.declTag('tag', b.var('tag', int32(b), 0), -1)),
+  enum64: () => btfBlob((b) => b.enum64('e64', 8, [['v', 1]])),
+  float: () => btfBlob((b) => b.float('float', 4)),
+  type_tag: () => btfBlob((b) => b.ptr(b.typeTag('tag', int32(b)))),
 } as const
 
 export type BtfKindProbe = keyof typeof BTF_KIND_PROBES
 
-/** True when BPF_BTF_LOAD accepts a blob using this kind. */
+/** The blob offered to the kernel for this kind (exported for the builder's tests). */
+export function btfKindBlob(kind: BtfKindProbe): Buffer {
+  return BTF_KIND_PROBES[kind]()
+}
+
+/**
+ * True when BPF_BTF_LOAD accepts a blob using this kind; false when the kernel rejects it as
+ * invalid (EINVAL: a kind it does not know). Any other refusal (EPERM…) is thrown: it says
+ * nothing about the kind.
+ */
 export function probeBtfKind(kind: BtfKindProbe): boolean {
-  const blob = BTF_KIND_PROBES[kind]()
+  const blob = btfKindBlob(kind)
   const fd = sys().libbpf.bpf_btf_load(blob, blob.length, null)
-  if (fd < 0) return false
+  if (fd < 0) {
+    const error = new SysError('BPF_BTF_LOAD', -fd, `probing BTF kind ${kind}`)
+    if (error.code === 'EINVAL') return false
+    throw error
+  }
+
   closeFd(fd)
   return true
 }
@@ -81,17 +75,20 @@ export type BatchProbe = 'ok' | 'unsupported' | `error: ${string}`
  */
 export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'percpu_hash'): BatchProbe {
   const {libbpf} = sys()
-  const fd = libbpf.bpf_map_create(MAP_TYPE[type], null, 4, 8, 1, null)
+  const fd = libbpf.bpf_map_create(BPF_MAP_TYPE[type.toUpperCase() as Uppercase<typeof type>], null, 4, 8, 1, null)
   if (fd < 0) return `error: ${describeErrno(-fd)}`
   try {
-    const cpus = type.startsWith('percpu') ? libbpf.libbpf_num_possible_cpus() : 1
+    const cpus = type.startsWith('percpu') ? checkRet('libbpf_num_possible_cpus', libbpf.libbpf_num_possible_cpus()) : 1
     const keys = Buffer.alloc(4)
     const values = Buffer.alloc(8 * cpus)
     const outBatch = Buffer.alloc(4)
     const count = [1]
     const ret = libbpf.bpf_map_lookup_batch(fd, null, outBatch, keys, values, count, null)
-    if (ret === 0 || ret === -2) return 'ok'
-    if (ret === -524 || ret === -95 || ret === -22) return 'unsupported'
+    if (ret === 0) return 'ok'
+    const code = errnoName(ret)
+    if (code === 'ENOENT') return 'ok'
+    // ENOTSUPP is the kernel's own 524; ENOTSUP (95) is also called EOPNOTSUPP.
+    if (code === 'ENOTSUPP' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EINVAL') return 'unsupported'
     return `error: ${describeErrno(-ret)}`
   } finally {
     closeFd(fd)
@@ -102,7 +99,12 @@ export function probeLookupBatch(type: 'array' | 'percpu_array' | 'hash' | 'perc
 export const PROG_SHOW_FIELDS = ['run_time_ns', 'recursion_misses'] as const
 
 /** When each of those fields arrived, for messages. */
-const PROG_INFO_SINCE: Record<string, string> = {attach_btf_id: '6.0', recursion_misses: '5.12', run_time_ns: '5.1', verified_insns: '5.16'}
+const PROG_INFO_SINCE: Record<string, string> = {
+  attach_btf_id: '6.0',
+  recursion_misses: '5.12',
+  run_time_ns: '5.1',
+  verified_insns: '5.16',
+}
 
 /**
  * The line under `prog show`'s table on a kernel that fills less of bpf_prog_info than the

@@ -12,12 +12,25 @@
  */
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 
-import {TailcallsError, fromErrno} from '../errors.js'
+import {Btf, BtfError} from '../btf/btf.js'
+import {KIND} from '../btf/kinds.js'
+import {TailcallsError} from '../errors.js'
+import {SysError, isVanished} from '../sys/error.js'
 import {cstring} from '../sys/cstring.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_OBJ_NAME_LEN, BTF_INFO, CLOCK, LINK_INFO, LINK_INFO_UNION, LINK_TYPE, MAP_INFO, PROG_INFO} from '../sys/layouts.js'
+import {
+  BPF_BTF_INFO as BTF_INFO,
+  BPF_FUNC_INFO,
+  BPF_LINK_INFO as LINK_INFO,
+  BPF_LINK_TYPE,
+  BPF_MAP_INFO as MAP_INFO,
+  BPF_OBJ_NAME_LEN,
+  BPF_PROG_INFO as PROG_INFO,
+  BPF_TAG_SIZE,
+  CLOCK,
+} from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
-import {fieldInt, readProcFile} from './procfile.js'
+import {fieldInt, tryReadProcFile} from './procfile.js'
 
 // ---------------------------------------------------------------------------------------------
 // raw calls
@@ -39,7 +52,7 @@ function getInfo(fd: number, size: number, what: string, prepare?: (buf: Buffer)
   const len = lenBox
   len[0] = size
   const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, buf, len)
-  if (ret < 0) throw fromErrno(`reading ${what} info`, ret)
+  if (ret < 0) throw new SysError('BPF_OBJ_GET_INFO_BY_FD', -ret, `reading ${what} info`)
   return {buf, len: len[0]}
 }
 
@@ -62,7 +75,10 @@ function withNative<T>(bytes: number, fill: (address: bigint) => T): {bytes: Buf
 
 /** A field reader that answers undefined for fields the kernel did not copy. */
 class Fields {
-  constructor(readonly buf: Buffer, readonly len: number) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly len: number,
+  ) {}
   has(off: number, size: number): boolean {
     return off + size <= this.len
   }
@@ -141,7 +157,7 @@ export function progInfo(fd: number): ProgInfo {
     recursionMisses: f.u64(P.recursion_misses),
     runCnt: f.u64(P.run_cnt),
     runTimeNs: f.u64(P.run_time_ns),
-    tag: buf.subarray(P.tag, P.tag + 8).toString('hex'),
+    tag: buf.subarray(P.tag, P.tag + BPF_TAG_SIZE).toString('hex'),
     type: buf.readUInt32LE(P.type),
     verifiedInsns: f.u32(P.verified_insns),
     xlatedProgLen: f.u32(P.xlated_prog_len) ?? 0,
@@ -183,7 +199,9 @@ export function progXlated(fd: number): Buffer {
       b.writeBigUInt64LE(address, PROG_INFO.xlated_prog_insns)
     })
     // A zeroed pointer back means "not allowed" (constant blinding without raw-dump rights).
-    return buf.readBigUInt64LE(PROG_INFO.xlated_prog_insns) === 0n ? 0 : Math.min(len, buf.readUInt32LE(PROG_INFO.xlated_prog_len))
+    return buf.readBigUInt64LE(PROG_INFO.xlated_prog_insns) === 0n
+      ? 0
+      : Math.min(len, buf.readUInt32LE(PROG_INFO.xlated_prog_len))
   })
   return bytes.subarray(0, got)
 }
@@ -191,109 +209,62 @@ export function progXlated(fd: number): Buffer {
 /** type_id of the program's first func_info record (its main function's BTF FUNC), or undefined. */
 export function progMainFuncTypeId(fd: number, info: ProgInfo): number | undefined {
   if (!info.btfId || !info.nrFuncInfo) return undefined
-  const recSize = Math.min(info.funcInfoRecSize ?? 8, 8)
-  const {bytes} = withNative(8, (address) =>
+  const recSize = Math.min(info.funcInfoRecSize ?? BPF_FUNC_INFO.size, BPF_FUNC_INFO.size)
+  const {bytes} = withNative(BPF_FUNC_INFO.size, (address) =>
     getInfo(fd, PROG_INFO.size, 'program', (b) => {
       b.writeUInt32LE(1, PROG_INFO.nr_func_info)
       b.writeUInt32LE(recSize, PROG_INFO.func_info_rec_size)
       b.writeBigUInt64LE(address, PROG_INFO.func_info)
-    }))
-  // struct bpf_func_info {u32 insn_off; u32 type_id;}
-  return bytes.readUInt32LE(4)
+    }),
+  )
+  return bytes.readUInt32LE(BPF_FUNC_INFO.type_id)
 }
 
-const btfCache = new Map<number, Buffer | null>()
+/**
+ * Program BTF by id, parsed once per process (src/btf/btf.ts); null when it is gone or its
+ * header is unusable. Program BTF is standalone (never split on vmlinux).
+ */
+const btfCache = new Map<number, Btf | null>()
+
+function programBtf(id: number): Btf | null {
+  let btf = btfCache.get(id)
+  if (btf === undefined) {
+    const fd = tryOpenById('btf', id)
+    btf = fd === undefined ? null : parseOrNull(withFd(fd, btfData), `BTF id ${id}`)
+    btfCache.set(id, btf)
+  }
+
+  return btf
+}
+
+function parseOrNull(bytes: Buffer, name: string): Btf | null {
+  try {
+    return Btf.parse(bytes, {name})
+  } catch (error) {
+    if (error instanceof BtfError) return null
+    throw error
+  }
+}
 
 /**
  * The program's name as bpftool prints it: the kernel keeps 15 chars; when the name fills
  * them and the program has BTF func info, the full name is its main function's BTF name.
+ *
+ * The BTF is read by the one parser. Where a record has a kind it does not know, that parser
+ * stops (the record's length depends on its kind, so everything after it would be read
+ * misaligned) and the types after it do not exist; the walker this replaced skipped such a
+ * record as if it had no trailing data and could return a name read from the middle of
+ * another record. Not knowing the name, we print the kernel's 15 characters instead.
  */
 export function progFullName(fd: number, info: ProgInfo): string {
   const short = info.name ?? ''
   if (short.length < BPF_OBJ_NAME_LEN - 1 || !info.btfId || !info.nrFuncInfo) return short
-  try {
-    const typeId = progMainFuncTypeId(fd, info)
-    if (!typeId) return short
-    let blob = btfCache.get(info.btfId)
-    if (blob === undefined) {
-      const btfFd = tryOpenById('btf', info.btfId)
-      blob = btfFd === undefined ? null : withFd(btfFd, btfData)
-      btfCache.set(info.btfId, blob)
-    }
-
-    if (!blob) return short
-    return btfFuncName(blob, typeId) ?? short
-  } catch {
-    return short
-  }
-}
-
-/** Name of BTF type `id` if it is a FUNC (kind 12), from a raw BTF blob (not split BTF). */
-export function btfFuncName(blob: Buffer, id: number): string | undefined {
-  const t = btfTypeAt(blob, id)
-  if (!t || t.kind !== 12) return undefined
-  return t.name
-}
-
-/**
- * Walk a raw BTF blob to type `id`: just enough of the format to name a type. The full
- * decoder (for map values) lives elsewhere; this stays small and never throws on bad input.
- */
-export function btfTypeAt(blob: Buffer, id: number): {kind: number; name: string} | undefined {
-  if (blob.length < 24 || blob.readUInt16LE(0) !== 0xeb9f) return undefined
-  const hdrLen = blob.readUInt32LE(4)
-  const typeOff = hdrLen + blob.readUInt32LE(8)
-  const typeEnd = typeOff + blob.readUInt32LE(12)
-  const strOff = hdrLen + blob.readUInt32LE(16)
-  const strEnd = strOff + blob.readUInt32LE(20)
-  if (typeEnd > blob.length || strEnd > blob.length) return undefined
-  let off = typeOff
-  for (let cur = 1; off + 12 <= typeEnd; cur++) {
-    const nameOff = blob.readUInt32LE(off)
-    const info = blob.readUInt32LE(off + 4)
-    const kind = (info >>> 24) & 0x1f
-    const vlen = info & 0xffff
-    if (cur === id) {
-      const start = strOff + nameOff
-      if (start >= strEnd) return {kind, name: ''}
-      return {kind, name: cstring(blob, start, strEnd - start)}
-    }
-
-    off += 12 + btfExtraSize(kind, vlen)
-  }
-
-  return undefined
-}
-
-/** Bytes that follow the 12-byte btf_type header for each kind. */
-function btfExtraSize(kind: number, vlen: number): number {
-  switch (kind) {
-    case 1: // INT
-    case 14: // VAR
-    case 17: { // DECL_TAG
-      return 4
-    }
-
-    case 3: { // ARRAY
-      return 12
-    }
-
-    case 4: // STRUCT
-    case 5: // UNION
-    case 15: // DATASEC
-    case 19: { // ENUM64
-      return vlen * 12
-    }
-
-    case 6: // ENUM
-    case 13: { // FUNC_PROTO
-      return vlen * 8
-    }
-
-    default: {
-      return 0
-    }
-  }
+  // No catch: the open program fd keeps its BTF object alive, so nothing here can vanish;
+  // BTF the parser cannot read gives no name (programBtf).
+  const typeId = progMainFuncTypeId(fd, info)
+  if (!typeId) return short
+  const t = programBtf(info.btfId)?.type(typeId)
+  return t?.kind === KIND.FUNC ? (t.name ?? short) : short
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,10 +318,10 @@ export function mapInfo(fd: number): MapInfo {
 // ---------------------------------------------------------------------------------------------
 // fdinfo
 
-/** /proc/self/fdinfo/<fd> as key → value (text after the TAB); empty if unreadable. */
+/** /proc/self/fdinfo/<fd> as key → value (text after the TAB); empty without /proc. */
 export function fdinfo(fd: number): Map<string, string> {
   const out = new Map<string, string>()
-  const text = readProcFile(`/proc/self/fdinfo/${fd}`)
+  const text = tryReadProcFile(`/proc/self/fdinfo/${fd}`)
   if (text === undefined) return out
 
   for (const line of text.split('\n')) {
@@ -387,7 +358,7 @@ export function mapFdinfo(fd: number): MapFdinfo {
 
 /** memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. */
 export function progMemlock(fd: number): number | undefined {
-  const text = readProcFile(`/proc/self/fdinfo/${fd}`)
+  const text = tryReadProcFile(`/proc/self/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, 'memlock')
 }
 
@@ -425,8 +396,6 @@ export interface LinkInfo {
   hooknum?: number
   priority?: number
   flags?: number
-  /** The raw union bytes (offset 16 onwards), for decoders of other link types. */
-  raw: Buffer
 }
 
 /** Longest string we accept for tp_name / target_name (the kernel fails with ENOSPC beyond). */
@@ -435,21 +404,22 @@ const NAME_BUF = 4096
 export function linkInfo(fd: number): LinkInfo {
   let {buf, len} = getInfo(fd, LINK_INFO.size, 'link')
   const type = buf.readUInt32LE(LINK_INFO.type)
-  const U = LINK_INFO_UNION
+  const U = LINK_INFO
   let tpName: string | undefined
   let targetName: string | undefined
   // Strings come back through a pointer: a second call with a buffer, as bpftool does.
-  if (type === LINK_TYPE.raw_tracepoint || type === LINK_TYPE.iter) {
-    const ptrOff = type === LINK_TYPE.iter ? U.iter.target_name : U.raw_tracepoint.tp_name
-    const lenOff = type === LINK_TYPE.iter ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
+  if (type === BPF_LINK_TYPE.RAW_TRACEPOINT || type === BPF_LINK_TYPE.ITER) {
+    const ptrOff = type === BPF_LINK_TYPE.ITER ? U.iter.target_name : U.raw_tracepoint.tp_name
+    const lenOff = type === BPF_LINK_TYPE.ITER ? U.iter.target_name_len : U.raw_tracepoint.tp_name_len
     const {bytes, result} = withNative(NAME_BUF, (address) =>
       getInfo(fd, LINK_INFO.size, 'link', (b) => {
         b.writeBigUInt64LE(address, ptrOff)
         b.writeUInt32LE(NAME_BUF, lenOff)
-      }))
+      }),
+    )
     ;({buf, len} = result)
     const s = cstring(bytes, 0, NAME_BUF)
-    if (type === LINK_TYPE.iter) targetName = s
+    if (type === BPF_LINK_TYPE.ITER) targetName = s
     else tpName = s
   }
 
@@ -458,55 +428,54 @@ export function linkInfo(fd: number): LinkInfo {
     id: buf.readUInt32LE(LINK_INFO.id),
     infoLen: len,
     progId: buf.readUInt32LE(LINK_INFO.prog_id),
-    raw: Buffer.from(buf.subarray(LINK_INFO.union)),
     type,
   }
   switch (type) {
-    case LINK_TYPE.raw_tracepoint: {
+    case BPF_LINK_TYPE.RAW_TRACEPOINT: {
       info.tpName = tpName
       break
     }
 
-    case LINK_TYPE.tracing: {
+    case BPF_LINK_TYPE.TRACING: {
       info.attachType = f.u32(U.tracing.attach_type)
       info.targetObjId = f.u32(U.tracing.target_obj_id)
       info.targetBtfId = f.u32(U.tracing.target_btf_id)
       break
     }
 
-    case LINK_TYPE.cgroup: {
+    case BPF_LINK_TYPE.CGROUP: {
       info.cgroupId = f.u64(U.cgroup.cgroup_id)
       info.attachType = f.u32(U.cgroup.attach_type)
       break
     }
 
-    case LINK_TYPE.iter: {
+    case BPF_LINK_TYPE.ITER: {
       info.targetName = targetName
-      info.mapId = f.u32(U.iter.map_id)
-      info.cgroupId = f.u64(U.iter.cgroup_id)
-      info.order = f.u32(U.iter.order)
-      info.tid = f.u32(U.iter.tid)
-      info.pid = f.u32(U.iter.pid)
+      info.mapId = f.u32(U.iter.map.map_id)
+      info.cgroupId = f.u64(U.iter.cgroup.cgroup_id)
+      info.order = f.u32(U.iter.cgroup.order)
+      info.tid = f.u32(U.iter.task.tid)
+      info.pid = f.u32(U.iter.task.pid)
       break
     }
 
-    case LINK_TYPE.netns: {
+    case BPF_LINK_TYPE.NETNS: {
       info.netnsIno = f.u32(U.netns.netns_ino)
       info.attachType = f.u32(U.netns.attach_type)
       break
     }
 
-    case LINK_TYPE.xdp: {
+    case BPF_LINK_TYPE.XDP: {
       info.ifindex = f.u32(U.xdp.ifindex)
       break
     }
 
-    case LINK_TYPE.struct_ops: {
+    case BPF_LINK_TYPE.STRUCT_OPS: {
       info.mapId = f.u32(U.struct_ops.map_id)
       break
     }
 
-    case LINK_TYPE.netfilter: {
+    case BPF_LINK_TYPE.NETFILTER: {
       info.pf = f.u32(U.netfilter.pf)
       info.hooknum = f.u32(U.netfilter.hooknum)
       info.priority = f.s32(U.netfilter.priority)
@@ -514,20 +483,20 @@ export function linkInfo(fd: number): LinkInfo {
       break
     }
 
-    case LINK_TYPE.tcx:
-    case LINK_TYPE.netkit: {
+    case BPF_LINK_TYPE.TCX:
+    case BPF_LINK_TYPE.NETKIT: {
       info.ifindex = f.u32(U.tcx.ifindex)
       info.attachType = f.u32(U.tcx.attach_type)
       break
     }
 
-    case LINK_TYPE.sockmap: {
+    case BPF_LINK_TYPE.SOCKMAP: {
       info.mapId = f.u32(U.sockmap.map_id)
       info.attachType = f.u32(U.sockmap.attach_type)
       break
     }
 
-    case LINK_TYPE.perf_event: {
+    case BPF_LINK_TYPE.PERF_EVENT: {
       info.perfEventType = f.u32(U.perf_event.type)
       break
     }
@@ -566,7 +535,8 @@ export function btfInfo(fd: number): BtfInfo {
       getInfo(fd, BTF_INFO.size, 'BTF', (b) => {
         b.writeBigUInt64LE(address, BTF_INFO.name)
         b.writeUInt32LE(256, BTF_INFO.name_len)
-      }))
+      }),
+    )
     name = cstring(bytes, 0, 256)
   }
 
@@ -581,7 +551,8 @@ export function btfData(fd: number): Buffer {
     getInfo(fd, BTF_INFO.size, 'BTF', (b) => {
       b.writeBigUInt64LE(address, BTF_INFO.btf)
       b.writeUInt32LE(size, BTF_INFO.btf_size)
-    }))
+    }),
+  )
   return bytes
 }
 
@@ -606,9 +577,10 @@ export function loadTimeToEpoch(loadTime: bigint): number {
     const {libc} = sys()
     const real = Buffer.alloc(16)
     const boot = Buffer.alloc(16)
-    if (libc.clock_gettime(CLOCK.realtime, real) !== 0 || libc.clock_gettime(CLOCK.boottime, boot) !== 0) {
-      return Number(loadTime / 1_000_000_000n)
-    }
+    if (libc.clock_gettime(CLOCK.REALTIME, real) !== 0)
+      throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_REALTIME')
+    if (libc.clock_gettime(CLOCK.BOOTTIME, boot) !== 0)
+      throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_BOOTTIME')
 
     const secs = real.readBigInt64LE(0) - boot.readBigInt64LE(0)
     bootToRealNs = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
@@ -622,14 +594,18 @@ export function loadTimeToEpoch(loadTime: bigint): number {
 
 /** Interface name for ifindex if the object's netns is ours (bpftool's ifindex_to_name_ns). */
 export function ifnameInNs(ifindex: number, nsDev: bigint, nsIno: bigint): string | undefined {
-  try {
-    const st = statSync('/proc/self/ns/net', {bigint: true})
-    if (st.dev !== nsDev || st.ino !== nsIno) return undefined
-    for (const name of readdirSync('/sys/class/net')) {
-      if (readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim() === String(ifindex)) return name
+  const st = statSync('/proc/self/ns/net', {bigint: true})
+  if (st.dev !== nsDev || st.ino !== nsIno) return undefined
+  for (const name of readdirSync('/sys/class/net')) {
+    let text: string
+    try {
+      text = readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8')
+    } catch (error) {
+      if (isVanished(error)) continue // the interface was removed meanwhile
+      throw error
     }
-  } catch {
-    return undefined
+
+    if (text.trim() === String(ifindex)) return name
   }
 
   return undefined

@@ -5,8 +5,12 @@
  *
  * We read /proc instead of loading a BPF iterator: for every process, every fd whose link is
  * `anon_inode:bpf-prog|bpf-map|bpf_link|bpf-link`, and its `prog_id:`/`map_id:`/`link_id:`
- * line in /proc/<pid>/fdinfo/<fd>. Root (which we already need for BPF) can read them all;
- * processes we cannot read are skipped silently, like bpftool skips a failed iterator.
+ * line in /proc/<pid>/fdinfo/<fd>. Root (which we already need for BPF) can read them all.
+ * Two failures are skipped, and only these: a process or fd that went away while we walked
+ * (isProcGone), and a process whose fds we may not read (EACCES: a caller with CAP_BPF but
+ * not CAP_SYS_PTRACE, which `prog show pinned PATH` allows). The column is then incomplete
+ * rather than the command failed, as bpftool prints objects without pids when its iterator
+ * cannot run. Anything else is thrown.
  *
  * Same rules as bpftool: tgids only (threads share the fd table), our own process excluded,
  * one entry per (object, pid), pids ascending, comm of the thread-group leader.
@@ -14,7 +18,8 @@
 import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
 
 import {type ObjectKind, kindOfLink} from './ids.js'
-import {fieldInt, readProcFile} from './procfile.js'
+import {isErrno} from '../sys/error.js'
+import {fieldInt, isProcGone, tryReadProcFile} from './procfile.js'
 
 export interface PidRef {
   pid: number
@@ -26,12 +31,18 @@ export type PidTable = Map<number, PidRef[]>
 
 const ID_KEY: Record<ObjectKind, string> = {btf: 'btf_id', link: 'link_id', map: 'map_id', prog: 'prog_id'}
 
+/** A failure that leaves one process out of the table (see the header): gone, or not ours to read. */
+function skippable(error: unknown): boolean {
+  return isProcGone(error) || isErrno(error, 'EACCES')
+}
+
 function numericEntries(dir: string): number[] {
   let names: string[]
   try {
     names = readdirSync(dir)
-  } catch {
-    return []
+  } catch (error) {
+    if (skippable(error)) return []
+    throw error
   }
 
   const out: number[] = []
@@ -43,7 +54,7 @@ function numericEntries(dir: string): number[] {
 }
 
 function fdinfoId(pid: number, fd: number, key: string): number | undefined {
-  const text = readProcFile(`/proc/${pid}/fdinfo/${fd}`)
+  const text = tryReadProcFile(`/proc/${pid}/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, key)
 }
 
@@ -59,8 +70,9 @@ export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, Pi
       let target: string
       try {
         target = readlinkSync(`/proc/${pid}/fd/${fd}`)
-      } catch {
-        continue
+      } catch (error) {
+        if (skippable(error)) continue
+        throw error
       }
 
       if (!target.startsWith('anon_inode:')) continue
@@ -88,7 +100,8 @@ export function buildPidTable(kind: ObjectKind): PidTable {
 function readComm(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '')
-  } catch {
-    return ''
+  } catch (error) {
+    if (skippable(error)) return ''
+    throw error
   }
 }

@@ -5,6 +5,7 @@
  */
 import {type Dirent, opendirSync, readFileSync} from 'node:fs'
 
+import {SysError, isVanished} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {type ObjectKind, closeFd, fdKind} from './ids.js'
 
@@ -12,27 +13,26 @@ import {type ObjectKind, closeFd, fdKind} from './ids.js'
 export type PinTable = Map<number, string[]>
 
 export function bpffsMounts(): string[] {
-  let text: string
-  try {
-    text = readFileSync('/proc/mounts', 'utf8')
-  } catch {
-    return []
-  }
+  // /proc/mounts always exists where /proc is mounted; without /proc nothing else works either.
+  const text = readFileSync('/proc/mounts', 'utf8')
 
   const out: string[] = []
   for (const line of text.split('\n')) {
     const [, dir, type] = line.split(' ')
     // /proc/mounts escapes spaces etc. as octal (\040).
-    if (type?.startsWith('bpf')) out.push(dir.replaceAll(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    if (type?.startsWith('bpf'))
+      out.push(dir.replaceAll(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
   }
 
   return out
 }
 
-function idOfPinnedFd(fd: number): number | undefined {
+function idOfPinnedFd(fd: number): number {
   // id is at offset 4 of every bpf_*_info struct; 16 bytes is enough for all of them.
   const info = Buffer.alloc(16)
-  return sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length]) === 0 ? info.readUInt32LE(4) : undefined
+  const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, info, [info.length])
+  if (ret < 0) throw new SysError('BPF_OBJ_GET_INFO_BY_FD', -ret, 'reading the id of a pinned object')
+  return info.readUInt32LE(4)
 }
 
 const SLASH = Buffer.from('/')
@@ -50,8 +50,9 @@ function walk(dir: Buffer, visit: (path: Buffer) => void, depth = 0): void {
     // opendir (not readdir) keeps the filesystem's own order, as nftw does.
     // 'buffer' works at run time (Dir yields Buffer names); @types/node only lists string encodings.
     d = opendirSync(dir, {encoding: 'buffer' as BufferEncoding})
-  } catch {
-    return
+  } catch (error) {
+    if (isVanished(error)) return // removed while we walked
+    throw error
   }
 
   try {
@@ -75,11 +76,15 @@ export function buildPinTable(kind: ObjectKind): PinTable {
       // koffi passes a NUL-terminated Buffer as the char * unchanged.
       const fd = libbpf.bpf_obj_get(Buffer.concat([bytes, NUL]) as unknown as string)
       const path = bytes.toString('utf8')
-      if (fd < 0) return
+      if (fd < 0) {
+        const error = new SysError('bpf_obj_get', -fd, `opening pinned object ${path}`)
+        if (isVanished(error)) return // unpinned while we walked
+        throw error
+      }
+
       try {
         if (fdKind(fd) !== kind) return
         const id = idOfPinnedFd(fd)
-        if (id === undefined) return
         const paths = table.get(id)
         if (paths) paths.push(path)
         else table.set(id, [path])

@@ -5,15 +5,31 @@
  */
 import {closeSync, openSync, readSync} from 'node:fs'
 
+import {isErrno} from '../sys/error.js'
+
 const buf = Buffer.allocUnsafe(16_384)
 
-/** The file's text (first 16 KiB: fdinfo files are far smaller), or undefined if unreadable. */
-export function readProcFile(path: string): string | undefined {
+/**
+ * True for the answers /proc gives about something that went away: ENOENT (the process exited
+ * or closed the fd: /proc/<pid>/fd/N, fdinfo/N, a whole /proc/<pid>), and ESRCH, which some
+ * /proc/<pid> files answer instead when their task has exited while the file was open (the
+ * kernel's comm and stat readers, for instance).
+ */
+export function isProcGone(error: unknown): boolean {
+  return isErrno(error, 'ENOENT', 'ESRCH')
+}
+
+/**
+ * The file's text (first 16 KiB: fdinfo files are far smaller), or undefined when it is gone
+ * (isProcGone). Any other failure is thrown.
+ */
+export function tryReadProcFile(path: string): string | undefined {
   let fd: number
   try {
     fd = openSync(path, 'r')
-  } catch {
-    return undefined
+  } catch (error) {
+    if (isProcGone(error)) return undefined
+    throw error
   }
 
   try {
@@ -26,8 +42,9 @@ export function readProcFile(path: string): string | undefined {
     }
 
     return buf.toString('latin1', 0, len)
-  } catch {
-    return undefined
+  } catch (error) {
+    if (isProcGone(error)) return undefined
+    throw error
   } finally {
     closeSync(fd)
   }

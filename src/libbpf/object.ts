@@ -5,11 +5,12 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 
 import {TailcallsError, fromErrno} from '../errors.js'
+import {SysError, checkRet, isErrno} from '../sys/error.js'
 import {type BpfMap, type BpfObject, type BpfProgram, sys} from '../sys/ffi.js'
+import {EM_BPF} from '../sys/uapi.js'
 import {captureLibbpfLog} from './log.js'
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46])
-const EM_BPF = 247
 const LOG_BUF_SIZE = 256 * 1024
 
 /** Reject a path that is not an ELF file for BPF before libbpf sees it. */
@@ -32,8 +33,9 @@ export function checkElf(path: string): void {
   const head = Buffer.alloc(20)
   try {
     readSync(fd, head, 0, 20, 0)
-  } catch {
-    // A directory or unreadable file: treated like a short read below.
+  } catch (error) {
+    // A directory opens but cannot be read (EISDIR): treated like a short read below, "not an ELF file".
+    if (!isErrno(error, 'EISDIR')) throw error
   } finally {
     closeSync(fd)
   }
@@ -46,9 +48,13 @@ export function checkElf(path: string): void {
 
   // e_machine at offset 18, little-endian objects only (what clang -target bpf emits on x86).
   if (head.readUInt16LE(18) !== EM_BPF) {
-    throw new TailcallsError('invalidObject', `${path} is an ELF file but not a BPF object (e_machine ${head.readUInt16LE(18)})`, {
-      hint: 'compile the program with clang -target bpf',
-    })
+    throw new TailcallsError(
+      'invalidObject',
+      `${path} is an ELF file but not a BPF object (e_machine ${head.readUInt16LE(18)})`,
+      {
+        hint: 'compile the program with clang -target bpf',
+      },
+    )
   }
 }
 
@@ -87,10 +93,10 @@ export class LoadedObject {
     const obj = libbpf.bpf_object__open_file(path, null)
     const messages = log.stop()
     if (!obj) {
-      const err = errno()
+      const cause = new SysError('bpf_object__open_file', errno(), `opening ${path}`)
       const last = messages.at(-1)
       throw new TailcallsError('invalidObject', `libbpf cannot open ${path}${last ? `: ${last}` : ''}`, {
-        errno: err,
+        cause,
         hint: 'rebuild it with clang -O2 -g -target bpf (BTF-defined maps, SEC() names libbpf knows)',
       })
     }
@@ -148,7 +154,10 @@ export class LoadedObject {
     for (const name of this.programNames()) {
       const buf = koffi.alloc('char', LOG_BUF_SIZE) as unknown as bigint
       this.logBufs.set(name, buf)
-      libbpf.bpf_program__set_log_buf(libbpf.bpf_object__find_program_by_name(this.obj, name)!, buf, LOG_BUF_SIZE)
+      checkRet(
+        'bpf_program__set_log_buf',
+        libbpf.bpf_program__set_log_buf(libbpf.bpf_object__find_program_by_name(this.obj, name)!, buf, LOG_BUF_SIZE),
+      )
     }
 
     const log = captureLibbpfLog()
@@ -167,20 +176,32 @@ export class LoadedObject {
       const text = koffi.decode(buf, 'char', -1) as string
       if (text.trim()) {
         const lines = text.trimEnd().split('\n')
-        return new TailcallsError('verifier', `the kernel verifier rejected program ${name}: ${verifierReason(lines)}`, {
-          details: lines.slice(-12),
-          errno: Math.abs(ret),
-          hint: 'fix the program source; the verifier log above shows where it failed',
-        })
+        return new TailcallsError(
+          'verifier',
+          `the kernel verifier rejected program ${name}: ${verifierReason(lines)}`,
+          {
+            cause: new SysError('bpf_object__load', -ret, `loading ${this.path} failed`),
+            details: lines.slice(-12),
+            hint: 'fix the program source; the verifier log above shows where it failed',
+          },
+        )
       }
     }
 
-    const base = fromErrno(`loading ${this.path} failed`, ret, {E2BIG: 'kernelSupport', EINVAL: 'invalidObject', ESRCH: 'kernelSupport'})
-    const detail = messages.filter((m) => !m.startsWith('libbpf: prog') || m.includes('failed')).at(-1)
-    return new TailcallsError(base.exitCode === 3 ? 'permission' : 'invalidObject', detail ? `${base.message} (${detail})` : base.message, {
-      errno: base.errno,
-      hint: base.hint ?? 'run `tailcalls doctor` to check what this kernel supports',
+    const base = fromErrno(new SysError('bpf_object__load', -ret, `loading ${this.path} failed`), {
+      E2BIG: 'kernelSupport',
+      EINVAL: 'invalidObject',
+      ESRCH: 'kernelSupport',
     })
+    const detail = messages.filter((m) => !m.startsWith('libbpf: prog') || m.includes('failed')).at(-1)
+    return new TailcallsError(
+      base.exitCode === 3 ? 'permission' : 'invalidObject',
+      detail ? `${base.message} (${detail})` : base.message,
+      {
+        cause: base.cause,
+        hint: base.hint ?? 'run `tailcalls doctor` to check what this kernel supports',
+      },
+    )
   }
 
   private freeLogBufs(): void {

@@ -4,7 +4,7 @@
  * with ring_buffer__consume(). Samples are copied into one batch buffer (one memcpy each;
  * sample memory is valid only during the callback) and handed over per wakeup.
  */
-import {TailcallsError} from '../errors.js'
+import {SysError, checkRet} from '../sys/error.js'
 import {type RingBuffer, sys} from '../sys/ffi.js'
 
 export interface Batch {
@@ -63,8 +63,9 @@ export class RingBufferReader {
     }, 'ring_buffer_sample_fn *') as unknown as bigint
     const rb = libbpf.ring_buffer__new(mapFd, this.cb, null, null)
     if (!rb) {
+      const error = new SysError('ring_buffer__new', sys().errno(), 'opening the ring buffer') // errno before any other call
       koffi.unregister(this.cb)
-      throw new TailcallsError('internal', `cannot open the ring buffer: errno ${sys().errno()}`)
+      throw error
     }
 
     this.rb = rb
@@ -85,7 +86,7 @@ export class RingBufferReader {
    */
   start(): void {
     const {koffi, libbpf} = sys()
-    const fd = libbpf.ring_buffer__epoll_fd(this.rb)
+    const fd = checkRet('ring_buffer__epoll_fd', libbpf.ring_buffer__epoll_fd(this.rb))
     const node = (koffi as unknown as {node: {poll(fd: number, o: unknown, cb: () => void): PollHandle}}).node
     this.poll = node.poll(fd, {readable: true}, () => this.onReadable())
   }
@@ -109,7 +110,7 @@ export class RingBufferReader {
     if (this.closed) return 0
     const n = sys().libbpf.ring_buffer__consume(this.rb)
     this.flush()
-    return n
+    return checkRet('ring_buffer__consume', n)
   }
 
   /** Stop reading (backpressure): the ring fills, and the BPF side counts what it drops. */

@@ -1,6 +1,9 @@
 /**
  * JSON output as bpftool writes it: compact, one trailing newline, u64 values exact.
  *
+ * Every JSON the CLI prints goes through here (data on stdout, status lines and errors on
+ * stderr), so every string is terminal-safe the same way.
+ *
  * - `toJson(value)`: one value as a string. BigInts are written as bare digits (JSON numbers
  *   with every digit kept; JSON.stringify would throw and Number would round above 2^53).
  * - `writeJsonArray(items)`: a list streamed element by element, pulling from a (lazy)
@@ -13,7 +16,12 @@
 /** True for the errors a closed reader produces on stdout. */
 export function isBrokenPipe(error: unknown): boolean {
   const code = (error as {code?: string} | null)?.code
-  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END'
+  return (
+    code === 'EPIPE' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'ERR_STREAM_DESTROYED' ||
+    code === 'ERR_STREAM_WRITE_AFTER_END'
+  )
 }
 
 /** JSON text that toJson writes as is (it must be valid JSON: nothing checks it). */
@@ -32,7 +40,9 @@ const RAW_UNSAFE_ALL = /[\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202
 
 export function jsonString(s: string): string {
   const j = JSON.stringify(s)
-  return RAW_UNSAFE.test(j) ? j.replaceAll(RAW_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j
+  return RAW_UNSAFE.test(j)
+    ? j.replaceAll(RAW_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : j
 }
 
 /** Compact JSON with exact BigInts; keys whose value is undefined are left out (as JSON.stringify). */
@@ -71,6 +81,28 @@ export function toJson(value: unknown): string {
       return 'null'
     }
   }
+}
+
+/**
+ * toJson laid out as JSON.stringify(value, null, indent) lays it out (doctor's report), with
+ * the same terminal-safe strings and exact BigInts.
+ */
+export function toJsonPretty(value: unknown, indent = 2, depth = 0): string {
+  if (typeof value !== 'object' || value === null || value instanceof RawJson) return toJson(value)
+  const inner = '\n' + ' '.repeat(indent * (depth + 1))
+  const outer = '\n' + ' '.repeat(indent * depth)
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]'
+    return `[${inner}${value.map((v) => (v === undefined ? 'null' : toJsonPretty(v, indent, depth + 1))).join(`,${inner}`)}${outer}]`
+  }
+
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function') continue
+    parts.push(`${jsonString(k)}: ${toJsonPretty(v, indent, depth + 1)}`)
+  }
+
+  return parts.length === 0 ? '{}' : `{${inner}${parts.join(`,${inner}`)}${outer}}`
 }
 
 /**
@@ -146,7 +178,8 @@ function writeChunk(out: NodeJS.WritableStream, text: string): Promise<boolean> 
  *
  * Not json-stream-stringify: measured here, it costs ~45 µs per listed program on a cold
  * start (token-by-token walking through stream machinery), four times all the kernel and
- * decoding work for that program; this writer costs ~10 µs with the same streaming behaviour.
+ * decoding work for that program; this writer costs ~10 µs with the same streaming behaviour
+ * (bench/json-writer.mjs compares the two; the README gives the figures).
  */
 export async function writeJsonArray(
   items: AsyncIterable<unknown> | Iterable<unknown>,

@@ -45,7 +45,8 @@ export function dim(s: string, color = useColor()): string {
  */
 /* eslint-disable no-control-regex -- control characters are what these match */
 const UNSAFE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/
-const UNSAFE_OR_OURS = /\u001B\[(?:1|2|22)m|[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
+const UNSAFE_OR_OURS =
+  /\u001B\[(?:1|2|22)m|[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g
 /* eslint-enable no-control-regex */
 
 export function safeText(s: string): string {
@@ -77,7 +78,15 @@ function pad(s: string, w: number, right?: boolean): string {
 export function renderPlain(columns: Column[], raw: string[][], color = useColor()): string {
   const rows = raw.map((r) => r.map((c) => safeText(c ?? '')))
   const widths = columns.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width(r[i] ?? ''))))
-  const lines = [formatRow(columns, widths, columns.map((c) => c.header), color, true)]
+  const lines = [
+    formatRow(
+      columns,
+      widths,
+      columns.map((c) => c.header),
+      color,
+      true,
+    ),
+  ]
   for (const r of rows) lines.push(formatRow(columns, widths, r, color, false))
   return lines.join('\n') + '\n'
 }
@@ -96,10 +105,21 @@ function formatRow(columns: Column[], widths: number[], raw: string[], color: bo
  * A formatter for rows that arrive one by one (big dumps): fixed column widths chosen up front
  * (wider cells just push the line), so nothing is buffered.
  */
-export function streamingRows(columns: Column[], widths: number[], color = useColor()): {header(): string; row(cells: string[]): string} {
+export function streamingRows(
+  columns: Column[],
+  widths: number[],
+  color = useColor(),
+): {header(): string; row(cells: string[]): string} {
   const w = columns.map((c, i) => Math.max(widths[i] ?? 0, width(c.header)))
   return {
-    header: () => formatRow(columns, w, columns.map((c) => c.header), color, true) + '\n',
+    header: () =>
+      formatRow(
+        columns,
+        w,
+        columns.map((c) => c.header),
+        color,
+        true,
+      ) + '\n',
     row: (cells) => formatRow(columns, w, cells, color, false) + '\n',
   }
 }

@@ -7,8 +7,9 @@
  *   PROG := id N | name NAME | tag TAG | pinned PATH
  *   K    := a number (decimal or 0x hex), or bpftool's 4 key bytes (`key 1 0 0 0`, `key hex 01 00 00 00`)
  */
+import {grammar, parseId, parseSelector} from '../cli/selector.js'
 import {TailcallsError} from '../errors.js'
-import {type Selector, grammar, parseId, parseSelector} from '../inspect/select.js'
+import type {Selector} from '../kernel/select.js'
 
 export interface SlotArgs {
   map: Selector
@@ -31,7 +32,7 @@ function parseByte(text: string, hex: boolean): number | undefined {
 
 /** The key words (between `key` and `prog`/`value`/end) → a u32 slot index. */
 export function parseKey(words: string[], withProg: boolean): number {
-  if (words.length === 0) throw usage('\'key\' needs a value', withProg)
+  if (words.length === 0) throw usage("'key' needs a value", withProg)
   if (words.length === 1) {
     const k = parseId(words[0])
     if (k === undefined) throw usage(`can't parse key '${words[0]}': a key is a slot number (0, 1, … or 0x…)`, withProg)
@@ -53,9 +54,14 @@ export function parseKey(words: string[], withProg: boolean): number {
 export function parseSlotArgs(argv: string[], withProg: boolean): SlotArgs {
   // A map may be named `key`: the keyword is the third word when MAP is well formed.
   const keyAt = argv[2] === 'key' ? 2 : argv.indexOf('key')
-  if (keyAt === -1) throw usage(argv.length === 0 ? 'missing MAP' : 'missing \'key K\'', withProg)
+  if (keyAt === -1) throw usage(argv.length === 0 ? 'missing MAP' : "missing 'key K'", withProg)
   if (keyAt !== 2) {
-    throw usage(keyAt < 2 ? `MAP is two words (${grammar('map')}), got '${argv.slice(0, keyAt).join(' ')}'` : `unexpected '${argv.slice(2, keyAt).join(' ')}' after MAP`, withProg)
+    throw usage(
+      keyAt < 2
+        ? `MAP is two words (${grammar('map')}), got '${argv.slice(0, keyAt).join(' ')}'`
+        : `unexpected '${argv.slice(2, keyAt).join(' ')}' after MAP`,
+      withProg,
+    )
   }
 
   const map = parseSelector('map', argv[0], argv[1])
@@ -66,7 +72,7 @@ export function parseSlotArgs(argv: string[], withProg: boolean): SlotArgs {
     return {key: parseKey(rest, false), map}
   }
 
-  if (progAt === -1) throw usage('missing \'prog PROG\' (the program to put in the slot)', true)
+  if (progAt === -1) throw usage("missing 'prog PROG' (the program to put in the slot)", true)
   const key = parseKey(rest.slice(0, progAt), true)
   const progWords = rest.slice(progAt + 1)
   if (progWords.length > 2) throw usage(`unexpected '${progWords.slice(2).join(' ')}' after PROG`, true)

@@ -1,6 +1,7 @@
 /**
  * Will the kernel accept this program in this prog array? Checked before touching the kernel,
- * so a refusal names the reason instead of a bare EINVAL (kernel-and-anchors.md §4.3).
+ * so a refusal names the reason instead of a bare EINVAL (the kernel checks this in
+ * __bpf_prog_map_compatible, kernel/bpf/core.c, and tells user space nothing more).
  *
  * The kernel compares every program with the array's **owner** (the first program that used
  * the array): program type (an ext program counts as its target's type, but ext programs are
@@ -12,15 +13,20 @@
  * whose EINVAL is then decoded by the caller.
  */
 import {KIND} from '../btf/kinds.js'
-import {kernelBtf} from '../btf/kernel.js'
 import type {BtfType} from '../btf/types.js'
+import {isKind} from '../errors.js'
+import {kernelBtf} from '../kernel/btf.js'
 import {attachTypeName, progTypeName} from '../kernel/names.js'
+import {objectLabel} from '../render/label.js'
+import {BPF_ATTACH_TYPE, BPF_PROG_TYPE} from '../sys/uapi.js'
 
-export const PROG_TYPE = {rawTracepoint: 17, tracing: 26, structOps: 27, ext: 28, lsm: 29} as const
-/** enum bpf_attach_type: BPF_TRACE_RAW_TP, what tp_btf programs are loaded with. */
-export const ATTACH_TRACE_RAW_TP = 23
 /** Types whose attach_func_proto must be identical in one prog array. */
-const PROTO_CHECKED = new Set<number>([PROG_TYPE.tracing, PROG_TYPE.lsm, PROG_TYPE.ext, PROG_TYPE.structOps])
+const PROTO_CHECKED = new Set<number>([
+  BPF_PROG_TYPE.TRACING,
+  BPF_PROG_TYPE.LSM,
+  BPF_PROG_TYPE.EXT,
+  BPF_PROG_TYPE.STRUCT_OPS,
+])
 
 export interface ProgFacts {
   id: number
@@ -60,18 +66,22 @@ export function kernelTargetResolver(objId: number, btfId: number): AttachTarget
   let btf
   try {
     btf = kernelBtf(objId)
-  } catch {
-    return fallback
+  } catch (error) {
+    // A module's BTF that went away (notFound) or cannot be decoded (invalidObject): the
+    // target is then described by its ids alone, and the kernel still checks it on update.
+    if (isKind(error, 'notFound', 'invalidObject')) return fallback
+    throw error
   }
 
   const t = btf.type(btfId)
   if (!t) return fallback
-  const follow = (x: BtfType | undefined): BtfType | undefined => (x && 'type' in x ? btf.type((x as {type: number}).type) : undefined)
+  const follow = (x: BtfType | undefined): BtfType | undefined =>
+    x && 'type' in x ? btf.type((x as {type: number}).type) : undefined
   // tp_btf: typedef btf_trace_<tp> → pointer → func_proto. fentry/fexit/lsm: FUNC → func_proto.
   if (t.kind === KIND.TYPEDEF && t.name?.startsWith('btf_trace_')) {
     const proto = follow(follow(t))
     return {
-      attachType: ATTACH_TRACE_RAW_TP,
+      attachType: BPF_ATTACH_TYPE.TRACE_RAW_TP,
       description: `tp_btf/${t.name.slice('btf_trace_'.length)}`,
       proto: proto?.kind === KIND.FUNC_PROTO ? `${objId}:${proto.id}` : undefined,
     }
@@ -79,18 +89,13 @@ export function kernelTargetResolver(objId: number, btfId: number): AttachTarget
 
   if (t.kind === KIND.FUNC) {
     const proto = follow(t)
-    return {description: `function ${t.name ?? '?'}`, proto: proto?.kind === KIND.FUNC_PROTO ? `${objId}:${proto.id}` : undefined}
+    return {
+      description: `function ${t.name ?? '?'}`,
+      proto: proto?.kind === KIND.FUNC_PROTO ? `${objId}:${proto.id}` : undefined,
+    }
   }
 
   return {...fallback, description: `${t.name || '(anon)'} (btf id ${btfId})`}
-}
-
-function label(p: ProgFacts): string {
-  return `${p.name || '(no name)'} (id ${p.id})`
-}
-
-function arrayLabel(a: ArrayFacts): string {
-  return `${a.name || '(no name)'} (id ${a.id})`
 }
 
 /** The program's expected attach type, when we can tell it. */
@@ -101,10 +106,14 @@ function attachTypeOf(p: ProgFacts, target: AttachTarget | undefined): number | 
 }
 
 /** Why the kernel would refuse `prog` in `array`, or undefined when nothing we can see forbids it. */
-export function incompatibility(array: ArrayFacts, prog: ProgFacts, resolve: TargetResolver = kernelTargetResolver): string | undefined {
-  const p = label(prog)
-  const a = arrayLabel(array)
-  if (prog.type === PROG_TYPE.ext) {
+export function incompatibility(
+  array: ArrayFacts,
+  prog: ProgFacts,
+  resolve: TargetResolver = kernelTargetResolver,
+): string | undefined {
+  const p = objectLabel(prog)
+  const a = objectLabel(array)
+  if (prog.type === BPF_PROG_TYPE.EXT) {
     return `${p} is an ext (freplace) program: the kernel never puts freplace programs in a prog array`
   }
 
@@ -137,7 +146,7 @@ export function incompatibility(array: ArrayFacts, prog: ProgFacts, resolve: Tar
   // the kernel compares the prototype, not the target. Unresolvable BTF: the kernel decides.
   if (mine.proto === undefined || theirs.proto === undefined) return undefined
   if (mine.proto !== theirs.proto) {
-    return `${p} attaches to ${mine.description}, but ${a}'s programs attach to ${theirs.description} (like ${label(ref)}): programs in one prog array must have the same attach function prototype`
+    return `${p} attaches to ${mine.description}, but ${a}'s programs attach to ${theirs.description} (like ${objectLabel(ref)}): programs in one prog array must have the same attach function prototype`
   }
 
   return attachTypeReason(attachTypeOf(prog, mine), attachTypeOf(ref, theirs))

@@ -4,28 +4,43 @@
  * Everything is checked before the one syscall that changes the kernel (map type, key range,
  * compatibility with the array's owner: see compat.ts), so a refusal leaves nothing
  * half-done. The update itself is atomic per slot: the kernel swaps the pointer and re-patches
- * every direct jump to it (kernel-and-anchors.md §4.4), so a program running through the chain
+ * every direct jump to it under the map's poke mutex, so a program running through the chain
  * sees the old or the new target, never neither.
  *
- * The uref trap (§4.5): the kernel empties a prog array when its last user reference (an fd in
+ * The uref trap: the kernel empties a prog array when its last user reference (an fd in
  * some process, or a pin) goes away, even while programs still jump through it. The fd we open
  * here is such a reference and goes away when we exit; if no other process holds the array
  * and it is not pinned, the update is lost on exit. We say so, as bpftool does.
  */
 import {TailcallsError, fromErrno} from '../errors.js'
 import {closeFd, objectIds, tryOpenById} from '../kernel/ids.js'
-import {type MapInfo, type ProgInfo, linkInfo, mapFdinfo, mapInfo, progFullName, progInfo, progMapIds} from '../kernel/info.js'
+import {
+  type MapInfo,
+  type ProgInfo,
+  linkInfo,
+  mapFdinfo,
+  mapInfo,
+  progFullName,
+  progInfo,
+  progMapIds,
+} from '../kernel/info.js'
 import {mapTypeName} from '../kernel/names.js'
 import {buildPidTable} from '../kernel/pids.js'
 import {buildPinTable} from '../kernel/pinned.js'
-import {type Selector, describeSelector, select} from '../inspect/select.js'
-import {errnoName} from '../sys/errno.js'
+import {type Selector, describeSelector, select} from '../kernel/select.js'
+import {objectLabel} from '../render/label.js'
+import {SysError} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
-import {BPF_ANY, LINK_TYPE, MAP_TYPE} from '../sys/layouts.js'
-import {ATTACH_TRACE_RAW_TP, type ArrayFacts, PROG_TYPE, type ProgFacts, type TargetResolver, incompatibility, kernelTargetResolver} from './compat.js'
+import {BPF_ATTACH_TYPE, BPF_LINK_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_UPDATE_FLAG} from '../sys/uapi.js'
+import {type ArrayFacts, type ProgFacts, type TargetResolver, incompatibility, kernelTargetResolver} from './compat.js'
 
 /** Program types whose attach target (and attach type) the kernel compares in a prog array. */
-const TARGETED_TYPES = new Set<number>([PROG_TYPE.tracing, PROG_TYPE.lsm, PROG_TYPE.ext, PROG_TYPE.structOps])
+const TARGETED_TYPES = new Set<number>([
+  BPF_PROG_TYPE.TRACING,
+  BPF_PROG_TYPE.LSM,
+  BPF_PROG_TYPE.EXT,
+  BPF_PROG_TYPE.STRUCT_OPS,
+])
 
 export interface ObjectRef {
   id: number
@@ -69,7 +84,7 @@ function selectOne(kind: 'map' | 'prog', sel: Selector): number {
     }
   }
 
-  // Prog arrays outlive their programs when the kernel leaks them (kernel-and-anchors.md §4.6),
+  // Prog arrays outlive their programs when the kernel leaks them (see src/kernel/ids.ts),
   // so a name often matches stale arrays too: point at the ones loaded programs use.
   let hint = `name one by id: ${kind} id ${ids[0]}`
   if (kind === 'map') {
@@ -78,7 +93,11 @@ function selectOne(kind: 'map' | 'prog', sel: Selector): number {
     else if (used.length > 1) hint = `name one by id; loaded programs use ids ${used.join(', ')}`
   }
 
-  throw new TailcallsError('usage', `${describeSelector(sel)} matches ${ids.length} ${kind === 'map' ? 'maps' : 'programs'} (ids ${ids.join(', ')})`, {hint})
+  throw new TailcallsError(
+    'usage',
+    `${describeSelector(sel)} matches ${ids.length} ${kind === 'map' ? 'maps' : 'programs'} (ids ${ids.join(', ')})`,
+    {hint},
+  )
 }
 
 /** Ids of every map some loaded program references. */
@@ -87,10 +106,9 @@ function mapsUsedByPrograms(): Set<number> {
   for (const id of objectIds('prog')) {
     const fd = tryOpenById('prog', id)
     if (fd === undefined) continue
+    // The open fd keeps the program alive: nothing here can vanish, so nothing is caught.
     try {
       for (const m of progMapIds(fd)) used.add(m)
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -110,10 +128,14 @@ function openProgArray(sel: Selector): OpenArray {
   try {
     const info = mapInfo(fd)
     const ref = {id: info.id, name: info.name}
-    if (info.type !== MAP_TYPE.prog_array) {
-      throw new TailcallsError('wrongMapType', `map ${mapLabel(ref)} is a ${mapTypeName(info.type)}, not a prog_array: only prog arrays hold programs`, {
-        hint: 'give a prog_array map (list them with `tailcalls map list`); other maps: bpftool map update',
-      })
+    if (info.type !== BPF_MAP_TYPE.PROG_ARRAY) {
+      throw new TailcallsError(
+        'wrongMapType',
+        `map ${objectLabel(ref)} is a ${mapTypeName(info.type)}, not a prog_array: only prog arrays hold programs`,
+        {
+          hint: 'give a prog_array map (list them with `tailcalls map list`); other maps: bpftool map update',
+        },
+      )
     }
 
     return {fd, info, ref}
@@ -123,20 +145,16 @@ function openProgArray(sel: Selector): OpenArray {
   }
 }
 
-function mapLabel(r: ObjectRef): string {
-  return `${r.name || '(no name)'} (id ${r.id})`
-}
-
-function progLabel(r: ObjectRef): string {
-  return `${r.name || '(no name)'} (id ${r.id})`
-}
-
 function checkKey(a: OpenArray, key: number): void {
   if (key >= a.info.maxEntries) {
     const range = a.info.maxEntries === 0 ? 'it has no slots' : `its slots are 0–${a.info.maxEntries - 1}`
-    throw new TailcallsError('outOfRange', `key ${key} is out of range for ${mapLabel(a.ref)}: max_entries is ${a.info.maxEntries}, ${range}`, {
-      hint: 'use a key below max_entries',
-    })
+    throw new TailcallsError(
+      'outOfRange',
+      `key ${key} is out of range for ${objectLabel(a.ref)}: max_entries is ${a.info.maxEntries}, ${range}`,
+      {
+        hint: 'use a key below max_entries',
+      },
+    )
   }
 }
 
@@ -151,8 +169,9 @@ export function slotProgId(mapFd: number, key: number): number | undefined {
   const value = Buffer.alloc(4)
   const ret = sys().libbpf.bpf_map_lookup_elem(mapFd, keyBuf(key), value)
   if (ret === 0) return value.readUInt32LE(0)
-  if (errnoName(ret) === 'ENOENT') return undefined
-  throw fromErrno(`reading slot ${key}`, ret)
+  const error = new SysError('bpf_map_lookup_elem', -ret, `reading slot ${key}`)
+  if (error.code === 'ENOENT') return undefined // a prog array's "no element": the slot is empty
+  throw error
 }
 
 function progRefById(id: number): ObjectRef {
@@ -185,10 +204,13 @@ function linkAttachTypes(): Map<number, number[]> {
     if (fd === undefined) continue
     try {
       const l = linkInfo(fd)
-      const t = l.type === LINK_TYPE.raw_tracepoint ? ATTACH_TRACE_RAW_TP : l.type === LINK_TYPE.tracing ? l.attachType : undefined
+      const t =
+        l.type === BPF_LINK_TYPE.RAW_TRACEPOINT
+          ? BPF_ATTACH_TYPE.TRACE_RAW_TP
+          : l.type === BPF_LINK_TYPE.TRACING
+            ? l.attachType
+            : undefined
       if (t !== undefined) out.set(l.progId, [...(out.get(l.progId) ?? []), t])
-    } catch {
-      // vanished
     } finally {
       closeFd(fd)
     }
@@ -203,7 +225,13 @@ function linkAttachTypes(): Map<number, number[]> {
  */
 function arrayFacts(a: OpenArray, links: Map<number, number[]> | undefined): ArrayFacts {
   const fi = mapFdinfo(a.fd)
-  const facts: ArrayFacts = {id: a.ref.id, name: a.ref.name, ownerJited: fi.ownerJited, ownerProgType: fi.ownerProgType, references: []}
+  const facts: ArrayFacts = {
+    id: a.ref.id,
+    name: a.ref.name,
+    ownerJited: fi.ownerJited,
+    ownerProgType: fi.ownerProgType,
+    references: [],
+  }
   // Owner type and JIT flag suffice unless attach targets matter (links undefined).
   if (!links) return facts
   const addRef = (fd: number) => {
@@ -235,8 +263,6 @@ function arrayFacts(a: OpenArray, links: Map<number, number[]> | undefined): Arr
       try {
         const info = progInfo(fd)
         if (progMapIds(fd, info.nrMapIds).includes(a.ref.id)) addRef(fd)
-      } catch {
-        // vanished
       } finally {
         closeFd(fd)
       }
@@ -253,20 +279,24 @@ function holderWarning(a: OpenArray): string | undefined {
   const pids = buildPidTable('map').get(a.ref.id) ?? []
   const pins = buildPinTable('map').get(a.ref.id) ?? []
   if (pids.length > 0 || pins.length > 0) return undefined
-  return `no other process holds ${mapLabel(a.ref)} and it is not pinned: the kernel empties a prog array when its last user reference closes, so this change is lost when tailcalls exits; pin the array (bpftool map pin id ${a.ref.id} /sys/fs/bpf/NAME) or keep its loader running`
+  return `no other process holds ${objectLabel(a.ref)} and it is not pinned: the kernel empties a prog array when its last user reference closes, so this change is lost when tailcalls exits; pin the array (bpftool map pin id ${a.ref.id} /sys/fs/bpf/NAME) or keep its loader running`
 }
 
-function kernelRefusal(what: string, ret: number, prog?: ObjectRef, a?: OpenArray): TailcallsError {
-  const name = errnoName(ret)
-  if (name === 'EINVAL' && prog && a) {
-    return new TailcallsError('incompatible', `the kernel refused ${progLabel(prog)} for ${mapLabel(a.ref)} (EINVAL): it does not match the array's owner in a way the kernel does not show (attach type, attach target, cgroup storage or XDP frags)`, {
-      errno: -ret,
-      hint: 'use a program loaded from the same kind of SEC() as the programs already in the array',
-    })
+function kernelRefusal(cause: SysError, what: string, prog?: ObjectRef, a?: OpenArray): TailcallsError {
+  if (cause.code === 'EINVAL' && prog && a) {
+    return new TailcallsError(
+      'incompatible',
+      `the kernel refused ${objectLabel(prog)} for ${objectLabel(a.ref)} (EINVAL): it does not match the array's owner in a way the kernel does not show (attach type, attach target, cgroup storage or XDP frags)`,
+      {
+        cause,
+        hint: 'use a program loaded from the same kind of SEC() as the programs already in the array',
+      },
+    )
   }
 
-  if (name === 'E2BIG') return new TailcallsError('outOfRange', `${what}: the key is out of range (E2BIG)`, {errno: -ret})
-  return fromErrno(what, ret)
+  if (cause.code === 'E2BIG')
+    return new TailcallsError('outOfRange', `${what}: the key is out of range (E2BIG)`, {cause})
+  return fromErrno(cause)
 }
 
 /** `map update MAP key K prog PROG`. */
@@ -283,17 +313,25 @@ export function updateSlot(mapSel: Selector, key: number, progSel: Selector, opt
       const progRef = {id: prog.id, name: prog.name}
       const reason = incompatibility(facts, prog, opts.resolveTarget ?? kernelTargetResolver)
       if (reason) {
-        throw new TailcallsError('incompatible', `cannot put ${progLabel(progRef)} in ${mapLabel(a.ref)}[${key}]: ${reason}`, {
-          hint: 'choose a program of the same type and attach target as the programs already in the array',
-        })
+        throw new TailcallsError(
+          'incompatible',
+          `cannot put ${objectLabel(progRef)} in ${objectLabel(a.ref)}[${key}]: ${reason}`,
+          {
+            hint: 'choose a program of the same type and attach target as the programs already in the array',
+          },
+        )
       }
 
       const before = slotProgId(a.fd, key)
       const warning = opts.checkHolders === false ? undefined : holderWarning(a)
       const value = Buffer.alloc(4)
       value.writeInt32LE(progFd)
-      const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_ANY)
-      if (ret < 0) throw kernelRefusal(`updating ${mapLabel(a.ref)}[${key}]`, ret, progRef, a)
+      const ret = sys().libbpf.bpf_map_update_elem(a.fd, keyBuf(key), value, BPF_UPDATE_FLAG.ANY)
+      if (ret < 0) {
+        const what = `updating ${objectLabel(a.ref)}[${key}]`
+        throw kernelRefusal(new SysError('bpf_map_update_elem', -ret, what), what, progRef, a)
+      }
+
       return {
         key,
         map: a.ref,
@@ -316,15 +354,22 @@ export function deleteSlot(mapSel: Selector, key: number, opts: SlotOptions = {}
     checkKey(a, key)
     const before = slotProgId(a.fd, key)
     if (before === undefined) {
-      throw new TailcallsError('notFound', `${mapLabel(a.ref)}[${key}] is already empty`, {hint: 'see the slots with `tailcalls map dump` or `tailcalls graph`'})
+      throw new TailcallsError('notFound', `${objectLabel(a.ref)}[${key}] is already empty`, {
+        hint: 'see the slots with `tailcalls map dump` or `tailcalls graph`',
+      })
     }
 
     const removed = progRefById(before)
     const warning = opts.checkHolders === false ? undefined : holderWarning(a)
     const ret = sys().libbpf.bpf_map_delete_elem(a.fd, keyBuf(key))
     if (ret < 0) {
-      if (errnoName(ret) === 'ENOENT') throw new TailcallsError('notFound', `${mapLabel(a.ref)}[${key}] is already empty (emptied concurrently)`)
-      throw kernelRefusal(`emptying ${mapLabel(a.ref)}[${key}]`, ret)
+      const what = `emptying ${objectLabel(a.ref)}[${key}]`
+      const cause = new SysError('bpf_map_delete_elem', -ret, what)
+      if (cause.code === 'ENOENT')
+        throw new TailcallsError('notFound', `${objectLabel(a.ref)}[${key}] is already empty (emptied concurrently)`, {
+          cause,
+        })
+      throw kernelRefusal(cause, what)
     }
 
     return {key, map: a.ref, removed, warning}
@@ -334,10 +379,10 @@ export function deleteSlot(mapSel: Selector, key: number, opts: SlotOptions = {}
 }
 
 export function describeUpdate(r: UpdateResult): string {
-  const was = r.previous ? progLabel(r.previous) : '(empty)'
-  return `${mapLabel(r.map)}[${r.key}]: ${was} → ${progLabel(r.prog)}`
+  const was = r.previous ? objectLabel(r.previous) : '(empty)'
+  return `${objectLabel(r.map)}[${r.key}]: ${was} → ${objectLabel(r.prog)}`
 }
 
 export function describeDelete(r: DeleteResult): string {
-  return `${mapLabel(r.map)}[${r.key}]: ${progLabel(r.removed)} → (empty); tail calls through this slot now fall through`
+  return `${objectLabel(r.map)}[${r.key}]: ${objectLabel(r.removed)} → (empty); tail calls through this slot now fall through`
 }

@@ -24,7 +24,9 @@ export interface StatsEnd {
 
 export async function runStats(opts: StatsOptions): Promise<StatsEnd> {
   if (!Number.isFinite(opts.intervalS) || opts.intervalS < 0.01 || opts.intervalS > 3600) {
-    throw new TailcallsError('usage', `--interval ${opts.intervalS} is out of range`, {hint: 'give seconds between 0.01 and 3600, e.g. --interval 0.5'})
+    throw new TailcallsError('usage', `--interval ${opts.intervalS} is out of range`, {
+      hint: 'give seconds between 0.01 and 3600, e.g. --interval 0.5',
+    })
   }
 
   // The chain first: a wrong --pid or --pin-path fails before stats are switched on.

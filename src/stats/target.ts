@@ -9,17 +9,20 @@
  *
  * A chain's programs are the programs whose map ids include its CHAIN_STATS map (the pinned
  * ones, for a pinned chain). CHAIN_STATS is a per-CPU array, safe to open by id; prog arrays
- * are never opened by id here (kernel-and-anchors.md §4.6): fdinfo tells their type first.
+ * are never opened by id here (that can leak them: see src/kernel/ids.ts): fdinfo tells their type first.
  */
 import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
 
 import {readChainStats} from '../chain/chain.js'
 import {PinnedChain, readPinFolder} from '../chain/pins.js'
 import {DEFAULT_PIN_PATH, resolvePinDir} from '../chain/pinpath.js'
-import {TailcallsError} from '../errors.js'
+import {TailcallsError, isKind} from '../errors.js'
+import {isProcGone} from '../kernel/procfile.js'
+import {isErrno} from '../sys/error.js'
 import {closeFd, eachObject, kindOfLink, tryOpenById} from '../kernel/ids.js'
 import {mapInfo, progInfo, progMapIds} from '../kernel/info.js'
-import {CHAIN_STATS, MAP_TYPE, STAGE_PROGS} from '../sys/layouts.js'
+import {CHAIN_STATS, STAGE_PROGS} from '../sys/layouts.js'
+import {BPF_MAP_TYPE} from '../sys/uapi.js'
 import type {ChainStats} from '../chain/chain.js'
 
 export interface ChainProgram {
@@ -56,13 +59,23 @@ function parseFdinfo(text: string): Map<string, string> {
   return out
 }
 
+/**
+ * A /proc failure that leaves a process out of the search: it exited or closed the fd
+ * (isProcGone), or its fds are not ours to read (EACCES: another user's process when we run
+ * with CAP_BPF but not as root), which cannot be a chain we could read either.
+ */
+function skippable(error: unknown): boolean {
+  return isProcGone(error) || isErrno(error, 'EACCES')
+}
+
 /** The BPF maps process `pid` holds, from /proc (nothing is opened). */
 function mapsHeldBy(pid: number): FdinfoMap[] {
   let fds: string[]
   try {
     fds = readdirSync(`/proc/${pid}/fd`)
-  } catch {
-    return []
+  } catch (error) {
+    if (skippable(error)) return []
+    throw error
   }
 
   const out: FdinfoMap[] = []
@@ -76,8 +89,8 @@ function mapsHeldBy(pid: number): FdinfoMap[] {
         maxEntries: Number(fi.get('max_entries')),
         valueSize: Number(fi.get('value_size')),
       })
-    } catch {
-      // The fd closed meanwhile.
+    } catch (error) {
+      if (!skippable(error)) throw error // else: the fd closed or the process exited meanwhile
     }
   }
 
@@ -85,7 +98,8 @@ function mapsHeldBy(pid: number): FdinfoMap[] {
 }
 
 /** Looks like CHAIN_STATS by its shape (from fdinfo, without opening it). */
-const chainStatsShape = (m: FdinfoMap) => m.mapType === MAP_TYPE.percpu_array && m.valueSize === CHAIN_STATS.size && m.maxEntries === 1
+const chainStatsShape = (m: FdinfoMap) =>
+  m.mapType === BPF_MAP_TYPE.PERCPU_ARRAY && m.valueSize === CHAIN_STATS.size && m.maxEntries === 1
 
 /** Open a map by id if it is named CHAIN_STATS; its fd, or undefined. */
 function openChainStats(id: number): number | undefined {
@@ -115,7 +129,13 @@ function programsUsing(mapId: number): ChainProgram[] {
   return found.sort((a, b) => rank(a) - rank(b) || a.id - b.id)
 }
 
-function byFd(source: StatsTarget['source'], statsFd: number, chainStatsId: number, programs: ChainProgram[], extra: Partial<StatsTarget>): StatsTarget {
+function byFd(
+  source: StatsTarget['source'],
+  statsFd: number,
+  chainStatsId: number,
+  programs: ChainProgram[],
+  extra: Partial<StatsTarget>,
+): StatsTarget {
   let closed = false
   return {
     chainStats: () => readChainStats(statsFd),
@@ -133,12 +153,16 @@ function byFd(source: StatsTarget['source'], statsFd: number, chainStatsId: numb
 }
 
 export function pidTarget(pid: number): StatsTarget {
-  if (!Number.isInteger(pid) || pid <= 0) throw new TailcallsError('usage', `invalid pid '${pid}'`, {hint: 'give the pid of a running `tailcalls load`'})
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new TailcallsError('usage', `invalid pid '${pid}'`, {hint: 'give the pid of a running `tailcalls load`'})
   try {
     readdirSync(`/proc/${pid}/fd`)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new TailcallsError('notFound', `no process with pid ${pid}`, {hint: 'give the pid of a running `tailcalls load` (pgrep -f "tailcalls load")'})
+    if (code === 'ENOENT')
+      throw new TailcallsError('notFound', `no process with pid ${pid}`, {
+        hint: 'give the pid of a running `tailcalls load` (pgrep -f "tailcalls load")',
+      })
     throw new TailcallsError('permission', `cannot read the fds of pid ${pid}: ${code}`, {hint: 'run as root'})
   }
 
@@ -161,7 +185,9 @@ export function pinnedTarget(pinPath: string): StatsTarget {
     })
   }
 
-  const progPins = readPinFolder(target.path).objects.filter((o) => o.kind === 'prog').map((o) => o.pin)
+  const progPins = readPinFolder(target.path)
+    .objects.filter((o) => o.kind === 'prog')
+    .map((o) => o.pin)
   const chain = PinnedChain.open(target, ['CHAIN_STATS', ...progPins])
   const statsObj = chain.objects.find((o) => o.pin === 'CHAIN_STATS')!
   const programs = chain.objects
@@ -186,12 +212,7 @@ export function pinnedTarget(pinPath: string): StatsTarget {
 /** Every process holding a CHAIN_STATS map: map id → pids. */
 function runningChains(): Map<number, number[]> {
   const out = new Map<number, number[]>()
-  let pids: string[]
-  try {
-    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
-  } catch {
-    return out
-  }
+  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
 
   for (const p of pids) {
     const pid = Number(p)
@@ -221,8 +242,10 @@ export function resolveTarget(opts: TargetOptions): StatsTarget {
   let pinned
   try {
     pinned = resolvePinDir(DEFAULT_PIN_PATH)
-  } catch {
-    pinned = undefined // bpffs not mounted: no pinned chain
+  } catch (error) {
+    // /sys/fs/bpf missing (notFound) or not a bpffs (usage): then no chain is pinned there.
+    if (!isKind(error, 'notFound', 'usage')) throw error
+    pinned = undefined
   }
 
   if (pinned?.exists) return pinnedTarget(DEFAULT_PIN_PATH)
@@ -244,12 +267,20 @@ export function resolveTarget(opts: TargetOptions): StatsTarget {
 
   const running = [...runningChains().values()].map((pids) => pids.join('/'))
   if (running.length > 1) {
-    throw new TailcallsError('usage', `${running.length} chains are running (held by pids ${running.join(', ')}) and none is pinned at ${DEFAULT_PIN_PATH}`, {
-      hint: 'choose one with --pid N or --pin-path DIR',
-    })
+    throw new TailcallsError(
+      'usage',
+      `${running.length} chains are running (held by pids ${running.join(', ')}) and none is pinned at ${DEFAULT_PIN_PATH}`,
+      {
+        hint: 'choose one with --pid N or --pin-path DIR',
+      },
+    )
   }
 
-  throw new TailcallsError('notFound', `no chain to read: none is pinned at ${DEFAULT_PIN_PATH} and no process holds one`, {
-    hint: 'start one with `tailcalls load` (then --pid) or `tailcalls load --pin`',
-  })
+  throw new TailcallsError(
+    'notFound',
+    `no chain to read: none is pinned at ${DEFAULT_PIN_PATH} and no process holds one`,
+    {
+      hint: 'start one with `tailcalls load` (then --pid) or `tailcalls load --pin`',
+    },
+  )
 }

@@ -4,9 +4,12 @@
  * Only symbols that libbpf 1.1 (Debian 12) exports are declared here; anything newer must
  * be looked up with `optional()` and the caller must cope with its absence.
  * koffi (a native addon) is loaded on first use, so `--help` and `--version` never touch it.
- * libbpf >= 1.0 returns negative errno values (or NULL with errno set): see src/sys/errno.ts.
+ * libbpf >= 1.0 returns negative errno values (or NULL with errno set); the wrappers that call
+ * these turn a failure into a SysError (src/sys/error.ts).
  */
 import {createRequire} from 'node:module'
+
+import {LibraryLoadError} from './error.js'
 
 // koffi's types, without loading the addon at import time.
 import type * as Koffi from 'koffi'
@@ -57,8 +60,15 @@ export interface Libbpf {
   bpf_map_lookup_elem(fd: number, key: VoidPtr, value: VoidPtr): number
   bpf_map_delete_elem(fd: number, key: VoidPtr): number
   bpf_map_get_next_key(fd: number, key: VoidPtr, next: VoidPtr): number
-  bpf_map_lookup_batch(fd: number, inBatch: VoidPtr, outBatch: VoidPtr, keys: VoidPtr, values: VoidPtr,
-    count: number[], opts: VoidPtr): number
+  bpf_map_lookup_batch(
+    fd: number,
+    inBatch: VoidPtr,
+    outBatch: VoidPtr,
+    keys: VoidPtr,
+    values: VoidPtr,
+    count: number[],
+    opts: VoidPtr,
+  ): number
   bpf_obj_pin(fd: number, path: string): number
   bpf_obj_get(path: string): number
   bpf_obj_get_info_by_fd(fd: number, info: VoidPtr, len: number[]): number
@@ -70,13 +80,29 @@ export interface Libbpf {
   bpf_map_get_fd_by_id(id: number): number
   bpf_link_get_fd_by_id(id: number): number
   bpf_btf_get_fd_by_id(id: number): number
-  bpf_task_fd_query(pid: number, fd: number, flags: number, buf: Buffer | null, bufLen: number[],
-    progId: number[], fdType: number[], probeOffset: bigint[], probeAddr: bigint[]): number
+  bpf_task_fd_query(
+    pid: number,
+    fd: number,
+    flags: number,
+    buf: Buffer | null,
+    bufLen: number[],
+    progId: number[],
+    fdType: number[],
+    probeOffset: bigint[],
+    probeAddr: bigint[],
+  ): number
   bpf_enable_stats(type: number): number
   /** BPF_BTF_LOAD: a raw BTF blob into the kernel; returns a BTF fd (opts: NULL or struct bpf_btf_load_opts). */
   bpf_btf_load(data: Buffer, size: number, opts: VoidPtr): number
   /** BPF_MAP_CREATE; opts: struct bpf_map_create_opts (MAP_CREATE_OPTS in layouts.ts) or NULL. Returns a map fd. */
-  bpf_map_create(type: number, name: string | null, keySize: number, valueSize: number, maxEntries: number, opts: VoidPtr): number
+  bpf_map_create(
+    type: number,
+    name: string | null,
+    keySize: number,
+    valueSize: number,
+    maxEntries: number,
+    opts: VoidPtr,
+  ): number
   // --- feature probes and kernel BTF (doctor) ---
   libbpf_probe_bpf_prog_type(progType: number, opts: null): number
   libbpf_probe_bpf_map_type(mapType: number, opts: null): number
@@ -110,7 +136,7 @@ export interface Sys {
 
 let cached: Sys | undefined
 
-/** The bindings, created on first use. Throws a plain Error if libbpf.so.1 is missing. */
+/** The bindings, created on first use. Throws LibraryLoadError if libbpf.so.1 cannot be loaded. */
 export function sys(): Sys {
   cached ??= bind()
   return cached
@@ -128,7 +154,8 @@ function bind(): Sys {
   try {
     bpf = koffi.load('libbpf.so.1')
   } catch (error) {
-    throw new Error(`cannot load libbpf.so.1 (${(error as Error).message}); install it: apt-get install libbpf1`, {cause: error})
+    // koffi reports dlopen's text ("libbpf.so.1: cannot open shared object file: …").
+    throw new LibraryLoadError('libbpf.so.1', (error as Error).message, 'apt-get install libbpf1')
   }
   const libc = koffi.load('libc.so.6')
 
@@ -201,20 +228,37 @@ function bind(): Sys {
     libbpf: declare(bpf, libbpfProtos) as unknown as Libbpf,
     libc: declare(libc, libcProtos) as unknown as Libc,
     optional(prototype) {
+      // koffi has no "has symbol" query: a symbol this libbpf lacks makes func() throw "Cannot
+      // find function". Any other throw (a malformed prototype) is a bug and propagates.
       try {
         return bpf.func(prototype) as (...args: unknown[]) => unknown
-      } catch {
-        return undefined
+      } catch (error) {
+        if (/cannot find function/i.test((error as Error).message)) return undefined
+        throw error
       }
     },
   }
 }
 
-function declare(lib: Koffi.LibraryHandle, protos: string[]): Record<string, ReturnType<Koffi.LibraryHandle["func"]>> {
-  const out: Record<string, ReturnType<Koffi.LibraryHandle["func"]>> = {}
+/**
+ * The functions of `protos`, by name, each declared to koffi on first use: parsing a prototype
+ * costs, and a command calls a handful of the ~60 (declaring all of them was a measurable part
+ * of every command's start-up).
+ */
+function declare(lib: Koffi.LibraryHandle, protos: string[]): Record<string, ReturnType<Koffi.LibraryHandle['func']>> {
+  const out: Record<string, ReturnType<Koffi.LibraryHandle['func']>> = {}
   for (const proto of protos) {
-    const fn = lib.func(proto)
-    out[fn.info.name] = fn
+    const name = /(\w+)\s*\(/.exec(proto)?.[1]
+    if (!name) throw new Error(`not a C prototype: ${proto}`)
+    Object.defineProperty(out, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = lib.func(proto)
+        Object.defineProperty(out, name, {enumerable: true, value: fn})
+        return fn
+      },
+    })
   }
   return out
 }

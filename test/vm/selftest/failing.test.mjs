@@ -4,21 +4,21 @@
 //   TAILCALLS_VM_SELFTEST_FAIL=1    an assertion fails            -> result FAIL
 //   TAILCALLS_VM_SELFTEST_CRASH=1   kills the `node --test` runner -> result FAULT (no summary)
 //   TAILCALLS_VM_SELFTEST_HANG=1    never finishes                 -> result FAULT (timeout)
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
 
-const env = (n) => (process.env[n] === '1' ? false : `set ${n}=1`);
+const env = (n) => (process.env[n] === '1' ? false : `set ${n}=1`)
 
-test('deliberate failure', { skip: env('TAILCALLS_VM_SELFTEST_FAIL') }, () => {
-  assert.equal(1 + 1, 3, 'this test fails on purpose');
-});
+test('deliberate failure', {skip: env('TAILCALLS_VM_SELFTEST_FAIL')}, () => {
+  assert.equal(1 + 1, 3, 'this test fails on purpose')
+})
 
-test('deliberate crash of the test runner', { skip: env('TAILCALLS_VM_SELFTEST_CRASH') }, () => {
+test('deliberate crash of the test runner', {skip: env('TAILCALLS_VM_SELFTEST_CRASH')}, () => {
   // The parent is the `node --test` process the matrix runner started.
-  process.kill(process.ppid, 'SIGKILL');
-  process.kill(process.pid, 'SIGKILL');
-});
+  process.kill(process.ppid, 'SIGKILL')
+  process.kill(process.pid, 'SIGKILL')
+})
 
-test('deliberate hang', { skip: env('TAILCALLS_VM_SELFTEST_HANG') }, async () => {
-  await new Promise(() => setInterval(() => {}, 1000));
-});
+test('deliberate hang', {skip: env('TAILCALLS_VM_SELFTEST_HANG')}, async () => {
+  await new Promise(() => setInterval(() => {}, 1000))
+})

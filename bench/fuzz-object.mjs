@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Fuzzing the object-file reader behind `graph --object` at scale: 1,000,000 mutated BPF objects
+// (the bundled chain and test/fixtures/graph-object, byte mutations plus damaged section headers,
+// symbols and relocations). Each must give a graph or one ObjectError naming a byte offset;
+// every case is time-bounded and replays alone from (seed, case). test/graph/fuzz-object.test.ts
+// runs a bounded slice of the same target.
+//   node bench/fuzz-object.mjs [--seed N] [--cases 1000000] [--workers 2]
+import {cpus} from 'node:os'
+import {parseArgs} from 'node:util'
+
+import {fuzz} from '../test/helpers/fuzz.js'
+
+const {values: opt} = parseArgs({
+  options: {
+    cases: {default: '1000000', type: 'string'},
+    seed: {default: '20261130', type: 'string'},
+    workers: {default: String(Math.max(1, cpus().length)), type: 'string'},
+  },
+})
+const cases = Number(opt.cases)
+const r = await fuzz({
+  cases,
+  chunk: 25_000,
+  seed: Number(opt.seed),
+  target: 'object',
+  workers: Number(opt.workers),
+  onChunk: (t) => process.stderr.write(`\robject: ${t.cases}/${cases}   `),
+})
+process.stderr.write('\n')
+console.log(
+  JSON.stringify({
+    cases: r.cases,
+    failures: r.failures.slice(0, 20),
+    failureCount: r.failures.length,
+    ms: Math.round(r.ms),
+    seed: Number(opt.seed),
+    slow: r.slow.length,
+    stats: r.stats,
+  }),
+)
+process.exit(r.failures.length === 0 ? 0 : 1)

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `graph --object` against `bpftool prog loadall` of the same object, in one run: a generated
+// object with 100 programs and 1,000 tail-call sites (10 per program, constant keys into one
+// 128-slot prog array, slots filled statically so the graph has 100 edges). graph --object reads
+// the ELF only; loadall has the kernel verify and JIT every program (pinned under
+// /sys/fs/bpf/tailcalls-bench-<pid>, removed after each run, which frees them). Reports medians of
+// --runs runs of each, wall and children's CPU time, the ratio graph / loadall, and the ratio
+// without the CLI's start-up floor (`tailcalls --version`).
+//   node bench/graph-object.mjs [--programs 100] [--sites 10] [--runs 7]
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const {values: opt} = parseArgs({
+  options: {
+    programs: {default: '100', type: 'string'},
+    runs: {default: '7', type: 'string'},
+    sites: {default: '10', type: 'string'},
+  },
+})
+const P = Number(opt.programs)
+const S = Number(opt.sites)
+const RUNS = Number(opt.runs)
+
+// Program i tail-calls slots i+1 … i+S (mod 128); slot k holds program k % P.
+const lines = ['#include <linux/types.h>', '#include <linux/bpf.h>', '#include <bpf/bpf_helpers.h>']
+for (let i = 0; i < P; i++) lines.push(`int b${i}(struct __sk_buff *skb);`)
+lines.push(
+  'struct {',
+  '\t__uint(type, BPF_MAP_TYPE_PROG_ARRAY);',
+  '\t__uint(max_entries, 128);',
+  '\t__type(key, __u32);',
+  '\t__array(values, int (void *));',
+  `} jt SEC(".maps") = { .values = { ${Array.from({length: Math.min(P, 128)}, (_, k) => `[${k}] = (void *)&b${k}`).join(', ')} } };`,
+)
+for (let i = 0; i < P; i++) {
+  const calls = Array.from(
+    {length: S},
+    (_, j) => `\tif (skb->len == ${j}) bpf_tail_call(skb, &jt, ${(i + j + 1) % 128});`,
+  ).join('\n')
+  lines.push(`SEC("tc")\nint b${i}(struct __sk_buff *skb)\n{\n${calls}\n\treturn ${i};\n}`)
+}
+
+lines.push('char LICENSE[] SEC("license") = "GPL";')
+const dir = mkdtempSync(join(tmpdir(), 'tailcalls-bench-graph-'))
+const src = join(dir, 'many.bpf.c')
+const obj = join(dir, 'many.bpf.o')
+writeFileSync(src, lines.join('\n') + '\n')
+const arch = execFileSync('uname', ['-m'], {encoding: 'utf8'}).trim()
+execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}-linux-gnu`, '-c', src, '-o', obj])
+
+const getrusage = createRequire(import.meta.url)('koffi')
+  .load('libc.so.6')
+  .func('int getrusage(int who, void *usage)')
+function childrenCpuUs() {
+  const ru = Buffer.alloc(144)
+  getrusage(-1, ru)
+  return (
+    Number(ru.readBigInt64LE(0)) * 1e6 +
+    Number(ru.readBigInt64LE(8)) +
+    Number(ru.readBigInt64LE(16)) * 1e6 +
+    Number(ru.readBigInt64LE(24))
+  )
+}
+
+const pin = `/sys/fs/bpf/tailcalls-bench-${process.pid}`
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+function time(cmd, args, after) {
+  const wall = []
+  const cpu = []
+  for (let r = 0; r < RUNS; r++) {
+    const c0 = childrenCpuUs()
+    const t0 = performance.now()
+    const res = spawnSync(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28})
+    wall.push(performance.now() - t0)
+    cpu.push((childrenCpuUs() - c0) / 1000)
+    if (res.status !== 0 && !(cmd === process.execPath && res.status === 16))
+      throw new Error(`${cmd} ${args.join(' ')}: ${res.stderr}`)
+    after?.()
+  }
+
+  return {cpuMs: median(cpu), wallMs: median(wall)}
+}
+
+try {
+  // Exit 16: the generated chain is longer than 33 tail calls (an error finding), as intended.
+  const check = JSON.parse(
+    spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'graph', '--object', obj, '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    }).stdout,
+  )
+  const sites = check.programs.reduce((n, p) => n + p.sites.length, 0)
+  const graph = time(process.execPath, [join(ROOT, 'bin', 'run.js'), 'graph', '--object', obj, '--json'])
+  const loadall = time('bpftool', ['prog', 'loadall', obj, pin], () => rmSync(pin, {force: true, recursive: true}))
+  // The CLI's start-up floor (oclif printing its version): what any tailcalls command costs.
+  const floor = time(process.execPath, [join(ROOT, 'bin', 'run.js'), '--version'])
+  console.log(
+    JSON.stringify({
+      edges: check.edges.length,
+      floor,
+      graph,
+      loadall,
+      // The analysis alone (graph minus the start-up floor) against the whole of loadall.
+      ratioCpuAboveFloor: +((graph.cpuMs - floor.cpuMs) / loadall.cpuMs).toFixed(3),
+      programs: check.programs.length,
+      ratioCpu: +(graph.cpuMs / loadall.cpuMs).toFixed(3),
+      ratioWall: +(graph.wallMs / loadall.wallMs).toFixed(3),
+      runs: RUNS,
+      sites,
+    }),
+  )
+} finally {
+  rmSync(pin, {force: true, recursive: true})
+  rmSync(dir, {force: true, recursive: true})
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Bundles what `tailcalls` runs into dist/bundle/ (esbuild), writes oclif.manifest.json, then
+// records a V8 code cache:
+//   tailcalls.cjs         src/cli/commands.ts with everything it imports, @oclif/core included,
+//                         as one CommonJS file: Node reads one file instead of resolving ~150
+//                         modules and their package.json files on every run. The commands'
+//                         `await import()`s are inlined: a module is still evaluated only when
+//                         its command runs.
+//   load.cjs              src/cli/loader.cts: loads tailcalls.cjs with the code cache.
+//   tailcalls.<digest>.cache  what V8 compiled during one run of `prog list --json` (bin/run.js).
+// koffi stays outside: it loads a native binary from its own package. cli-table3 too: it is
+// loaded with createRequire on demand (src/render/table.ts) and resolves from node_modules.
+import {build} from 'esbuild'
+import {spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const outdir = join(root, 'dist', 'bundle')
+rmSync(outdir, {force: true, recursive: true})
+
+// Code compiled through node:vm cannot use import() on Node 20 without an experimental flag, and
+// not at all when it comes from a code cache; the loader passes its own import() as __tcImport,
+// and the dependencies that load ES modules by computed path (oclif's module loader, for
+// plugins; lilconfig) call it instead. import('a-package') is bundled like any other import.
+const useLoaderImport = {
+  name: 'loader-import',
+  setup(b) {
+    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => ({
+      contents: (await readFile(path, 'utf8')).replaceAll(/(?<=await )import\((?!['"])/g, '__tcImport('),
+      loader: 'js',
+    }))
+  },
+}
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'warning',
+  platform: 'node',
+  target: 'node20',
+}
+await build({
+  ...common,
+  // Our ES modules ask for import.meta.url (to find bpf/ and to require koffi); in CommonJS
+  // it is the bundle's own URL.
+  banner: {js: 'const __tcImportMetaUrl = require("node:url").pathToFileURL(__filename).href;'},
+  define: {'import.meta.url': '__tcImportMetaUrl'},
+  entryPoints: ['src/cli/commands.ts'],
+  // typescript, tsx and ts-node: only for oclif's development mode (bin/dev.js), never reached
+  // from the bundle.
+  // The exporter's libraries load only when `tailcalls exporter` runs (dynamic import): from node_modules,
+  // not parsed with every command's start.
+  external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi', 'prom-client', 'bcryptjs', 'yaml'],
+  // Smaller source to read; names kept for error messages and stack traces.
+  keepNames: true,
+  minify: true,
+  outfile: join(outdir, 'tailcalls.cjs'),
+  plugins: [useLoaderImport],
+})
+// The loader names the code cache after the bundle's digest: a cache never meets another bundle.
+const digest = createHash('sha256')
+  .update(readFileSync(join(outdir, 'tailcalls.cjs')))
+  .digest('hex')
+  .slice(0, 16)
+await build({
+  ...common,
+  define: {BUNDLE_DIGEST: JSON.stringify(digest)},
+  entryPoints: ['src/cli/loader.cts'],
+  outfile: join(outdir, 'load.cjs'),
+})
+
+// The manifest (bin/manifest.js) before the run below, so that run starts as every later one does.
+const manifest = spawnSync(process.execPath, [join(root, 'bin', 'manifest.js')], {stdio: 'inherit'})
+if (manifest.status !== 0) process.exit(manifest.status ?? 1)
+
+// One run to fill the code cache: oclif's start-up, argument parsing and a listing. Its output
+// and exit status do not matter (without BPF privileges it fails, after the same start-up).
+spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'prog', 'list', '--json', '--no-pids'], {
+  env: {...process.env, TAILCALLS_WRITE_CODE_CACHE: '1'},
+  stdio: 'ignore',
+})
+const files = readdirSync(outdir).sort()
+console.error(`dist/bundle: ${files.join(', ')}`)
