@@ -73,10 +73,11 @@ after(() => rmSync(work, {force: true, recursive: true}))
 
 test('the package holds the bundle, the BPF object, the manifest and the entry point, nothing else', () => {
   assert.deepEqual(
-    packed.map((p) =>
-      p.replace(/^dist\/bundle\/tailcalls\.[0-9a-f]{16}\.cache$/, 'dist/bundle/tailcalls.<digest>.cache'),
-    ),
-    EXPECTED,
+    // Sorted after the digest is replaced: where a digest sorts depends on its first character.
+    packed
+      .map((p) => p.replace(/^dist\/bundle\/tailcalls\.[0-9a-f]{16}\.cache$/, 'dist/bundle/tailcalls.<digest>.cache'))
+      .sort(),
+    [...EXPECTED].sort(),
   )
 })
 
