@@ -29,7 +29,15 @@ for (const [target, cases] of [
 }
 
 test('the fuzz runner catches a hang and a memory blow-up, and names the case', async () => {
-  const hang = await fuzz({cases: 20, chunk: 20, seed: 1, target: 'hang-at-5', workers: 1, caseMs: 500, replayMs: 15_000})
+  const hang = await fuzz({
+    cases: 20,
+    chunk: 20,
+    seed: 1,
+    target: 'hang-at-5',
+    workers: 1,
+    caseMs: 500,
+    replayMs: 15_000,
+  })
   assert.deepEqual(
     hang.failures.map((f) => f.error),
     ['hang-at-5 seed 1 case 5: a hang (over 15000 ms alone)'],
