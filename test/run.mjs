@@ -86,4 +86,7 @@ if (skipped > 0) {
   if (!unit && status === 0) status = 1
 }
 
+// One plain closing line with the counts, for people and for CI logs that read the last lines.
+const count = (what) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(text)?.[1] ?? 0)
+console.log(`tests: ${count('pass')} passed, ${count('fail')} failed, ${skipped} skipped`)
 process.exit(status)
