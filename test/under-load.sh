@@ -30,8 +30,10 @@ for n in $(seq "$runs"); do
   npm test >"$log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
-  pass=$(grep -E '^# pass ' "$log" | tail -n 1 | awk '{print $3}')
-  fail=$(grep -E '^# fail ' "$log" | tail -n 1 | awk '{print $3}')
+  # test/run.mjs closes with "tests: N passed, M failed, K skipped".
+  counts=$(grep -E '^tests: [0-9]+ passed' "$log" | tail -n 1)
+  pass=$(sed -E 's/^tests: ([0-9]+) passed.*/\1/' <<<"$counts")
+  fail=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$counts")
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   printf 'under load (%s hogs): run %s of %s: exit %s, %s s, %s passed, %s failed, load average %s\n' "$hogs" "$n" "$runs" "$rc" "$secs" "${pass:-?}" "${fail:-?}" "$load"
   [ "$rc" = 0 ] || failed=1
