@@ -73,82 +73,82 @@ test(
   },
 )
 
+/**
+ * A chain whose reader stops reading a real pipe: ~9000 lines (far more than a 64 KiB pipe holds)
+ * are produced, then `signal` is sent; `body` runs once the chain says it waits for the reader.
+ * Kernel objects must not wait for the reader, so `body` may check they are gone before it
+ * resumes reading. If `body` fails, the load is killed.
+ */
+async function withStalledReader(
+  signal: NodeJS.Signals,
+  body: (
+    load: ReturnType<typeof startLoad>,
+    ids: Awaited<ReturnType<typeof startLoad>['ready']>,
+    stormPids: number[],
+  ) => Promise<void>,
+): Promise<void> {
+  const load = startLoad([], {fifo: true})
+  const ids = await load.ready
+  try {
+    load.stdout.pause()
+    const storm = await runStorm(3000, 4)
+    await sleep(300)
+    load.child.kill(signal)
+    await until(() => load.stderr().includes('{"waiting_for_reader"'), 'the waiting_for_reader line', {
+      progress: load.progress,
+    })
+    await body(load, ids, storm.pids)
+  } finally {
+    if (load.child.exitCode === null && load.child.signalCode === null) {
+      load.stdout.resume()
+      await load.stop('SIGKILL')
+    }
+  }
+}
+
 test(
   'a full pipe does not delay a signal: the chain is freed at once, the output is delivered when the reader resumes',
   needsRoot,
-  async () => {
-    const load = startLoad([], {fifo: true})
-    const ids = await load.ready
-    let stopped
-    try {
-      load.stdout.pause()
-      const storm = await runStorm(3000, 4) // ~9000 lines: far more than a 64 KiB pipe holds
-      await sleep(300)
-      load.child.kill('SIGTERM')
-      // Nothing is read yet, and still the kernel objects go away.
+  () =>
+    withStalledReader('SIGTERM', async (load, ids, stormPids) => {
+      // Nothing is read yet, and still the kernel objects are gone.
       await assertGone(ids)
-      await until(() => load.stderr().includes('{"waiting_for_reader"'), 'the waiting_for_reader line', {
-        progress: load.progress,
-      })
       assert.equal(load.child.exitCode, null, 'still running: it waits for the reader')
       load.stdout.resume()
-      stopped = await load.stop(null)
+      const stopped = await load.stop(null)
       assert.equal(stopped.code, 0, stopped.stderr)
       const s = stopped.summary
+      assert.ok(s, 'the summary line')
       assert.equal(s.stop_reason, 'signal')
       assert.equal(s.signal, 'SIGTERM')
       assert.equal(s.undelivered, 0)
-      assert.deepEqual(checkAccounting(load.seen, s, storm.pids).problems, [])
-    } finally {
-      if (!stopped) {
-        load.stdout.resume()
-        await load.stop('SIGKILL')
-      }
-    }
-  },
+      assert.deepEqual(checkAccounting(load.seen, s, stormPids).problems, [])
+    }),
 )
 
-test(
-  'a reader that never resumes: a second signal exits, and the undelivered events are counted',
-  needsRoot,
-  async () => {
-    const load = startLoad([], {fifo: true})
-    const ids = await load.ready
-    let stopped
-    try {
-      load.stdout.pause()
-      await runStorm(3000, 4)
-      await sleep(300)
-      load.child.kill('SIGINT')
-      await until(() => load.stderr().includes('{"waiting_for_reader"'), 'the waiting_for_reader line', {
-        progress: load.progress,
-      })
-      await assertGone(ids)
-      load.child.kill('SIGINT')
-      await load.quit
-      assert.equal(load.child.exitCode, 0, load.stderr())
-      load.stdout.resume() // read what the pipe held
-      stopped = await load.stop(null)
-      const s = stopped.summary
-      assert.ok(s.undelivered > 0, 'events were left undelivered')
-      const received = load.seen.stage + load.seen.tailCallFailed
-      assert.ok(
-        received >= s.events_total - s.undelivered && received <= s.events_total,
-        `${received} received, ${s.events_total} counted, ${s.undelivered} undelivered`,
-      )
-      // The kernel-side identity holds regardless of what stdout did.
-      assert.equal(
-        s.events_total + s.unprinted + s.ringbuf_drops,
-        Object.values<number>(s.stage_runs).reduce((a, b) => a + b, 0),
-      )
-      await assertGone(ids)
-    } finally {
-      if (!stopped) {
-        load.stdout.resume()
-        await load.stop('SIGKILL')
-      }
-    }
-  },
+test('a reader that never resumes: a second signal exits, and the undelivered events are counted', needsRoot, () =>
+  withStalledReader('SIGINT', async (load, ids) => {
+    await assertGone(ids)
+    load.child.kill('SIGINT')
+    await load.quit
+    assert.equal(load.child.exitCode, 0, load.stderr())
+    load.stdout.resume() // read what the pipe held
+    const stopped = await load.stop(null)
+    const s = stopped.summary
+    assert.ok(s, 'the summary line')
+    assert.ok(s.undelivered > 0, 'events were left undelivered')
+    const received = load.seen.stage + load.seen.tailCallFailed
+    assert.ok(
+      received >= s.events_total - s.undelivered && received <= s.events_total,
+      `${received} received, ${s.events_total} counted, ${s.undelivered} undelivered`,
+    )
+    // The kernel-side identity holds regardless of what stdout did.
+    assert.equal(
+      s.events_total + s.unprinted + s.ringbuf_drops,
+      Object.values<number>(s.stage_runs).reduce((a, b) => a + b, 0),
+    )
+    await assertGone(ids)
+  }),
 )
 
 test(

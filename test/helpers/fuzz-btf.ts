@@ -11,25 +11,13 @@ import {fileURLToPath} from 'node:url'
 import {BtfBuilder} from '../../src/btf/builder.js'
 import {IDLE_MS} from './progress.js'
 import {tsWorker} from './ts-worker.js'
+import {xorshift} from './xorshift.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..', '..')
 
 export function seedBlobs(): Buffer[] {
   return ['maps.btf', 'chain.btf'].map((f) => readFileSync(join(ROOT, 'test', 'fixtures', 'btf', f)))
-}
-
-/** A small deterministic PRNG: every fuzz case replays from its seed. */
-export function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    return s
-  }
 }
 
 const INTERESTING = [

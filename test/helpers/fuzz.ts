@@ -38,7 +38,7 @@ import type {JsonValue} from '../../src/render/parse.js'
 import {type BpftoolEntry, readDumps} from '../fixtures/btf/dumps.js'
 import {ROOT} from './cli.js'
 import {compileBpf} from './clang.js'
-import {xorshift} from './fuzz-btf.js'
+import {xorshift} from './xorshift.js'
 import {IDLE_MS} from './progress.js'
 import {tsWorker} from './ts-worker.js'
 

@@ -23,6 +23,13 @@ async function cleanup() {
 
 after(cleanup)
 
+/** `tailcalls stats --pid PID --json` once, without the kernel's run-time stats: the chain's own counters. */
+async function statsOfPid(pid) {
+  const r = await runCli(['stats', '--pid', String(pid), '--json', '--no-kernel-stats', '--interval', '0.05'])
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout)
+}
+
 const jsonLines = (text) =>
   text
     .split('\n')
@@ -87,17 +94,7 @@ test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the
         .sort(),
       ['CHAIN_STATS', 'EVENTS'],
     )
-    const frozen = await runCli([
-      'stats',
-      '--pid',
-      String(reader.child.pid),
-      '--json',
-      '--no-kernel-stats',
-      '--interval',
-      '0.05',
-    ])
-    assert.equal(frozen.code, 0, frozen.stderr)
-    const final = JSON.parse(frozen.stdout)
+    const final = await statsOfPid(reader.child.pid)
     assert.equal(final.chain.source, 'pid')
     assert.deepEqual(final.chain.pids, [reader.child.pid])
     assert.equal(final.kernel_stats, 'off')
@@ -109,16 +106,7 @@ test('stats: prog1 run_cnt > 0, tail-called stages 0, and CHAIN_STATS equals the
     )
 
     // The reader drains; then the per-stage counters equal the events it saw, exactly.
-    const s = await runCli([
-      'stats',
-      '--pid',
-      String(reader.child.pid),
-      '--json',
-      '--no-kernel-stats',
-      '--interval',
-      '0.05',
-    ])
-    const counters = JSON.parse(s.stdout)
+    const counters = await statsOfPid(reader.child.pid)
     const drops = counters.ringbuf_drops.total
     assert.equal(counters.chain.chain_stats_map_id, ids.maps.CHAIN_STATS)
     const stopped = await reader.stop('SIGINT')
