@@ -250,11 +250,6 @@ export async function settleOutput(
   if (gone()) return {abandoned: false, undelivered: ledger.pending}
   const pendingBytes = () => (out.destroyed ? 0 : (out.writableLength ?? 0))
   if (ledger.pending === 0) return {abandoned: false, undelivered: 0}
-  status(
-    json
-      ? toJson({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
-      : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`,
-  )
   const gaveUp = await new Promise<boolean>((resolve) => {
     // Done when every write's callback ran (the kernel took the bytes), not merely when
     // writableLength reads 0: the callbacks of a batched write run a little later.
@@ -271,9 +266,16 @@ export async function settleOutput(
       resolve(abandoned)
     }
 
+    // Listen before saying so: whoever reads the line may signal at once, and a signal with no
+    // listener left (the stream's own were removed when it stopped) kills Node outright.
     for (const s of STOP_SIGNALS) process.on(s, onSignal)
     out.on('close', onClose)
     out.on('error', onClose)
+    status(
+      json
+        ? toJson({waiting_for_reader: {bytes: pendingBytes(), events: ledger.pending}})
+        : `Waiting for the reader to take the last ${pendingBytes()} bytes of output (${ledger.pending} events); signal again to drop them`,
+    )
   })
   // process.stdout cannot be destroyed (Node keeps fd 1 open, and its pending writes keep the
   // process alive): the caller exits with process.exit() once the summary is out.
