@@ -42,7 +42,7 @@ export function eventDecoder(path: string, type: string): EventDecoder {
 
   if (id === undefined) {
     throw new TailcallsError('notFound', `--event-type ${type}: the object's BTF has no struct, union or typedef ${name}`, {
-      hint: `its structs and unions: ${[...new Set(candidates)].slice(0, 20).join(', ') || 'none'}`,
+      hint: `its named structs and unions: ${[...new Set(candidates)].slice(0, 20).join(', ') || 'none'}; clang keeps a type in BTF only when a global or a function signature uses it (e.g. \`const struct ${name} *${name}_type __attribute__((unused));\`)`,
     })
   }
 
