@@ -192,6 +192,25 @@ function findingsFor(progIds: number[], mapIds: Set<number>, entries: number[]):
     .map((f) => ({kind: f.kind, message: f.message, severity: f.severity}))
 }
 
+/**
+ * EPERM from the load although this process passed the privilege check: with programs that
+ * need BPF trampolines (fentry/fexit/fmod_ret/LSM), that is the kernel refusing trampolines
+ * here (lockdown, a hardened config), which "run as root" would not fix.
+ */
+function explainLoadError(error: unknown, plan: LoadPlan): unknown {
+  if (!(error instanceof TailcallsError) || error.errno === undefined || error.cause?.code !== 'EPERM') return error
+  const trampolines = plan.object.programs.filter((p) => /^(fentry|fexit|fmod_ret|lsm)(\.s)?\//.test(p.section))
+  if (trampolines.length === 0) return error
+  return new TailcallsError(
+    'kernelSupport',
+    `the kernel refused to load ${plan.path} (EPERM) although this process has the BPF privileges: ${trampolines.map((p) => `${p.name} (SEC("${p.section}"))`).join(', ')} need${trampolines.length === 1 ? 's' : ''} a BPF trampoline, which this kernel does not allow here`,
+    {
+      cause: error.cause,
+      hint: 'use a tp_btf or raw_tp entry instead (every program of one prog array must share it), or check lockdown (/sys/kernel/security/lockdown) and `tailcalls doctor`',
+    },
+  )
+}
+
 export async function runGenericLoad(opts: GenericOptions): Promise<GenericResult> {
   const plan = makePlan(opts.object, opts)
   if (opts.pinPath !== undefined && plan.attach.some((a) => a.how.kind === 'tc')) {
@@ -223,7 +242,10 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
     try {
       loaded.object.load()
     } catch (error) {
-      throw explainVerifier(error, new Set(plan.object.programs.filter((p) => lockProblems(p).length > 0).map((p) => p.name)))
+      throw explainLoadError(
+        explainVerifier(error, new Set(plan.object.programs.filter((p) => lockProblems(p).length > 0).map((p) => p.name))),
+        plan,
+      )
     }
 
     loaded.collectFds()
