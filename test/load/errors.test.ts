@@ -13,12 +13,29 @@ import {needsRoot} from '../helpers/root.js'
 
 const scratch = scratchDir()
 const obj: Record<string, string> = {}
-const PROGRAMS = ['entry', 'from_object', 'from_cli', 'spare', 'exec_entry', 'stage2', 'stage3', 'xdp_entry', 'xdp_ip', 'xdp_count', 'fentry_entry', 'fentry_stage', 'tc_entry', 'tc_stage']
+const PROGRAMS = [
+  'entry',
+  'from_object',
+  'from_cli',
+  'spare',
+  'exec_entry',
+  'stage2',
+  'stage3',
+  'xdp_entry',
+  'xdp_ip',
+  'xdp_count',
+  'fentry_entry',
+  'fentry_stage',
+  'tc_entry',
+  'tc_stage',
+]
 let base = 0
 
 before(async () => {
-  for (const name of ['wired', 'exec_chain', 'xdp_chain', 'tc_chain', 'fentry']) obj[name] = buildObject(scratch.dir, `load/${name}`)
-  for (const name of ['stack', 'lock', 'incompatible']) obj[name] = buildObject(scratch.dir, `graph-object/${name}`, [], `go-${name}`)
+  for (const name of ['wired', 'exec_chain', 'xdp_chain', 'tc_chain', 'fentry'])
+    obj[name] = buildObject(scratch.dir, `load/${name}`)
+  for (const name of ['stack', 'lock', 'incompatible'])
+    obj[name] = buildObject(scratch.dir, `graph-object/${name}`, [], `go-${name}`)
   base = await maxProgId()
 })
 
@@ -26,8 +43,16 @@ after(() => scratch.cleanup())
 
 test('--slot errors name the map, the program or the key and the rule; nothing is loaded', needsRoot, async () => {
   const cases: Array<[string[], number, RegExp]> = [
-    [['--slot', 'nope[0]=from_cli'], EXIT.notFound, /--slot nope\[0\]=from_cli: the object has no map nope; its prog arrays: wired_jmp$/],
-    [['--slot', 'wired_jmp[1]=nope'], EXIT.notFound, /the object has no program nope; its programs \(C function names\): .*from_cli/],
+    [
+      ['--slot', 'nope[0]=from_cli'],
+      EXIT.notFound,
+      /--slot nope\[0\]=from_cli: the object has no map nope; its prog arrays: wired_jmp$/,
+    ],
+    [
+      ['--slot', 'wired_jmp[1]=nope'],
+      EXIT.notFound,
+      /the object has no program nope; its programs \(C function names\): .*from_cli/,
+    ],
     [
       ['--slot', 'wired_jmp[3]=from_cli'],
       EXIT.outOfRange,
@@ -64,13 +89,30 @@ test('--slot errors name the map, the program or the key and the rule; nothing i
 
 test('verifier refusals of tail-call rules: the rule, the verifier words and its last lines', needsRoot, async () => {
   const stack = await runCli(['load', obj.stack, '--no-attach'])
-  const line = assertErrorLine(stack, EXIT.verifier, /the kernel verifier rejected program entry: tail_calls are not allowed when call stack of previous frames is 256 bytes/, {details: true})
-  assert.match(line, /tail-call rule: a subprogram with a tail call may be called only while its callers' frames total less than 256 bytes/)
+  const line = assertErrorLine(
+    stack,
+    EXIT.verifier,
+    /the kernel verifier rejected program entry: tail_calls are not allowed when call stack of previous frames is 256 bytes/,
+    {details: true},
+  )
+  assert.match(
+    line,
+    /tail-call rule: a subprogram with a tail call may be called only while its callers' frames total less than 256 bytes/,
+  )
   assert.match(line, /shrink the callers' stack/)
-  assert.match(stack.stderr, /^ {2}tail_calls are not allowed when call stack/m, "the verifier's own last lines come first")
+  assert.match(
+    stack.stderr,
+    /^ {2}tail_calls are not allowed when call stack/m,
+    "the verifier's own last lines come first",
+  )
 
   const lock = await runCli(['load', obj.lock, '--no-attach'])
-  const l = assertErrorLine(lock, EXIT.verifier, /the kernel verifier rejected program entry: .*tail-call rule: no tail call while a bpf_spin_lock/, {details: true})
+  const l = assertErrorLine(
+    lock,
+    EXIT.verifier,
+    /the kernel verifier rejected program entry: .*tail-call rule: no tail call while a bpf_spin_lock/,
+    {details: true},
+  )
   assert.match(l, /release the lock .* before bpf_tail_call/)
   assert.match(lock.stderr, /^ {2}\d+: \(85\) call bpf_tail_call#12$/m)
   await assertNoneLeft(PROGRAMS, base)
@@ -79,12 +121,32 @@ test('verifier refusals of tail-call rules: the rule, the verifier words and its
 test('attach, events and flag errors: one line each, nothing left', needsRoot, async () => {
   const cases: Array<[string, string[], number, RegExp]> = [
     ['wired', ['--attach', 'nope'], EXIT.notFound, /--attach nope: the object has no program nope/],
-    ['wired', ['--attach', 'spare'], EXIT.usage, /--attach spare: libbpf cannot attach SEC\("socket"\) by itself; .*--no-attach/],
-    ['xdp_chain', ['--no-attach', '--xdp', 'lo'], EXIT.usage, /--no-attach cannot be combined with --attach, --xdp or --tc/],
+    [
+      'wired',
+      ['--attach', 'spare'],
+      EXIT.usage,
+      /--attach spare: libbpf cannot attach SEC\("socket"\) by itself; .*--no-attach/,
+    ],
+    [
+      'xdp_chain',
+      ['--no-attach', '--xdp', 'lo'],
+      EXIT.usage,
+      /--no-attach cannot be combined with --attach, --xdp or --tc/,
+    ],
     ['wired', ['--xdp', 'lo'], EXIT.usage, /--xdp: the object has no XDP program outside a prog array to attach/],
     ['exec_chain', ['--events', 'events'], EXIT.usage, /--events needs --event-type TYPE/],
-    ['exec_chain', ['--events', 'exec_jmp', '--event-type', 'exec_event'], EXIT.wrongMapType, /exec_jmp is not a ring buffer/],
-    ['exec_chain', ['--events', 'nope', '--event-type', 'exec_event'], EXIT.notFound, /--events nope: the object has no map nope/],
+    [
+      'exec_chain',
+      ['--events', 'exec_jmp', '--event-type', 'exec_event'],
+      EXIT.wrongMapType,
+      /exec_jmp is not a ring buffer/,
+    ],
+    [
+      'exec_chain',
+      ['--events', 'nope', '--event-type', 'exec_event'],
+      EXIT.notFound,
+      /--events nope: the object has no map nope/,
+    ],
     [
       'exec_chain',
       ['--events', 'events', '--event-type', 'struct nope'],
@@ -114,7 +176,10 @@ test('a signal between wiring and attaching frees everything (exit 130)', needsR
   const cli = startCli(['load', obj.wired, '--slot', 'wired_jmp[1]=from_cli', '--json'], {
     env: {TAILCALLS_DEBUG_PAUSE: 'attach'},
   })
-  await cli.waitFor((s) => s.stderrLines.some((l) => l.includes('"debug_paused_before":"attach"')), 'the pause before attach')
+  await cli.waitFor(
+    (s) => s.stderrLines.some((l) => l.includes('"debug_paused_before":"attach"')),
+    'the pause before attach',
+  )
   const r = await cli.stop('SIGINT')
   assert.equal(r.code, 130, r.stderr)
   assert.match(r.stderr, /interrupted by SIGINT before attaching .*; nothing was left in the kernel/)

@@ -105,7 +105,10 @@ test('packets through a veth pair take the stages the slots say; Ctrl-C leaves n
 
   assert.equal(xdpProgId(veth.host), undefined, 'no XDP program left on the interface')
   assert.doesNotMatch(execFileSync('ip', ['link', 'show', 'dev', veth.host], {encoding: 'utf8'}), /prog\/xdp/)
-  await assertGone({maps: {stage_hits: report.maps[0].id}, programs: Object.fromEntries(report.programs.map((p) => [p.name, p.id]))})
+  await assertGone({
+    maps: {stage_hits: report.maps[0].id},
+    programs: Object.fromEntries(report.programs.map((p) => [p.name, p.id])),
+  })
   for (const l of report.links) await assertGone({link: l.id})
   veth.remove()
   veth = undefined
@@ -141,37 +144,48 @@ test('an interface that does not exist or already has an XDP program: one line, 
   veth = undefined
 })
 
-test('a tc chain on the veth ingress: slot set by the object, both stages count; Ctrl-C removes filter and qdisc', needsRoot, async () => {
-  veth = createVeth('tc')
-  const cli = startCli(['load', tcObject, '--tc', `${veth.host}:ingress`, '--json', '--duration', '3600'])
-  let report: any
-  try {
-    report = JSON.parse(
-      await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'the loaded line'),
-    ).loaded
-    await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'Waiting for Ctrl-C')
-    assert.equal(report.programs.find((p) => p.name === 'tc_entry').attached, `tc ingress on ${veth.host}`)
-    assert.deepEqual(report.links, [{id: null, pinned: null, prog: 'tc_entry', target: `tc ingress on ${veth.host}`}])
-    assert.deepEqual(
-      report.slots.map((s) => [s.map, s.key, s.prog, s.by]),
-      [['tc_jmp', 0, 'tc_stage', 'object']],
-    )
-    const filters = execFileSync('tc', ['filter', 'show', 'dev', veth.host, 'ingress'], {encoding: 'utf8'})
-    assert.match(filters, new RegExp(`tc_entry.*direct-action.*id ${report.programs.find((p) => p.name === 'tc_entry').id}`))
-    const n = 15
-    sendFromNs(veth, n)
-    const hitsMap = report.maps.find((m) => m.name === 'tc_hits').id
-    let hits = await stageHits(hitsMap)
-    for (let i = 0; i < 100 && hits[1] < n; i++) hits = await stageHits(hitsMap)
-    assert.deepEqual(hits, [n, n])
-  } finally {
-    const result = await cli.stop('SIGINT')
-    assert.equal(result.code, 0, result.stderr)
-  }
+test(
+  'a tc chain on the veth ingress: slot set by the object, both stages count; Ctrl-C removes filter and qdisc',
+  needsRoot,
+  async () => {
+    veth = createVeth('tc')
+    const cli = startCli(['load', tcObject, '--tc', `${veth.host}:ingress`, '--json', '--duration', '3600'])
+    let report: any
+    try {
+      report = JSON.parse(
+        await cli.waitFor((s) => s.stderrLines.find((l) => l.startsWith('{"loaded"')), 'the loaded line'),
+      ).loaded
+      await cli.waitFor((s) => s.stderrLines.includes('Waiting for Ctrl-C...'), 'Waiting for Ctrl-C')
+      assert.equal(report.programs.find((p) => p.name === 'tc_entry').attached, `tc ingress on ${veth.host}`)
+      assert.deepEqual(report.links, [{id: null, pinned: null, prog: 'tc_entry', target: `tc ingress on ${veth.host}`}])
+      assert.deepEqual(
+        report.slots.map((s) => [s.map, s.key, s.prog, s.by]),
+        [['tc_jmp', 0, 'tc_stage', 'object']],
+      )
+      const filters = execFileSync('tc', ['filter', 'show', 'dev', veth.host, 'ingress'], {encoding: 'utf8'})
+      assert.match(
+        filters,
+        new RegExp(`tc_entry.*direct-action.*id ${report.programs.find((p) => p.name === 'tc_entry').id}`),
+      )
+      const n = 15
+      sendFromNs(veth, n)
+      const hitsMap = report.maps.find((m) => m.name === 'tc_hits').id
+      let hits = await stageHits(hitsMap)
+      for (let i = 0; i < 100 && hits[1] < n; i++) hits = await stageHits(hitsMap)
+      assert.deepEqual(hits, [n, n])
+    } finally {
+      const result = await cli.stop('SIGINT')
+      assert.equal(result.code, 0, result.stderr)
+    }
 
-  assert.equal(execFileSync('tc', ['filter', 'show', 'dev', veth.host, 'ingress'], {encoding: 'utf8'}).trim(), '')
-  assert.doesNotMatch(execFileSync('tc', ['qdisc', 'show', 'dev', veth.host], {encoding: 'utf8'}), /clsact/, 'the clsact qdisc this run created is gone')
-  await assertGone({programs: Object.fromEntries(report.programs.map((p) => [p.name, p.id]))})
-  veth.remove()
-  veth = undefined
-})
+    assert.equal(execFileSync('tc', ['filter', 'show', 'dev', veth.host, 'ingress'], {encoding: 'utf8'}).trim(), '')
+    assert.doesNotMatch(
+      execFileSync('tc', ['qdisc', 'show', 'dev', veth.host], {encoding: 'utf8'}),
+      /clsact/,
+      'the clsact qdisc this run created is gone',
+    )
+    await assertGone({programs: Object.fromEntries(report.programs.map((p) => [p.name, p.id]))})
+    veth.remove()
+    veth = undefined
+  },
+)
