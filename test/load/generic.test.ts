@@ -178,6 +178,13 @@ test('--pin-path pins every program, map and link; graph finds the chain; unload
     assert.deepEqual(edges, ['entry→from_object', 'from_object→from_cli'])
     assert.ok(graph.findings.some((f) => f.kind === 'empty-slot'))
 
+    // stats reads the pinned programs' kernel counters (a generic object has no CHAIN_STATS).
+    const st = await runCli(['stats', '--pin-path', path, '--json', '--interval', '0.1'])
+    assert.equal(st.code, 0, st.stderr)
+    const tick = JSON.parse(st.stdout.trim().split('\n')[0])
+    assert.equal(tick.chain.chain_stats_map_id, null)
+    assert.deepEqual(tick.programs.map((p) => p.name).sort(), ['entry', 'from_cli', 'from_object', 'spare'])
+
     // unload refuses a folder holding something it did not pin, and removes nothing.
     mkdirSync(join(path, 'extra'))
     assertErrorLine(
