@@ -135,7 +135,11 @@ class Loaded {
     this.closed = true
     const progArrays: Array<{id: number; kind: ObjectKind}> = []
     try {
-      for (const [, fd] of this.mapFds) {
+      // Also after a failed load: libbpf may have created a prog array before a program failed.
+      const {libbpf} = sys()
+      for (const name of this.object.mapNames()) {
+        const fd = libbpf.bpf_map__fd(this.object.map(name)!)
+        if (fd < 0) continue
         const info = mapInfo(fd)
         if (info.type === BPF_MAP_TYPE.PROG_ARRAY) progArrays.push({id: info.id, kind: 'map'})
       }
@@ -289,9 +293,9 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
     }
 
     loaded.collectFds()
-    await before('fill')
+    await before('wire')
     fillSlots(plan, loaded)
-    await before('attach')
+    await before('attach-entries')
     const {libbpf} = sys()
     for (const a of plan.attach) loaded.attached.push(attachOne(a, loaded.object.program(a.prog)!))
 

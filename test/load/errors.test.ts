@@ -180,15 +180,15 @@ test('attach, events and flag errors: one line each, nothing left', needsRoot, a
 
 test('a signal between wiring and attaching frees everything (exit 130)', needsRoot, async () => {
   const cli = startCli(['load', obj.wired, '--slot', 'wired_jmp[1]=from_cli', '--json'], {
-    env: {TAILCALLS_DEBUG_PAUSE: 'attach'},
+    env: {TAILCALLS_DEBUG_PAUSE: 'attach-entries'},
   })
   await cli.waitFor(
-    (s) => s.stderrLines.some((l) => l.includes('"debug_paused_before":"attach"')),
+    (s) => s.stderrLines.some((l) => l.includes('"debug_paused_before":"attach-entries"')),
     'the pause before attach',
   )
   const r = await cli.stop('SIGINT')
   assert.equal(r.code, 130, r.stderr)
-  assert.match(r.stderr, /interrupted by SIGINT before attaching .*; nothing was left in the kernel/)
+  assert.match(r.stderr, /interrupted by SIGINT before attaching the entry programs; nothing was left in the kernel/)
   await assertNoneLeft(PROGRAMS, base)
 })
 
