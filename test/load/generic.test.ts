@@ -313,3 +313,35 @@ test('records whose size is not the type are counted and skipped, never decoded'
     assert.ok(!/stage=0|tgid=2 stage=/.test(result.stdout), 'no short record decoded')
   }
 })
+
+test(
+  '--no-attach --pin-path: XDP programs loaded, wired and pinned for `prog run`, nothing attached',
+  needsRoot,
+  async () => {
+    const path = pinPath()
+    const xdp = buildObject(scratch.dir, 'load/xdp_chain')
+    try {
+      const r = await runCli(['load', xdp, '--slot', 'xdp_jmp[0]=xdp_ip', '--no-attach', '--pin-path', path, '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      const doc = JSON.parse(r.stdout)
+      assert.deepEqual(doc.links, [])
+      assert.ok(doc.programs.every((p) => p.attached === null))
+      assert.deepEqual(
+        doc.slots.map((s) => [s.map, s.key, s.prog, s.by]),
+        [['xdp_jmp', 0, 'xdp_ip', '--slot']],
+      )
+      assert.deepEqual(readdirSync(path).sort(), ['stage_hits', 'xdp_count', 'xdp_entry', 'xdp_ip', 'xdp_jmp'])
+      // The pinned prog array keeps its slot after the loader exited.
+      const dump = await runCli(['map', 'dump', 'pinned', join(path, 'xdp_jmp'), '--json'])
+      assert.deepEqual(
+        JSON.parse(dump.stdout).map((e) => e.prog?.name),
+        ['xdp_ip'],
+      )
+      const u = await runCli(['unload', '--pin-path', path])
+      assert.equal(u.code, 0, u.stderr)
+      await assertAllGone(doc)
+    } finally {
+      await removePinFolder(path)
+    }
+  },
+)
