@@ -34,6 +34,9 @@ const FEATURE_DEPS = {
   object: ['graph/'],
   // The exporter publishes what the other features compute: the graph, chain counters, stats.
   exporter: ['graph/', 'chain/', 'stats/'],
+  // `load FILE.o` for any object: the chain's pin folder rules and signal guard, the object
+  // file's analysis for the preflight, the graph for findings, the slot compatibility check.
+  load: ['chain/', 'object/', 'graph/', 'slots/'],
 }
 const LAYERS = {
   btf: BASE,
@@ -46,6 +49,7 @@ const LAYERS = {
   inspect: FEATURE,
   kernel: ['btf/', ...BASE],
   libbpf: BASE,
+  load: [...FEATURE, ...FEATURE_DEPS.load],
   object: [...FEATURE, ...FEATURE_DEPS.object],
   // render/btf-json.ts prints BTF-typed values: presentation over the format.
   render: ['btf/'],

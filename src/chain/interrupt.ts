@@ -19,6 +19,9 @@ export type StopSignal = (typeof STOP_SIGNALS)[number]
 /** What each phase does, for the one-line message. */
 const DOING: Record<string, string> = {
   attach: 'attaching prog1',
+  // `load FILE.o` (src/load/): its own phases.
+  'attach-entries': 'attaching the entry programs',
+  wire: 'filling the prog arrays',
   fill: 'filling TAIL_CALL_MAP',
   load: 'loading the programs',
   open: 'opening the object',
