@@ -36,6 +36,9 @@ const FEATURE_DEPS = {
   exporter: ['graph/', 'chain/', 'stats/'],
   // `prog run` tells which prog arrays a test-run program reaches: the live graph from it.
   run: ['graph/'],
+  // `load FILE.o` for any object: the chain's pin folder rules and signal guard, the object
+  // file's analysis for the preflight, the graph for findings, the slot compatibility check.
+  load: ['chain/', 'object/', 'graph/', 'slots/'],
 }
 const LAYERS = {
   btf: BASE,
@@ -48,6 +51,7 @@ const LAYERS = {
   inspect: FEATURE,
   kernel: ['btf/', ...BASE],
   libbpf: BASE,
+  load: [...FEATURE, ...FEATURE_DEPS.load],
   object: [...FEATURE, ...FEATURE_DEPS.object],
   // render/btf-json.ts prints BTF-typed values: presentation over the format.
   render: ['btf/'],

@@ -147,23 +147,41 @@ export function readPinFolder(dir: string): FolderContents {
   return {foreign, objects}
 }
 
-/** A pin name and kind the chain uses: its maps, its link, or a program named after its pin. */
+/**
+ * A pin name and kind a tailcalls folder uses: the bundled chain's maps and link, a generic
+ * object's maps (named after the map, bpffs's forbidden dots as '_': `obj.bss` → `obj_bss`) and
+ * links (`<program>_link`), or a program named after its pin. The kernel keeps 15 characters of
+ * a name, so a pin must start with the object's kernel name.
+ */
 function expectedPin(o: PinnedObject): boolean {
-  if (o.kind === 'link') return o.pin === LINK_PIN
-  if (o.kind === 'map') return (CHAIN_MAPS as readonly string[]).includes(o.pin) && o.pin.startsWith(o.name)
+  if (o.kind === 'link') return o.pin === LINK_PIN || /^[A-Za-z0-9_]+_link$/.test(o.pin)
+  if (o.kind === 'map')
+    return (
+      ((CHAIN_MAPS as readonly string[]).includes(o.pin) && o.pin.startsWith(o.name)) ||
+      (/^[A-Za-z0-9_]+$/.test(o.pin) && o.name !== '' && o.pin.startsWith(pinName(o.name)))
+    )
   if (o.kind === 'prog') return /^[A-Za-z0-9_]+$/.test(o.pin) && o.pin.startsWith(o.name)
   return false
 }
 
+/** The pin name of an object name: bpffs refuses dots in names (libbpf's internal maps have them). */
+export function pinName(name: string): string {
+  return name.replaceAll('.', '_')
+}
+
 /** Pin every object of a loaded chain into `dir` (which must exist and be empty). */
-function pinAll(fds: Record<string, number>, programs: string[], dir: string): void {
-  const {libbpf} = sys()
-  const order: Array<[string, number]> = [
+function chainOrder(fds: Record<string, number>, programs: string[]): Array<[string, number]> {
+  return [
     ...CHAIN_MAPS.map((m): [string, number] => [m, fds[m]]),
     ...programs.map((p): [string, number] => [p, fds[p]]),
     // The link last: until it is pinned, the chain still dies with this process.
     [LINK_PIN, fds.link],
   ]
+}
+
+/** Pin each [name, fd] into `dir`, in order. */
+function pinAll(order: Array<[string, number]>, dir: string): void {
+  const {libbpf} = sys()
   for (const [pin, fd] of order) {
     if (fd === undefined || fd < 0) throw new TailcallsError('internal', `the chain has no fd for ${pin}`)
     check('bpf_obj_pin', libbpf.bpf_obj_pin(fd, join(dir, pin)), `pinning ${pin} at ${join(dir, pin)}`)
@@ -290,10 +308,22 @@ export function pinChain(
   target: PinDir,
   force: boolean,
 ): {pinned: PinReport; replaced?: PinReport} {
+  return pinFolder(chainOrder(fds, programs), target, force)
+}
+
+/**
+ * Pin [name, fd] pairs (links last) at `target` atomically, with the same rules as a chain:
+ * what a generic object's loader pins (src/load/).
+ */
+export function pinFolder(
+  order: Array<[string, number]>,
+  target: PinDir,
+  force: boolean,
+): {pinned: PinReport; replaced?: PinReport} {
   const temp = join(target.parent, `${target.name}-pinning-${process.pid}`)
   mkdirSync(temp)
   try {
-    pinAll(fds, programs, temp)
+    pinAll(order, temp)
   } catch (error) {
     const partial = readPinFolder(temp)
     unpinObjects(temp, partial.objects)

@@ -40,6 +40,13 @@ export interface Libbpf {
   bpf_program__fd(prog: BpfProgram): number
   bpf_program__set_log_buf(prog: BpfProgram, buf: Address, size: number): number
   bpf_program__attach(prog: BpfProgram): BpfLink | null
+  /** XDP through a BPF link (kernel 5.9+): detached when the link's last fd closes, pinnable. */
+  bpf_program__attach_xdp(prog: BpfProgram, ifindex: number): BpfLink | null
+  bpf_program__section_name(prog: BpfProgram): string
+  bpf_program__type(prog: BpfProgram): number
+  bpf_map__type(map: BpfMap): number
+  bpf_map__max_entries(map: BpfMap): number
+  bpf_map__value_size(map: BpfMap): number
   bpf_map__name(map: BpfMap): string
   bpf_map__fd(map: BpfMap): number
   bpf_map__set_max_entries(map: BpfMap, n: number): number
@@ -92,6 +99,13 @@ export interface Libbpf {
     probeAddr: bigint[],
   ): number
   bpf_enable_stats(type: number): number
+  /** The id of the XDP program attached to `ifindex` in the mode `flags` selects (0: any); *id = 0 when none. */
+  bpf_xdp_query_id(ifindex: number, flags: number, progId: number[]): number
+  /** hook: struct bpf_tc_hook (TC_HOOK in src/load/tc.ts); opts: struct bpf_tc_opts. */
+  bpf_tc_hook_create(hook: Buffer): number
+  bpf_tc_hook_destroy(hook: Buffer): number
+  bpf_tc_attach(hook: Buffer, opts: Buffer): number
+  bpf_tc_detach(hook: Buffer, opts: Buffer): number
   /** BPF_BTF_LOAD: a raw BTF blob into the kernel; returns a BTF fd (opts: NULL or struct bpf_btf_load_opts). */
   bpf_btf_load(data: Buffer, size: number, opts: VoidPtr): number
   /** BPF_MAP_CREATE; opts: struct bpf_map_create_opts (MAP_CREATE_OPTS in layouts.ts) or NULL. Returns a map fd. */
@@ -124,6 +138,8 @@ export interface Libc {
   clock_gettime(clock: number, ts: Buffer): number
   /** glibc's message for an errno (bpftool prints these in map dump error entries). */
   strerror(errnum: number): string
+  /** 0 when no interface has this name. */
+  if_nametoindex(name: string): number
 }
 
 export interface Sys {
@@ -173,6 +189,12 @@ function bind(): Sys {
     'int bpf_program__fd(const bpf_program *prog)',
     'int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)',
     'bpf_link *bpf_program__attach(const bpf_program *prog)',
+    'bpf_link *bpf_program__attach_xdp(const bpf_program *prog, int ifindex)',
+    'const char *bpf_program__section_name(const bpf_program *prog)',
+    'int bpf_program__type(const bpf_program *prog)',
+    'int bpf_map__type(const bpf_map *map)',
+    'uint32_t bpf_map__max_entries(const bpf_map *map)',
+    'uint32_t bpf_map__value_size(const bpf_map *map)',
     'const char *bpf_map__name(const bpf_map *map)',
     'int bpf_map__fd(const bpf_map *map)',
     'int bpf_map__set_max_entries(bpf_map *map, uint32_t n)',
@@ -205,6 +227,11 @@ function bind(): Sys {
     'int bpf_btf_get_fd_by_id(uint32_t id)',
     'int bpf_task_fd_query(int pid, int fd, uint32_t flags, char *buf, _Inout_ uint32_t *buf_len, _Out_ uint32_t *prog_id, _Out_ uint32_t *fd_type, _Out_ uint64_t *probe_offset, _Out_ uint64_t *probe_addr)',
     'int bpf_enable_stats(int type)',
+    'int bpf_xdp_query_id(int ifindex, int flags, _Out_ uint32_t *prog_id)',
+    'int bpf_tc_hook_create(void *hook)',
+    'int bpf_tc_hook_destroy(void *hook)',
+    'int bpf_tc_attach(const void *hook, void *opts)',
+    'int bpf_tc_detach(const void *hook, const void *opts)',
     'int bpf_btf_load(const void *btf_data, size_t btf_size, const void *opts)',
     'int bpf_map_create(int map_type, const char *map_name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const void *opts)',
     'int bpf_prog_test_run_opts(int prog_fd, void *opts)',
@@ -223,6 +250,7 @@ function bind(): Sys {
     'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
     'int clock_gettime(int clock, void *ts)',
     'const char *strerror(int errnum)',
+    'unsigned int if_nametoindex(const char *ifname)',
   ]
 
   return {
