@@ -119,8 +119,11 @@ function openOne(sel: Selector): number {
 /** The kernel's refusal, in the words of the program type and what to do about it. */
 function refusal(error: SysError, prog: ProgRunReport['prog'], typeId: number): TailcallsError {
   const who = `${objectLabel(prog)}, type ${prog.type}`
-  if (isErrno(error, 'ENOTSUPP', 'EOPNOTSUPP')) {
-    const tracing = typeId === BPF_PROG_TYPE.TRACING ? ' (of tracing programs only fentry, fexit and fmod_ret can)' : ''
+  // A tracing program other than fentry/fexit/fmod_ret (tp_btf, iter, …) gets EFAULT, not ENOTSUPP:
+  // the kernel's tracing test run only knows how to trigger those three.
+  const tracingOther = typeId === BPF_PROG_TYPE.TRACING && isErrno(error, 'EFAULT')
+  if (tracingOther || isErrno(error, 'ENOTSUPP', 'EOPNOTSUPP')) {
+    const tracing = typeId === BPF_PROG_TYPE.TRACING ? ' (of tracing programs only fentry, fexit and fmod_ret can be)' : ''
     return new TailcallsError(
       'kernelSupport',
       `the kernel cannot test-run ${who}: BPF_PROG_TEST_RUN is not supported for this program type${tracing} (${error.code})`,
