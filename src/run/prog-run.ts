@@ -123,7 +123,8 @@ function refusal(error: SysError, prog: ProgRunReport['prog'], typeId: number): 
   // the kernel's tracing test run only knows how to trigger those three.
   const tracingOther = typeId === BPF_PROG_TYPE.TRACING && isErrno(error, 'EFAULT')
   if (tracingOther || isErrno(error, 'ENOTSUPP', 'EOPNOTSUPP')) {
-    const tracing = typeId === BPF_PROG_TYPE.TRACING ? ' (of tracing programs only fentry, fexit and fmod_ret can be)' : ''
+    const tracing =
+      typeId === BPF_PROG_TYPE.TRACING ? ' (of tracing programs only fentry, fexit and fmod_ret can be)' : ''
     return new TailcallsError(
       'kernelSupport',
       `the kernel cannot test-run ${who}: BPF_PROG_TEST_RUN is not supported for this program type${tracing} (${error.code})`,
