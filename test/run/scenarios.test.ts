@@ -9,10 +9,11 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import {EXIT} from '../../src/errors.js'
 import {runCli} from '../helpers/cli.js'
 import {graphJson, normal} from '../helpers/graph.js'
 import {assertGone} from '../helpers/kernel.js'
-import {buildObject, removePinFolder, scratchDir} from '../helpers/load.js'
+import {assertErrorLine, buildObject, removePinFolder, scratchDir} from '../helpers/load.js'
 import {needsRoot} from '../helpers/root.js'
 
 const scratch = scratchDir()
@@ -136,6 +137,15 @@ describe('the kernel tail-call scenarios, through the CLI', needsRoot, () => {
       assert.deepEqual(await globals(l), {runs: 33})
       assert.equal(await run(l), 1)
       assert.deepEqual(await globals(l), {runs: 66}, '33 per run, every run')
+      // The map's name has a dot, its pin cannot: the error says which pin to use.
+      const bssName = l.report.maps.find((m: any) => m.name.endsWith('.bss')).name
+      assertErrorLine(
+        await runCli(['map', 'dump', 'pinned', `${l.dir}/${bssName}`]),
+        EXIT.notFound,
+        new RegExp(
+          `bpffs names cannot contain '\\.'; libbpf pins a map such as ${bssName.replace('.', '\\.')} as ${bssName.replace('.', '_')}`,
+        ),
+      )
 
       const g = await graphs(l, 'self-loop', ['loop_slots[0]=again'])
       assert.deepEqual(g.edges, [
