@@ -150,9 +150,9 @@ function refusal(error: SysError, prog: ProgRunReport['prog'], typeId: number): 
 
 /** Which prog arrays the program's tail calls go through, and what they reach (the live graph). */
 async function reachOf(progId: number): Promise<TailCallReach | null> {
-  const {collect} = await import('../graph/collect.js')
+  const {collectReachable} = await import('../graph/collect.js')
   const {buildGraph} = await import('../graph/graph.js')
-  const g = buildGraph(collect(), {selected: [progId]})
+  const g = buildGraph(collectReachable([progId]), {selected: [progId]})
   const nodes = g.programs
   const sites = nodes.flatMap((p) => p.sites)
   if (!nodes.find((p) => p.id === progId)?.sites.length) return null
@@ -161,7 +161,7 @@ async function reachOf(progId: number): Promise<TailCallReach | null> {
   return {
     cyclic: chain?.cyclic ?? false,
     findings: g.findings
-      // Not attached (a test run needs no attachment): "no attached program uses it" says nothing here.
+      // Links are not read (a test run needs no attachment): "no attached program uses it" says nothing here.
       .filter((f) => f.kind !== 'unused-map' && f.kind !== 'analysis')
       .map((f) => ({kind: f.kind, message: f.message, severity: f.severity})),
     longest_chain: chain?.longest ?? null,
