@@ -45,7 +45,8 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
       description: 'Your own object: load it, fill its .values slots, attach its tp_btf entry, hold until Ctrl-C',
     },
     {
-      command: '<%= config.bin %> load xdp_chain.bpf.o --slot jmp_table[0]=parse_ip --slot jmp_table[1]=count --xdp eth1',
+      command:
+        '<%= config.bin %> load xdp_chain.bpf.o --slot jmp_table[0]=parse_ip --slot jmp_table[1]=count --xdp eth1',
       description: 'Fill two slots, then attach the XDP entry to eth1',
     },
     {
@@ -81,18 +82,25 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
       multipleNonGreedy: true,
     }),
     attach: Flags.string({
-      description: 'generic object: attach this program (repeatable; default: every program libbpf can attach that no slot holds)',
+      description:
+        'generic object: attach this program (repeatable; default: every program libbpf can attach that no slot holds)',
       helpValue: 'PROG',
       multiple: true,
       multipleNonGreedy: true,
     }),
     'no-attach': Flags.boolean({description: 'generic object: load, wire (and pin) only, attach nothing'}),
-    xdp: Flags.string({description: "generic object: attach its XDP entry program to this interface", helpValue: 'IFACE'}),
+    xdp: Flags.string({
+      description: 'generic object: attach its XDP entry program to this interface',
+      helpValue: 'IFACE',
+    }),
     tc: Flags.string({
       description: 'generic object: attach its tc entry program to this interface (default ingress)',
       helpValue: 'IFACE[:ingress|:egress]',
     }),
-    events: Flags.string({description: 'generic object: stream this ring buffer of the object (needs --event-type)', helpValue: 'MAP'}),
+    events: Flags.string({
+      description: 'generic object: stream this ring buffer of the object (needs --event-type)',
+      helpValue: 'MAP',
+    }),
     'event-type': Flags.string({
       description: "generic object: the C type of each --events record, decoded with the object's BTF",
       helpValue: 'TYPE',
@@ -111,7 +119,9 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
     const pin = flags.pin || flags['pin-path'] !== undefined
     if (args.file !== undefined && flags.object !== undefined && args.file !== flags.object) {
       const {TailcallsError} = await import('../src/errors.js')
-      throw new TailcallsError('usage', `two objects given: ${args.file} and --object ${flags.object}`, {hint: 'give one'})
+      throw new TailcallsError('usage', `two objects given: ${args.file} and --object ${flags.object}`, {
+        hint: 'give one',
+      })
     }
 
     const object = args.file ?? flags.object
@@ -131,9 +141,13 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
       if (wantsGeneric(plan) || !isChainShaped(readObject(object))) {
         if (flags['ringbuf-size'] !== undefined || flags.follow) {
           const {TailcallsError} = await import('../src/errors.js')
-          throw new TailcallsError('usage', `--${flags.follow ? 'follow' : 'ringbuf-size'} applies to the bundled chain only`, {
-            hint: 'use --events MAP --event-type TYPE to stream your object\'s ring buffer',
-          })
+          throw new TailcallsError(
+            'usage',
+            `--${flags.follow ? 'follow' : 'ringbuf-size'} applies to the bundled chain only`,
+            {
+              hint: "use --events MAP --event-type TYPE to stream your object's ring buffer",
+            },
+          )
         }
 
         const {describeReport, runGenericLoad} = await import('../src/load/generic.js')

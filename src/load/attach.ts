@@ -41,7 +41,8 @@ function attachFailed(plan: AttachPlan, what: string, cause: SysError): Tailcall
   const {how} = plan
   let hint = 'run `tailcalls doctor` to check what this kernel supports'
   if (cause.code === 'EPERM' || cause.code === 'EACCES')
-    hint = 'the kernel refused the attachment (fentry/fexit need a kernel that allows trampolines here; lockdown mode refuses some); `tailcalls doctor` checks the prerequisites'
+    hint =
+      'the kernel refused the attachment (fentry/fexit need a kernel that allows trampolines here; lockdown mode refuses some); `tailcalls doctor` checks the prerequisites'
   else if (how.kind === 'xdp' && cause.code === 'EBUSY')
     hint = `${how.iface} already has an XDP program; detach it first (\`ip link set dev ${how.iface} xdp off\`)`
   else if (cause.code === 'ENOENT' || cause.code === 'ESRCH')
@@ -54,8 +55,18 @@ export function attachOne(plan: AttachPlan, prog: BpfProgram): Attached {
   const how = plan.how
   if (how.kind === 'auto' || how.kind === 'xdp') {
     const target = how.kind === 'xdp' ? `xdp on ${how.iface}` : plan.section
-    const link = how.kind === 'xdp' ? libbpf.bpf_program__attach_xdp(prog, how.ifindex) : libbpf.bpf_program__attach(prog)
-    if (!link) throw attachFailed(plan, target, new SysError(how.kind === 'xdp' ? 'bpf_program__attach_xdp' : 'bpf_program__attach', errno(), `attaching ${plan.prog}`))
+    const link =
+      how.kind === 'xdp' ? libbpf.bpf_program__attach_xdp(prog, how.ifindex) : libbpf.bpf_program__attach(prog)
+    if (!link)
+      throw attachFailed(
+        plan,
+        target,
+        new SysError(
+          how.kind === 'xdp' ? 'bpf_program__attach_xdp' : 'bpf_program__attach',
+          errno(),
+          `attaching ${plan.prog}`,
+        ),
+      )
     let held: BpfLink | null = link
     return {
       detach() {
@@ -76,7 +87,11 @@ export function attachOne(plan: AttachPlan, prog: BpfProgram): Attached {
   const created = libbpf.bpf_tc_hook_create(hook)
   // EEXIST: the clsact qdisc is there already, and stays when we go.
   if (created < 0 && errnoName(created) !== 'EEXIST') {
-    throw attachFailed(plan, target, new SysError('bpf_tc_hook_create', -created, `creating the clsact qdisc on ${how.iface}`))
+    throw attachFailed(
+      plan,
+      target,
+      new SysError('bpf_tc_hook_create', -created, `creating the clsact qdisc on ${how.iface}`),
+    )
   }
 
   const destroyHook = () => {

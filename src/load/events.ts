@@ -26,7 +26,9 @@ export function eventDecoder(path: string, type: string): EventDecoder {
     btf = btfFromObjectFile(path)
   } catch (error) {
     if (error instanceof BtfError)
-      throw new TailcallsError('invalidObject', `--event-type ${type}: ${error.message}`, {hint: 'build the object with clang -g so it carries BTF'})
+      throw new TailcallsError('invalidObject', `--event-type ${type}: ${error.message}`, {
+        hint: 'build the object with clang -g so it carries BTF',
+      })
     throw error
   }
 
@@ -41,14 +43,21 @@ export function eventDecoder(path: string, type: string): EventDecoder {
   }
 
   if (id === undefined) {
-    throw new TailcallsError('notFound', `--event-type ${type}: the object's BTF has no struct, union or typedef ${name}`, {
-      hint: `its named structs and unions: ${[...new Set(candidates)].slice(0, 20).join(', ') || 'none'}; clang keeps a type in BTF only when a global or a function signature uses it (e.g. \`const struct ${name} *${name}_type __attribute__((unused));\`)`,
-    })
+    throw new TailcallsError(
+      'notFound',
+      `--event-type ${type}: the object's BTF has no struct, union or typedef ${name}`,
+      {
+        hint: `its named structs and unions: ${[...new Set(candidates)].slice(0, 20).join(', ') || 'none'}; clang keeps a type in BTF only when a global or a function signature uses it (e.g. \`const struct ${name} *${name}_type __attribute__((unused));\`)`,
+      },
+    )
   }
 
   const size = btf.resolveSize(id)
   if (!size.ok || size.value === 0)
-    throw new TailcallsError('invalidObject', `--event-type ${type}: its size cannot be known (${size.ok ? 'zero bytes' : size.error})`)
+    throw new TailcallsError(
+      'invalidObject',
+      `--event-type ${type}: its size cannot be known (${size.ok ? 'zero bytes' : size.error})`,
+    )
   return {renderer: compileRenderer(btf, id, size.value, {label: type}), size: size.value, type: name}
 }
 
@@ -69,7 +78,12 @@ export interface EventStream {
 }
 
 /** Start reading the ring behind `mapFd`; each record becomes one line through `write`. */
-export function streamRecords(mapFd: number, decoder: EventDecoder, json: boolean, write: (text: string) => void): EventStream {
+export function streamRecords(
+  mapFd: number,
+  decoder: EventDecoder,
+  json: boolean,
+  write: (text: string) => void,
+): EventStream {
   let received = 0
   const {renderer, size} = decoder
   const reader = new RingBufferReader(mapFd, size, ({buf, count}) => {

@@ -117,7 +117,10 @@ class Loaded {
   collectFds(): void {
     const {libbpf} = sys()
     for (const name of this.object.programNames())
-      this.progFds.set(name, checkRet('bpf_program__fd', libbpf.bpf_program__fd(this.object.program(name)!), `the fd of ${name}`))
+      this.progFds.set(
+        name,
+        checkRet('bpf_program__fd', libbpf.bpf_program__fd(this.object.program(name)!), `the fd of ${name}`),
+      )
     for (const name of this.object.mapNames())
       this.mapFds.set(name, checkRet('bpf_map__fd', libbpf.bpf_map__fd(this.object.map(name)!), `the fd of ${name}`))
   }
@@ -156,14 +159,29 @@ function fillSlots(plan: LoadPlan, loaded: Loaded): void {
     const p = progInfo(progFd)
     const why = incompatibility(
       {id: m.id, name: m.name, ownerJited: owner.ownerJited, ownerProgType: owner.ownerProgType, references: []},
-      {attachBtfId: p.attachBtfId || undefined, attachBtfObjId: p.attachBtfObjId || undefined, id: p.id, jited: p.jitedProgLen > 0, name: p.name ?? s.prog, type: p.type},
+      {
+        attachBtfId: p.attachBtfId || undefined,
+        attachBtfObjId: p.attachBtfObjId || undefined,
+        id: p.id,
+        jited: p.jitedProgLen > 0,
+        name: p.name ?? s.prog,
+        type: p.type,
+      },
     )
     const where = `--slot ${s.map}[${s.key}]=${s.prog}`
-    if (why) throw new TailcallsError('incompatible', `${where}: ${why}`, {hint: 'put programs of the prog array owner\'s kind in it'})
-    check('bpf_map_update_elem', libbpf.bpf_map_update_elem(mapFd, u32(s.key), u32(progFd), BPF_UPDATE_FLAG.ANY), `filling ${s.map}[${s.key}] with ${s.prog}`, {
-      E2BIG: 'outOfRange',
-      EINVAL: 'incompatible',
-    })
+    if (why)
+      throw new TailcallsError('incompatible', `${where}: ${why}`, {
+        hint: "put programs of the prog array owner's kind in it",
+      })
+    check(
+      'bpf_map_update_elem',
+      libbpf.bpf_map_update_elem(mapFd, u32(s.key), u32(progFd), BPF_UPDATE_FLAG.ANY),
+      `filling ${s.map}[${s.key}] with ${s.prog}`,
+      {
+        E2BIG: 'outOfRange',
+        EINVAL: 'incompatible',
+      },
+    )
   }
 }
 
@@ -176,7 +194,13 @@ function readWiring(plan: LoadPlan, loaded: Loaded, progNameById: Map<number, st
     const {slots} = readSlots(fd, m.maxEntries)
     for (const [key, progId] of [...slots].sort((a, b) => a[0] - b[0])) {
       const byCli = plan.slots.some((s) => s.map === m.name && s.key === key)
-      rows.push({by: byCli ? '--slot' : 'object', key, map: m.name, prog: progNameById.get(progId) ?? `id ${progId}`, prog_id: progId})
+      rows.push({
+        by: byCli ? '--slot' : 'object',
+        key,
+        map: m.name,
+        prog: progNameById.get(progId) ?? `id ${progId}`,
+        prog_id: progId,
+      })
     }
   }
 
@@ -188,21 +212,53 @@ function findingsFor(progIds: number[], mapIds: Set<number>, entries: number[]):
   const mine = new Set(progIds)
   const g = buildGraph(collect(), {selected: entries.length > 0 ? entries : progIds})
   return g.findings
-    .filter((f) => (f.progId !== undefined && mine.has(f.progId)) || (f.mapId !== undefined && mapIds.has(f.mapId)) || (f.progId === undefined && f.mapId === undefined))
+    .filter(
+      (f) =>
+        (f.progId !== undefined && mine.has(f.progId)) ||
+        (f.mapId !== undefined && mapIds.has(f.mapId)) ||
+        (f.progId === undefined && f.mapId === undefined),
+    )
     .map((f) => ({kind: f.kind, message: f.message, severity: f.severity}))
+}
+
+/**
+ * EPERM from the load although this process passed the privilege check: with programs that
+ * need BPF trampolines (fentry/fexit/fmod_ret/LSM), that is the kernel refusing trampolines
+ * here (lockdown, a hardened config), which "run as root" would not fix.
+ */
+function explainLoadError(error: unknown, plan: LoadPlan): unknown {
+  if (!(error instanceof TailcallsError) || error.errno === undefined || error.cause?.code !== 'EPERM') return error
+  const trampolines = plan.object.programs.filter((p) => /^(fentry|fexit|fmod_ret|lsm)(\.s)?\//.test(p.section))
+  if (trampolines.length === 0) return error
+  return new TailcallsError(
+    'kernelSupport',
+    `the kernel refused to load ${plan.path} (EPERM) although this process has the BPF privileges: ${trampolines.map((p) => `${p.name} (SEC("${p.section}"))`).join(', ')} need${trampolines.length === 1 ? 's' : ''} a BPF trampoline, which this kernel does not allow here`,
+    {
+      cause: error.cause,
+      hint: 'use a tp_btf or raw_tp entry instead (every program of one prog array must share it), or check lockdown (/sys/kernel/security/lockdown) and `tailcalls doctor`',
+    },
+  )
 }
 
 export async function runGenericLoad(opts: GenericOptions): Promise<GenericResult> {
   const plan = makePlan(opts.object, opts)
   if (opts.pinPath !== undefined && plan.attach.some((a) => a.how.kind === 'tc')) {
-    throw new TailcallsError('usage', '--tc with --pin is not supported: a tc filter has no BPF link to pin, so unload could not detach it', {
-      hint: 'pin with --no-attach and add the filter with `tc filter add … bpf pinned DIR/PROG`, or run without --pin',
-    })
+    throw new TailcallsError(
+      'usage',
+      '--tc with --pin is not supported: a tc filter has no BPF link to pin, so unload could not detach it',
+      {
+        hint: 'pin with --no-attach and add the filter with `tc filter add … bpf pinned DIR/PROG`, or run without --pin',
+      },
+    )
   }
 
   const decoder: EventDecoder | undefined = plan.events ? eventDecoder(opts.object, plan.events.type) : undefined
   if (decoder && opts.pinPath !== undefined)
-    throw new TailcallsError('usage', '--events streams while this process holds the object; it does not combine with --pin', {hint: 'drop --pin, or read the pinned ring buffer with your own reader'})
+    throw new TailcallsError(
+      'usage',
+      '--events streams while this process holds the object; it does not combine with --pin',
+      {hint: 'drop --pin, or read the pinned ring buffer with your own reader'},
+    )
   const target = opts.pinPath === undefined ? undefined : resolvePinDir(opts.pinPath, {mount: true})
   let cleaned: StaleFolder[] = []
   if (target) {
@@ -223,7 +279,13 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
     try {
       loaded.object.load()
     } catch (error) {
-      throw explainVerifier(error, new Set(plan.object.programs.filter((p) => lockProblems(p).length > 0).map((p) => p.name)))
+      throw explainLoadError(
+        explainVerifier(
+          error,
+          new Set(plan.object.programs.filter((p) => lockProblems(p).length > 0).map((p) => p.name)),
+        ),
+        plan,
+      )
     }
 
     loaded.collectFds()
@@ -255,7 +317,13 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
     const maps: MapRow[] = []
     for (const [name, fd] of loaded.mapFds) {
       const info = mapInfo(fd)
-      maps.push({id: info.id, max_entries: info.maxEntries, name, pinned: target ? `${target.path}/${pinName(name)}` : null, type: mapTypeName(info.type)})
+      maps.push({
+        id: info.id,
+        max_entries: info.maxEntries,
+        name,
+        pinned: target ? `${target.path}/${pinName(name)}` : null,
+        type: mapTypeName(info.type),
+      })
     }
 
     const slots = readWiring(plan, loaded, progNameById)
@@ -281,7 +349,10 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
       const names = new Set<string>()
       const order: Array<[string, number]> = []
       const add = (name: string, fd: number) => {
-        if (names.has(name)) throw new TailcallsError('conflict', `two objects would be pinned as ${name} in ${target.path}`, {hint: 'rename one of them in the source'})
+        if (names.has(name))
+          throw new TailcallsError('conflict', `two objects would be pinned as ${name} in ${target.path}`, {
+            hint: 'rename one of them in the source',
+          })
         names.add(name)
         order.push([name, fd])
       }
@@ -311,7 +382,8 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
 
     opts.status('Waiting for Ctrl-C...')
     for (const s of STOP_SIGNALS) process.on(s, stop)
-    const timer = opts.durationSec === undefined ? undefined : setTimeout(() => stop('duration'), opts.durationSec * 1000)
+    const timer =
+      opts.durationSec === undefined ? undefined : setTimeout(() => stop('duration'), opts.durationSec * 1000)
     const signal = await stopped
     for (const s of STOP_SIGNALS) process.off(s, stop)
     if (timer) clearTimeout(timer)
@@ -351,7 +423,12 @@ export function describeReport(r: LoadReport): string {
         ? '  (every prog array slot is empty)'
         : renderTable(
             [{header: 'SLOT'}, {header: 'PROGRAM'}, {header: 'ID', right: true}, {header: 'SET BY'}],
-            r.slots.map((s) => [`${s.map}[${s.key}]`, s.prog, String(s.prog_id), s.by === 'object' ? 'the object (.values)' : '--slot']),
+            r.slots.map((s) => [
+              `${s.map}[${s.key}]`,
+              s.prog,
+              String(s.prog_id),
+              s.by === 'object' ? 'the object (.values)' : '--slot',
+            ]),
           ).trimEnd(),
     )
   }

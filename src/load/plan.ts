@@ -77,7 +77,7 @@ export function isChainShaped(object: DecodedObject): boolean {
   return CHAIN_PROGRAMS.every((p) => progs.has(p)) && CHAIN_MAPS.every((m) => maps.has(m))
 }
 
-export { readObject }
+export {readObject}
 
 const list = (names: string[]) => names.join(', ') || 'none'
 
@@ -92,9 +92,13 @@ function checkSlot(obj: DecodedObject, s: SlotSpec): void {
   }
 
   if (m.type !== PROG_ARRAY) {
-    throw new TailcallsError('wrongMapType', `${where}: ${s.map} is not a prog array, and only a prog array holds tail-call targets`, {
-      hint: `its prog arrays: ${list(obj.maps.filter((x) => x.type === PROG_ARRAY).map((x) => x.name))}`,
-    })
+    throw new TailcallsError(
+      'wrongMapType',
+      `${where}: ${s.map} is not a prog array, and only a prog array holds tail-call targets`,
+      {
+        hint: `its prog arrays: ${list(obj.maps.filter((x) => x.type === PROG_ARRAY).map((x) => x.name))}`,
+      },
+    )
   }
 
   if (s.key >= m.maxEntries) {
@@ -137,9 +141,13 @@ function checkNoXdp(iface: string, ifindex: number): void {
 
 export function makePlan(path: string, opts: PlanOptions): LoadPlan {
   if ((opts.events === undefined) !== (opts.eventType === undefined)) {
-    throw new TailcallsError('usage', `--${opts.events === undefined ? 'event-type' : 'events'} needs --${opts.events === undefined ? 'events MAP' : 'event-type TYPE'}`, {
-      hint: 'give both: --events MAP --event-type TYPE (the ring buffer and the C struct of its records)',
-    })
+    throw new TailcallsError(
+      'usage',
+      `--${opts.events === undefined ? 'event-type' : 'events'} needs --${opts.events === undefined ? 'events MAP' : 'event-type TYPE'}`,
+      {
+        hint: 'give both: --events MAP --event-type TYPE (the ring buffer and the C struct of its records)',
+      },
+    )
   }
 
   if (opts.noAttach && ((opts.attach?.length ?? 0) > 0 || opts.xdp !== undefined || opts.tc !== undefined)) {
@@ -149,7 +157,9 @@ export function makePlan(path: string, opts: PlanOptions): LoadPlan {
   }
 
   if (opts.xdp !== undefined && opts.tc !== undefined) {
-    throw new TailcallsError('usage', '--xdp and --tc in one run are not supported', {hint: 'load the object twice, or attach one with tc/ip yourself'})
+    throw new TailcallsError('usage', '--xdp and --tc in one run are not supported', {
+      hint: 'load the object twice, or attach one with tc/ip yourself',
+    })
   }
 
   const slots = opts.slots.map((s) => parseSlotSpec(s))
@@ -181,8 +191,16 @@ export function makePlan(path: string, opts: PlanOptions): LoadPlan {
 
   if (opts.tc !== undefined) {
     const m = /^([^:]+)(?::(ingress|egress))?$/.exec(opts.tc)
-    if (!m) throw new TailcallsError('usage', `can't parse --tc '${opts.tc}'`, {hint: 'write --tc IFACE, --tc IFACE:ingress or --tc IFACE:egress'})
-    tc = {direction: (m[2] as 'egress' | 'ingress' | undefined) ?? 'ingress', iface: m[1], ifindex: ifindexOf(m[1], '--tc'), kind: 'tc'}
+    if (!m)
+      throw new TailcallsError('usage', `can't parse --tc '${opts.tc}'`, {
+        hint: 'write --tc IFACE, --tc IFACE:ingress or --tc IFACE:egress',
+      })
+    tc = {
+      direction: (m[2] as 'egress' | 'ingress' | undefined) ?? 'ingress',
+      iface: m[1],
+      ifindex: ifindexOf(m[1], '--tc'),
+      kind: 'tc',
+    }
   }
 
   const howFor = (name: string, chosen: boolean): AttachHow | undefined => {
@@ -212,9 +230,13 @@ export function makePlan(path: string, opts: PlanOptions): LoadPlan {
         const how = howFor(name, true)
         if (!how) {
           const p = byName.get(name)!
-          throw new TailcallsError('usage', `--attach ${name}: ${name} is ${p.kind.progType === BPF_PROG_TYPE.XDP ? 'an XDP' : 'a tc'} program`, {
-            hint: `give the interface: ${p.kind.progType === BPF_PROG_TYPE.XDP ? '--xdp' : '--tc'} IFACE`,
-          })
+          throw new TailcallsError(
+            'usage',
+            `--attach ${name}: ${name} is ${p.kind.progType === BPF_PROG_TYPE.XDP ? 'an XDP' : 'a tc'} program`,
+            {
+              hint: `give the interface: ${p.kind.progType === BPF_PROG_TYPE.XDP ? '--xdp' : '--tc'} IFACE`,
+            },
+          )
         }
 
         attach.push({how, prog: name, section: byName.get(name)!.section})
@@ -233,15 +255,23 @@ export function makePlan(path: string, opts: PlanOptions): LoadPlan {
     ] as const) {
       const on = attach.filter((a) => a.how.kind === kind)
       if ((kind === 'xdp' ? xdp : tc) && on.length === 0) {
-        throw new TailcallsError('usage', `${flag}: the object has no ${kind === 'xdp' ? 'XDP' : 'tc'} program outside a prog array to attach`, {
-          hint: `its programs: ${list(object.programs.map((p) => `${p.name} (SEC("${p.section}"))`))}`,
-        })
+        throw new TailcallsError(
+          'usage',
+          `${flag}: the object has no ${kind === 'xdp' ? 'XDP' : 'tc'} program outside a prog array to attach`,
+          {
+            hint: `its programs: ${list(object.programs.map((p) => `${p.name} (SEC("${p.section}"))`))}`,
+          },
+        )
       }
 
       if (on.length > 1) {
-        throw new TailcallsError('usage', `${flag}: ${on.map((a) => a.prog).join(', ')} could each be the entry, and an interface takes one ${kind === 'xdp' ? 'XDP' : 'tc'} program here`, {
-          hint: `choose one with --attach PROG`,
-        })
+        throw new TailcallsError(
+          'usage',
+          `${flag}: ${on.map((a) => a.prog).join(', ')} could each be the entry, and an interface takes one ${kind === 'xdp' ? 'XDP' : 'tc'} program here`,
+          {
+            hint: `choose one with --attach PROG`,
+          },
+        )
       }
     }
   }
@@ -249,9 +279,16 @@ export function makePlan(path: string, opts: PlanOptions): LoadPlan {
   let events: LoadPlan['events']
   if (opts.events !== undefined) {
     const m = object.maps.find((x) => x.name === opts.events)
-    if (!m) throw new TailcallsError('notFound', `--events ${opts.events}: the object has no map ${opts.events}`, {hint: `its maps: ${list(object.maps.map((x) => x.name))}`})
+    if (!m)
+      throw new TailcallsError('notFound', `--events ${opts.events}: the object has no map ${opts.events}`, {
+        hint: `its maps: ${list(object.maps.map((x) => x.name))}`,
+      })
     if (m.type !== RINGBUF)
-      throw new TailcallsError('wrongMapType', `--events ${opts.events}: ${opts.events} is not a ring buffer (BPF_MAP_TYPE_RINGBUF)`, {hint: 'give the ring buffer the programs write their records to'})
+      throw new TailcallsError(
+        'wrongMapType',
+        `--events ${opts.events}: ${opts.events} is not a ring buffer (BPF_MAP_TYPE_RINGBUF)`,
+        {hint: 'give the ring buffer the programs write their records to'},
+      )
     events = {map: opts.events, type: opts.eventType!}
   }
 

@@ -20,7 +20,7 @@ export function formatTick(t: Tick, opts: {header: boolean}): string {
   const lines: string[] = []
   if (opts.header) {
     lines.push(
-      `Chain ${where} (CHAIN_STATS map ${t.chain.chain_stats_map_id}); kernel stats: ${t.kernel_stats === 'held fd' ? 'on while this command runs (BPF_ENABLE_STATS fd)' : 'off (--no-kernel-stats)'}`,
+      `Chain ${where} (${t.chain.chain_stats_map_id === null ? "a generic object: no CHAIN_STATS map, the kernel's counters only" : `CHAIN_STATS map ${t.chain.chain_stats_map_id}`}); kernel stats: ${t.kernel_stats === 'held fd' ? 'on while this command runs (BPF_ENABLE_STATS fd)' : 'off (--no-kernel-stats)'}`,
     )
   }
 
@@ -60,9 +60,10 @@ export function formatTick(t: Tick, opts: {header: boolean}): string {
     t.ringbuf_drops.delta > 0 && t.chain.source === 'pinned'
       ? ' (is anyone reading? `tailcalls events` drains the ring buffer)'
       : ''
-  lines.push(
-    `Failed tail calls: ${failed}; ring-buffer drops: ${t.ringbuf_drops.total} (+${t.ringbuf_drops.delta})${unread}`,
-  )
+  if (t.chain.chain_stats_map_id !== null)
+    lines.push(
+      `Failed tail calls: ${failed}; ring-buffer drops: ${t.ringbuf_drops.total} (+${t.ringbuf_drops.delta})${unread}`,
+    )
   if (opts.header && t.kernel_stats !== 'off' && t.programs.some((p) => p.tail_called)) {
     lines.push(
       "RUN_CNT/RUN_TIME_NS are the kernel's: it charges the whole chain to the entry program, so tail-called stages show 0; STAGE RUNS are the chain's own per-stage counters.",

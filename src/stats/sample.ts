@@ -54,7 +54,7 @@ export interface ProgramTick {
 export interface Tick {
   timestamp: string
   interval_s: number
-  chain: {source: string; path?: string; pids?: number[]; chain_stats_map_id: number}
+  chain: {source: string; path?: string; pids?: number[]; chain_stats_map_id: number | null}
   kernel_stats: 'held fd' | 'off'
   programs: ProgramTick[]
   /** CHAIN_STATS per stage, whether or not the stage's program is still loaded. */

@@ -15,7 +15,7 @@ import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
 
 import {readChainStats} from '../chain/chain.js'
 import {PinnedChain, readPinFolder} from '../chain/pins.js'
-import {DEFAULT_PIN_PATH, resolvePinDir} from '../chain/pinpath.js'
+import {DEFAULT_PIN_PATH, type PinDir, resolvePinDir} from '../chain/pinpath.js'
 import {TailcallsError, isKind} from '../errors.js'
 import {isProcGone} from '../kernel/procfile.js'
 import {isErrno} from '../sys/error.js'
@@ -36,7 +36,8 @@ export interface StatsTarget {
   /** The pin folder (pinned) or the holding pid(s). */
   path?: string
   pids?: number[]
-  chainStatsId: number
+  /** null for a generic object's pin folder (`load FILE.o --pin`): no CHAIN_STATS, kernel counters only. */
+  chainStatsId: number | null
   programs: ChainProgram[]
   chainStats(): ChainStats
   close(): void
@@ -185,9 +186,10 @@ export function pinnedTarget(pinPath: string): StatsTarget {
     })
   }
 
-  const progPins = readPinFolder(target.path)
-    .objects.filter((o) => o.kind === 'prog')
-    .map((o) => o.pin)
+  const contents = readPinFolder(target.path)
+  const progPins = contents.objects.filter((o) => o.kind === 'prog').map((o) => o.pin)
+  if (progPins.length > 0 && !contents.objects.some((o) => o.pin === 'CHAIN_STATS'))
+    return genericTarget(target, progPins)
   const chain = PinnedChain.open(target, ['CHAIN_STATS', ...progPins])
   const statsObj = chain.objects.find((o) => o.pin === 'CHAIN_STATS')!
   const programs = chain.objects
@@ -202,6 +204,24 @@ export function pinnedTarget(pinPath: string): StatsTarget {
   return {
     chainStats: () => readChainStats(chain.fds.CHAIN_STATS),
     chainStatsId: statsObj.id,
+    close: () => chain.close(),
+    path: target.path,
+    programs,
+    source: 'pinned',
+  }
+}
+
+/**
+ * A generic object pinned by `load FILE.o --pin`: its programs' kernel counters (run_cnt,
+ * run_time_ns) are all there is; the chain counters (per stage, failed tail calls, drops) are
+ * the bundled chain's own map and stay empty.
+ */
+function genericTarget(target: PinDir, progPins: string[]): StatsTarget {
+  const chain = PinnedChain.open(target, progPins)
+  const programs = chain.objects.map((o) => ({fd: chain.fds[o.pin], id: o.id, name: o.pin})).sort((a, b) => a.id - b.id)
+  return {
+    chainStats: () => ({ringbufDrops: 0, runs: {}, tailCallFailed: []}),
+    chainStatsId: null,
     close: () => chain.close(),
     path: target.path,
     programs,
