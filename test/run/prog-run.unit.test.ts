@@ -30,7 +30,7 @@ test(
 #include <bpf/bpf.h>
 int main(void) { printf("{\\"size\\":%zu", sizeof(struct bpf_test_run_opts)); ${prints} printf("}\\n"); return 0; }`,
       )
-      execFileSync('cc', [join(dir, 'l.c'), '-o', join(dir, 'l')])
+      execFileSync('gcc', [join(dir, 'l.c'), '-o', join(dir, 'l')])
       assert.deepEqual(JSON.parse(execFileSync(join(dir, 'l'), {encoding: 'utf8'})), {...TEST_RUN_OPTS})
     } finally {
       rmSync(dir, {force: true, recursive: true})
