@@ -193,6 +193,12 @@ describe('prog run = bpftool prog run', needsRoot, () => {
       EXIT.kernelSupport,
       /cannot test-run traced .*type tracing.*attach it/,
     )
+    // A type with no test run at all (a kprobe): ENOTSUPP.
+    assertErrorLine(
+      await run(['pinned', pin('probed')]),
+      EXIT.kernelSupport,
+      /cannot test-run probed .*type kprobe.*ENOTSUPP/,
+    )
     // An input the type refuses: XDP needs a packet.
     assertErrorLine(
       await run(['pinned', pin('xdp_entry')]),
