@@ -13,6 +13,7 @@ import {EXIT} from '../../src/errors.js'
 import {runCli} from '../helpers/cli.js'
 import {graphJson, normal} from '../helpers/graph.js'
 import {assertGone} from '../helpers/kernel.js'
+import {atLeast} from '../helpers/kernel-expect.js'
 import {assertErrorLine, buildObject, removePinFolder, scratchDir} from '../helpers/load.js'
 import {needsRoot} from '../helpers/root.js'
 
@@ -292,37 +293,44 @@ describe('the kernel tail-call scenarios, through the CLI', needsRoot, () => {
     }
   })
 
-  test('slots filled statically with .values: the limit shared across subprograms (tailcall_bpf2bpf_hierarchy_2)', async () => {
-    const l = await load('static-values')
-    try {
-      // The loader reports the object's own slots, filled by libbpf at load.
-      assert.deepEqual(
-        l.report.slots.map((s: any) => [s.map, s.key, s.prog, s.by]),
-        [
-          ['static_slots', 0, 'first', 'object'],
-          ['static_slots', 1, 'second', 'object'],
-        ],
-      )
-      // (second_runs << 16) | first_runs: first ran 33 times, second never.
-      assert.equal(await run(l), 33)
-      assert.deepEqual(await globals(l), {first_runs: 33, second_runs: 0})
+  // Before the x86 JIT's "tailcall hierarchy" fix (6.11), a subprogram's tail calls did not count
+  // against its caller's: the second loop would run 33 times too.
+  const sharedCount = atLeast(6, 11) ? false : 'the tail-call count shared across subprograms needs kernel 6.11+'
+  test(
+    'slots filled statically with .values: the limit shared across subprograms (tailcall_bpf2bpf_hierarchy_2)',
+    {skip: sharedCount},
+    async () => {
+      const l = await load('static-values')
+      try {
+        // The loader reports the object's own slots, filled by libbpf at load.
+        assert.deepEqual(
+          l.report.slots.map((s: any) => [s.map, s.key, s.prog, s.by]),
+          [
+            ['static_slots', 0, 'first', 'object'],
+            ['static_slots', 1, 'second', 'object'],
+          ],
+        )
+        // (second_runs << 16) | first_runs: first ran 33 times, second never.
+        assert.equal(await run(l), 33)
+        assert.deepEqual(await globals(l), {first_runs: 33, second_runs: 0})
 
-      // No --slot: the object's .values are the slots.
-      const g = await graphs(l, 'static-values', [])
-      assert.deepEqual(g.edges, [
-        ['entry', 'static_slots', 0, 'first', false],
-        ['entry', 'static_slots', 1, 'second', false],
-        ['first', 'static_slots', 0, 'first', false],
-        ['second', 'static_slots', 1, 'second', false],
-      ])
-      assert.deepEqual(kinds(g, 'cycle').sort(), [
-        ['first', null],
-        ['second', null],
-      ])
-    } finally {
-      await unload(l)
-    }
-  })
+        // No --slot: the object's .values are the slots.
+        const g = await graphs(l, 'static-values', [])
+        assert.deepEqual(g.edges, [
+          ['entry', 'static_slots', 0, 'first', false],
+          ['entry', 'static_slots', 1, 'second', false],
+          ['first', 'static_slots', 0, 'first', false],
+          ['second', 'static_slots', 1, 'second', false],
+        ])
+        assert.deepEqual(kinds(g, 'cycle').sort(), [
+          ['first', null],
+          ['second', null],
+        ])
+      } finally {
+        await unload(l)
+      }
+    },
+  )
 
   test('a prog array passed to a subprogram from two call sites, both arrays holding the caller: both edges, the cycle, and the loop runs to the limit (issue 12)', async () => {
     const l = await load('subprog-arg')
