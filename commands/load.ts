@@ -64,7 +64,10 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
   }
 
   static flags = {
-    count: Flags.integer({description: 'stop after this many events (with --pin: implies --follow)', min: 1}),
+    count: Flags.integer({
+      description: 'stop after this many events (with --pin: implies --follow; generic object: --events records)',
+      min: 1,
+    }),
     duration: Flags.integer({description: 'stop after this many seconds (with --pin: implies --follow)', min: 1}),
     follow: Flags.boolean({description: 'with --pin: stream the events too, until Ctrl-C (the chain stays pinned)'}),
     force: Flags.boolean({description: 'with --pin: replace a chain already pinned at the pin path'}),
@@ -117,6 +120,12 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
     const {args, flags} = await this.parse(Load)
     const json = this.jsonEnabled()
     const pin = flags.pin || flags['pin-path'] !== undefined
+    if (!pin && (flags.follow || flags.force)) {
+      const {TailcallsError} = await import('../src/errors.js')
+      throw new TailcallsError('usage', `--${flags.follow ? 'follow' : 'force'} only applies to a pinned chain`, {
+        hint: 'add --pin',
+      })
+    }
     if (args.file !== undefined && flags.object !== undefined && args.file !== flags.object) {
       const {TailcallsError} = await import('../src/errors.js')
       throw new TailcallsError('usage', `two objects given: ${args.file} and --object ${flags.object}`, {
@@ -125,17 +134,28 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
     }
 
     const object = args.file ?? flags.object
+    const plan = {
+      attach: flags.attach,
+      eventType: flags['event-type'],
+      events: flags.events,
+      noAttach: flags['no-attach'],
+      slots: flags.slot ?? [],
+      tc: flags.tc,
+      xdp: flags.xdp,
+    }
+    const {isChainShaped, readObject, wantsGeneric} = await import('../src/load/plan.js')
+    if (object === undefined && wantsGeneric(plan)) {
+      const {TailcallsError} = await import('../src/errors.js')
+      throw new TailcallsError(
+        'usage',
+        '--slot, --attach, --no-attach, --xdp, --tc and --events apply to an object you give',
+        {
+          hint: 'name it: tailcalls load FILE.o …',
+        },
+      )
+    }
+
     if (object !== undefined) {
-      const plan = {
-        attach: flags.attach,
-        eventType: flags['event-type'],
-        events: flags.events,
-        noAttach: flags['no-attach'],
-        slots: flags.slot ?? [],
-        tc: flags.tc,
-        xdp: flags.xdp,
-      }
-      const {isChainShaped, readObject, wantsGeneric} = await import('../src/load/plan.js')
       const {checkElf} = await import('../src/libbpf/object.js')
       checkElf(object)
       if (wantsGeneric(plan) || !isChainShaped(readObject(object))) {
@@ -191,12 +211,6 @@ Errors name the tail-call rule (a --slot outside the array, a program the array'
     }
 
     const {runLoad} = await import('../src/chain/load.js')
-    if (!pin && (flags.follow || flags.force)) {
-      const {TailcallsError} = await import('../src/errors.js')
-      throw new TailcallsError('usage', `--${flags.follow ? 'follow' : 'force'} only applies to a pinned chain`, {
-        hint: 'add --pin',
-      })
-    }
 
     const follow = flags.follow || flags.count !== undefined || flags.duration !== undefined
     const result = await runLoad({

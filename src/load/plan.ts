@@ -70,11 +70,17 @@ export function wantsGeneric(opts: PlanOptions): boolean {
   )
 }
 
-/** An object with the bundled chain's programs and maps keeps the chain's own path. */
+/**
+ * An object with the bundled chain's programs and maps keeps the chain's own path. So does one
+ * with the chain's entry and prog array (prog1, TAIL_CALL_MAP) but not all of the rest: it is a
+ * build of the chain missing parts, and the chain's loader names what is missing (any generic
+ * flag, e.g. --attach prog1, loads it as an object of its own instead).
+ */
 export function isChainShaped(object: DecodedObject): boolean {
   const progs = new Set(object.programs.map((p) => p.name))
   const maps = new Set(object.maps.map((m) => m.name))
-  return CHAIN_PROGRAMS.every((p) => progs.has(p)) && CHAIN_MAPS.every((m) => maps.has(m))
+  const whole = CHAIN_PROGRAMS.every((p) => progs.has(p)) && CHAIN_MAPS.every((m) => maps.has(m))
+  return whole || (progs.has(CHAIN_PROGRAMS[0]) && maps.has(CHAIN_MAPS[0]))
 }
 
 export {readObject}

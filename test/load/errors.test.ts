@@ -162,6 +162,12 @@ test('attach, events and flag errors: one line each, nothing left', needsRoot, a
       /fentry_(entry|stage) \(SEC\("fentry\/do_unlinkat"\)\).* need a BPF trampoline|attaching fentry_entry/,
     ],
   ]
+  assertErrorLine(
+    await runCli(['load', '--slot', 'wired_jmp[1]=from_cli']),
+    EXIT.usage,
+    /apply to an object you give; name it/,
+  )
+  assertErrorLine(await runCli(['load', obj.wired, '--force']), EXIT.usage, /--force only applies to a pinned chain/)
   for (const [o, args, code, pattern] of cases) {
     const r = await runCli(['load', obj[o], ...args, '--duration', '1'])
     // fentry loads where this kernel allows trampolines: then it attaches and returns after --duration.
