@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint'
 // The layers, top to bottom. An import may point down or sideways inside its own folder, never up:
 //   commands/                         the oclif classes (may import anything in src/)
 //   features: src/inspect, src/chain, src/graph, src/slots, src/stats, src/doctor, src/cli,
-//             src/object (the object-file graph), src/exporter (Prometheus)
+//             src/object (the object-file graph), src/exporter (Prometheus), src/run (prog run)
 //   src/render                        presentation (tables, terminal-safe JSON): a leaf that
 //                                     features and commands use; it imports nothing from src/
 //   src/kernel, src/libbpf            bpf() objects (ids, fds, get_info, names, probes); libbpf's
@@ -34,6 +34,8 @@ const FEATURE_DEPS = {
   object: ['graph/'],
   // The exporter publishes what the other features compute: the graph, chain counters, stats.
   exporter: ['graph/', 'chain/', 'stats/'],
+  // `prog run` tells which prog arrays a test-run program reaches: the live graph from it.
+  run: ['graph/'],
   // `load FILE.o` for any object: the chain's pin folder rules and signal guard, the object
   // file's analysis for the preflight, the graph for findings, the slot compatibility check.
   load: ['chain/', 'object/', 'graph/', 'slots/'],
@@ -53,6 +55,7 @@ const LAYERS = {
   object: [...FEATURE, ...FEATURE_DEPS.object],
   // render/btf-json.ts prints BTF-typed values: presentation over the format.
   render: ['btf/'],
+  run: [...FEATURE, ...FEATURE_DEPS.run],
   slots: FEATURE,
   stats: [...FEATURE, ...FEATURE_DEPS.stats],
   sys: [],

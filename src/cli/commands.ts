@@ -27,6 +27,7 @@ import MapShow from '../../commands/map/show.js'
 import MapUpdate from '../../commands/map/update.js'
 import PerfList from '../../commands/perf/list.js'
 import ProgList from '../../commands/prog/list.js'
+import ProgRun from '../../commands/prog/run.js'
 import ProgShow from '../../commands/prog/show.js'
 import Stats from '../../commands/stats.js'
 import Unload from '../../commands/unload.js'
@@ -47,6 +48,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'map:update': MapUpdate,
   'perf:list': PerfList,
   'prog:list': ProgList,
+  'prog:run': ProgRun,
   'prog:show': ProgShow,
   stats: Stats,
   unload: Unload,

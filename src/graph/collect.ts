@@ -187,6 +187,65 @@ export function collect(): Snapshot {
   }
 }
 
+/**
+ * Only what the chains starting at `roots` can reach: the prog arrays their programs use (each
+ * opened by id once and held until the end, as in collect()), the programs in those arrays'
+ * slots, and so on. No links. A few objects instead of the whole kernel, for a caller that asks
+ * about one program (`prog run`).
+ */
+export function collectReachable(roots: number[]): Snapshot {
+  const maps = new Map<number, SnapMap>()
+  const progs = new Map<number, SnapProg>()
+  const otherMaps = new Set<number>()
+  const heldMapFds: number[] = []
+  try {
+    const queue = [...roots]
+    while (queue.length > 0) {
+      const id = queue.shift()!
+      if (progs.has(id)) continue
+      const fd = tryOpenById('prog', id)
+      if (fd === undefined) continue
+      try {
+        for (const m of progMapIds(fd)) {
+          if (maps.has(m) || otherMaps.has(m)) continue
+          const mapFd = tryOpenById('map', m)
+          if (mapFd === undefined) continue
+          const info = mapInfo(mapFd)
+          if (info.type !== BPF_MAP_TYPE.PROG_ARRAY) {
+            otherMaps.add(m)
+            closeFd(mapFd)
+            continue
+          }
+
+          heldMapFds.push(mapFd)
+          const fi = mapFdinfo(mapFd)
+          const {errors, read, slots} = readSlots(mapFd, info.maxEntries)
+          maps.set(info.id, {
+            id: info.id,
+            maxEntries: info.maxEntries,
+            name: info.name,
+            ownerJited: fi.ownerJited,
+            ownerProgType: fi.ownerProgType,
+            slotErrors: errors,
+            slots,
+            slotsRead: read,
+          })
+        }
+
+        const prog = readProg(fd, new Set(maps.keys()))
+        progs.set(id, prog)
+        for (const m of prog.mapIds) queue.push(...(maps.get(m)?.slots.values() ?? []))
+      } finally {
+        closeFd(fd)
+      }
+    }
+
+    return {links: [], maps, progs}
+  } finally {
+    for (const fd of heldMapFds) closeFd(fd)
+  }
+}
+
 export function collectLinks(): SnapLink[] {
   const links: SnapLink[] = []
   for (const id of objectIds('link')) {

@@ -203,6 +203,16 @@ export function openPinned(path: string, expect?: ObjectKind): number {
       })
     }
 
+    // bpffs refuses any name with a dot (EPERM, even for root), so `x.bss` can never be a pin:
+    // libbpf pins an object's internal maps with the dot turned into '_' (`x_bss`).
+    const base = path.slice(path.lastIndexOf('/') + 1)
+    if (name === 'EPERM' && base.includes('.')) {
+      throw new TailcallsError('notFound', `nothing can be pinned at ${path}: bpffs names cannot contain '.'`, {
+        cause,
+        hint: `libbpf pins a map such as ${base} as ${base.replaceAll('.', '_')} (\`load --json\` prints each pin)`,
+      })
+    }
+
     throw cause
   }
 

@@ -72,7 +72,7 @@ export interface SlotOptions {
 }
 
 /** Open exactly one object for a selector; several matches are a usage error (as bpftool's "several maps match"). */
-function selectOne(kind: 'map' | 'prog', sel: Selector): number {
+export function selectOne(kind: 'map' | 'prog', sel: Selector): number {
   const s = select(kind, sel)
   if (s.fds.length === 1) return s.fds[0]
   const ids: number[] = []

@@ -117,6 +117,8 @@ export interface Libbpf {
     maxEntries: number,
     opts: VoidPtr,
   ): number
+  /** BPF_PROG_TEST_RUN; opts: struct bpf_test_run_opts (TEST_RUN_OPTS in layouts.ts), in and out. */
+  bpf_prog_test_run_opts(progFd: number, opts: Buffer): number
   // --- feature probes and kernel BTF (doctor) ---
   libbpf_probe_bpf_prog_type(progType: number, opts: null): number
   libbpf_probe_bpf_map_type(mapType: number, opts: null): number
@@ -232,6 +234,7 @@ function bind(): Sys {
     'int bpf_tc_detach(const void *hook, const void *opts)',
     'int bpf_btf_load(const void *btf_data, size_t btf_size, const void *opts)',
     'int bpf_map_create(int map_type, const char *map_name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const void *opts)',
+    'int bpf_prog_test_run_opts(int prog_fd, void *opts)',
     'int libbpf_probe_bpf_prog_type(int prog_type, const void *opts)',
     'int libbpf_probe_bpf_map_type(int map_type, const void *opts)',
     'int libbpf_probe_bpf_helper(int prog_type, int helper_id, const void *opts)',

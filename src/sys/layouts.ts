@@ -52,3 +52,26 @@ export const MAP_CREATE_OPTS = {
   numa_node: 40,
   map_ifindex: 44,
 } as const
+
+/**
+ * libbpf 1.1's struct bpf_test_run_opts (sz first: libbpf checks it). The pointers are filled
+ * with the addresses of buffers the caller keeps alive for the call; the u32 sizes are in and out.
+ */
+export const TEST_RUN_OPTS = {
+  size: 80,
+  sz: 0,
+  data_in: 8,
+  data_out: 16,
+  data_size_in: 24,
+  data_size_out: 28,
+  ctx_in: 32,
+  ctx_out: 40,
+  ctx_size_in: 48,
+  ctx_size_out: 52,
+  retval: 56,
+  repeat: 60,
+  duration: 64,
+  flags: 68,
+  cpu: 72,
+  batch_size: 76,
+} as const

@@ -33,6 +33,7 @@ const ARGS = {
   'map:dump': ['id', '1'],
   'map:show': ['id', '1'],
   'map:update': ['id', '1', 'key', '0', '0', '0', '0', 'value', '0', '0', '0', '0'],
+  'prog:run': ['id', '1'],
   'prog:show': ['id', '1'],
 }
 

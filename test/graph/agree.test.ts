@@ -6,62 +6,9 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
 import {buildFixture, loadFixture} from '../helpers/bpf-fixture.js'
-import {ROOT, runCli} from '../helpers/cli.js'
+import {ROOT} from '../helpers/cli.js'
+import {graphJson as json, normal} from '../helpers/graph.js'
 import {startChain} from '../helpers/kernel.js'
-
-interface G {
-  programs: {
-    id: number
-    name: string
-    sites: {
-      mapName?: string
-      key: unknown
-      path: string
-      outcome: string
-      targets: {progId: number; slot: number}[]
-      emptySlots?: number[]
-    }[]
-  }[]
-  maps: {id: number; name: string}[]
-  edges: {from: number; to: number; mapId: number; slot: number; possible: boolean}[]
-  findings: {kind: string; progId?: number; mapId?: number; slot?: number; severity: string}[]
-  chains: {root: number; longest: number | null; path: number[]; cyclic: boolean}[]
-  roots: number[]
-}
-
-/** The graph with kernel ids replaced by names. */
-function normal(g: G) {
-  const name = (id: number) => g.programs.find((p) => p.id === id)?.name ?? `?${id}`
-  const map = (id?: number) => g.maps.find((m) => m.id === id)?.name
-  return {
-    chains: g.chains.map((c) => [name(c.root), c.longest, c.cyclic, c.path.map(name)]),
-    edges: g.edges.map((e) => [name(e.from), map(e.mapId), e.slot, name(e.to), e.possible]).sort(),
-    findings: g.findings
-      .filter((f) => f.kind !== 'analysis' && f.kind !== 'bpf2bpf-tail-call-kernel')
-      .map((f) => [f.kind, f.severity, f.progId === undefined ? map(f.mapId) : name(f.progId), f.slot ?? null])
-      .sort(),
-    programs: g.programs
-      .map((p) => [
-        p.name,
-        p.sites.map((s) => [
-          s.mapName,
-          s.key,
-          s.path,
-          s.outcome,
-          s.targets.map((t) => [t.slot, name(t.progId)]),
-          s.emptySlots ?? [],
-        ]),
-      ])
-      .sort(),
-    roots: g.roots.map(name),
-  }
-}
-
-async function json(args: string[]): Promise<G> {
-  const r = await runCli(['graph', ...args, '--json'])
-  assert.ok(r.code === 0 || r.code === 16, r.stderr)
-  return JSON.parse(r.stdout)
-}
 
 test("the bundled chain: graph --object with the loader's slots = the live graph", async () => {
   const fromObject = normal(
