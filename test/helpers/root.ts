@@ -11,8 +11,3 @@ export const IS_ROOT = process.geteuid?.() === 0
 
 /** test()/describe() options: skipped, saying why, unless running as root. */
 export const needsRoot: TestOptions = IS_ROOT ? {} : {skip: 'skipped: needs root'}
-
-/** needsRoot with other options (e.g. a per-test timeout). */
-export function withRoot(options: TestOptions): TestOptions {
-  return {...options, ...needsRoot}
-}
