@@ -13,6 +13,8 @@ export {execute} from '@oclif/core'
 // `tailcalls help [COMMAND]`, from @oclif/plugin-help, bundled like ours rather than loaded as a
 // plugin: a plugin costs every run a search for its package and two file reads.
 import {commands as helpCommands} from '@oclif/plugin-help'
+import Autocomplete from '../../commands/autocomplete.js'
+import AutocompleteScript from '../../commands/autocomplete/script.js'
 import Doctor from '../../commands/doctor.js'
 import Events from '../../commands/events.js'
 import Exporter from '../../commands/exporter.js'
@@ -32,6 +34,8 @@ import Stats from '../../commands/stats.js'
 import Unload from '../../commands/unload.js'
 
 export const COMMANDS: Record<string, Command.Class> = {
+  autocomplete: Autocomplete,
+  'autocomplete:script': AutocompleteScript,
   doctor: Doctor,
   events: Events,
   exporter: Exporter,
