@@ -163,18 +163,29 @@ function dotString(s: string): string {
   return `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`
 }
 
-/** Graphviz: programs are boxes (attached ones bold, with where), slots are edge labels. */
-export function renderDot(g: Graph): string {
+/**
+ * Graphviz: programs are boxes (attached ones bold, with where), slots are edge labels. `font`:
+ * Graphviz without fonts (the WebAssembly build that draws the SVG, svg.ts) sizes text by the
+ * metrics it knows, and knows Courier's, not the fontconfig alias "monospace".
+ */
+export function renderDot(g: Graph, font = 'monospace'): string {
   noteSharedNames(g)
   const lines = [
     'digraph tailcalls {',
     '  rankdir=LR;',
-    '  node [shape=box, fontname="monospace"];',
-    '  edge [fontname="monospace"];',
+    `  node [shape=box, fontname="${font}"];`,
+    `  edge [fontname="${font}"];`,
   ]
+  // Problems in red: a program with an error finding (what the kernel would refuse), the jumps of
+  // a cycle that always loops (a warning; a possible cycle is info and keeps its dashed arrows).
+  const failing = new Set(g.findings.filter((f) => f.severity === 'error').map((f) => f.progId))
+  const looping = new Set<string>()
+  for (const f of g.findings)
+    if (f.kind === 'cycle' && f.severity !== 'info' && f.cycle)
+      for (let i = 0; i + 1 < f.cycle.length; i++) looping.add(`${f.cycle[i]}>${f.cycle[i + 1]}`)
   for (const p of g.programs) {
     const att = p.attachments.map((a) => `\n${fromObject ? 'entry' : 'attached'}: ${a.description}`).join('')
-    const style = p.attachments.length > 0 ? ', style=bold' : ''
+    const style = (p.attachments.length > 0 ? ', style=bold' : '') + (failing.has(p.id) ? ', color=red' : '')
     lines.push(
       `  p${p.id} [label=${dotString(`${objectName(p.name)}\n${fromObject ? '' : `id ${p.id} · `}${p.type}${att}`)}${style}];`,
     )
@@ -192,8 +203,9 @@ export function renderDot(g: Graph): string {
       if (site.outcome === 'jump' || site.outcome === 'possible') {
         for (const t of site.targets) {
           const text = site.outcome === 'jump' ? slotName(site, t.slot) : `${slotName(site, key)} = ${t.slot}`
+          const loops = site.outcome === 'jump' && looping.has(`${p.id}>${t.progId}`)
           lines.push(
-            `  p${p.id} -> p${t.progId} [label=${dotString(text)}${site.outcome === 'possible' ? ', style=dashed' : ''}];`,
+            `  p${p.id} -> p${t.progId} [label=${dotString(text)}${site.outcome === 'possible' ? ', style=dashed' : ''}${loops ? ', color=red, fontcolor=red' : ''}];`,
           )
         }
       }

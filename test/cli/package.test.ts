@@ -97,6 +97,16 @@ test('the installed tailcalls runs doctor --json as the checkout does', async ()
   assert.deepEqual(ids(mine.stdout), ids(checkout.stdout))
 })
 
+test('the installed tailcalls draws the graph as SVG (Graphviz in WebAssembly, from its dependencies)', async () => {
+  const object = join(ROOT, 'bpf', 'tailcalls.bpf.o')
+  const r = await run(['graph', '--object', object, '--slot', 'TAIL_CALL_MAP[0]=prog2', '--format', 'svg'], {
+    command: installed,
+    prefix: [],
+  })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /<svg [^]*<title>p\d+&#45;&gt;p\d+<\/title>[^]*<\/svg>\n$/)
+})
+
 test('the installed tailcalls writes shell completion into a fresh HOME', async () => {
   const home = join(work, 'home')
   mkdirSync(home)
