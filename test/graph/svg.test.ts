@@ -182,6 +182,22 @@ test('problems in red: a cycle, an empty slot, possible jumps dashed; a program 
         ['red', 'orphan_jt[0] empty: falls through'],
       ],
     )
+
+    // Mermaid marks the same: its links are styled by index, in the order they are written.
+    const mermaid = (await runCli(['graph', '--object', graph5.path, ...slots, '--format', 'mermaid'])).stdout
+    const links = mermaid.split('\n').filter((l) => / -->| -\.->| -\.-x /.test(l))
+    const styled = /^ {2}linkStyle ([\d,]+) stroke:red,color:red$/m.exec(mermaid)![1].split(',').map(Number)
+    const id = (name: string): string => `p${g.programs.find((p) => p.name === name)!.id}`
+    assert.deepEqual(
+      styled.map((i) => links[i].trim().replace(/\|.*\|/, '')),
+      [
+        `${id('s2')} -.-x x0`,
+        `${id('s2')} --> ${id('s3')}`,
+        `${id('s3')} --> ${id('s4')}`,
+        `${id('s4')} --> ${id('s2')}`,
+        `${id('lonely')} -.-x x1`,
+      ],
+    )
   } finally {
     graph5.cleanup()
   }
