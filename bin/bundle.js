@@ -56,7 +56,8 @@ await build({
   // from the bundle.
   // The exporter's libraries load only when `tailcalls exporter` runs (dynamic import): from node_modules,
   // not parsed with every command's start.
-  external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi', 'prom-client', 'bcryptjs', 'yaml'],
+  // Graphviz in WebAssembly (~5 MB) too, for `graph --format svg` only (src/graph/svg.ts).
+  external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi', 'prom-client', 'bcryptjs', 'yaml', '@viz-js/viz'],
   // Smaller source to read; names kept for error messages and stack traces.
   keepNames: true,
   minify: true,

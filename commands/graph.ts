@@ -4,6 +4,7 @@ import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
 import {EXIT, TailcallsError} from '../src/errors.js'
 import {grammar, parseSelector} from '../src/cli/selector.js'
+import type {GraphFormat} from '../src/graph/run.js'
 
 export default class Graph extends BaseCommand {
   static summary = 'Draw the tail-call graph: which program jumps where, through which prog array slot'
@@ -14,14 +15,21 @@ PROG := ${grammar('prog')}
 
 It flags what bites: a call site whose slot is empty (the tail call falls through), a non-constant key (the kernel's slower indirect path; the filled slots are shown as possible targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that no attached program uses. Works on any program in the kernel, not only the bundled chain.
 
---format tree (default) draws a tree; dot and mermaid are for Graphviz and Markdown; json (or --json) is the whole graph: programs, sites, maps, edges, chains and findings.
+--format tree (default) draws a tree; dot and mermaid are for Graphviz and Markdown; svg is the picture, drawn by Graphviz built in (WebAssembly: no Graphviz to install), the same boxes, arrows and labels as dot, problems in red; json (or --json) is the whole graph: programs, sites, maps, edges, chains and findings. --output FILE writes any format to FILE instead of stdout.
 
 --object FILE.o draws the graph of an object file before it is loaded, with no privileges and no kernel calls: programs and subprograms from the ELF, each tail call's prog array from the relocation of the instruction that loads it, static slots from .values, and --slot MAP[KEY]=PROG (repeatable) for the slots a loader fills. Programs are named as in the object (PROG := name NAME); programs no slot holds are the entry points. On top of the live graph's findings it reports what the kernel would refuse, each with its rule and where (program, instruction, source line): programs of different type, attach target or attach type in one prog array, a subprogram's tail call under 256 bytes or more of callers' stack, tail calls and bpf-to-bpf calls on kernels before 5.10, a tail call while a lock or RCU read section is held; and programs in a slot no tail call reaches. Exit status 16 when there is an error finding, so it can gate a CI.`
 
   static examples = [
     {command: '<%= config.bin %> graph', description: 'Every tail-call chain in the kernel, as a tree'},
     {command: '<%= config.bin %> graph prog name prog1', description: 'The chain that starts at prog1'},
-    {command: '<%= config.bin %> graph --format dot | dot -Tsvg > chain.svg', description: 'Graphviz'},
+    {
+      command: '<%= config.bin %> graph --format svg --output chain.svg',
+      description: 'The picture, to open in a browser',
+    },
+    {
+      command: '<%= config.bin %> graph --format dot | dot -Tpng > chain.png',
+      description: "With the system's Graphviz",
+    },
     {command: '<%= config.bin %> graph --format mermaid', description: 'A Mermaid flowchart for Markdown'},
     {
       command: '<%= config.bin %> graph --json | jq \'.findings[] | select(.kind == "empty-slot")\'',
@@ -35,6 +43,11 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
       command:
         '<%= config.bin %> graph --object bpf/tailcalls.bpf.o --slot TAIL_CALL_MAP[0]=prog2 --slot TAIL_CALL_MAP[1]=prog3',
       description: 'The bundled chain before loading it (no root needed)',
+    },
+    {
+      command:
+        '<%= config.bin %> graph --object bpf/tailcalls.bpf.o --slot TAIL_CALL_MAP[0]=prog2 --format svg --output object.svg',
+      description: "The object's picture: prog2 → prog3's empty slot drawn in red",
     },
   ]
 
@@ -50,8 +63,9 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
   static flags = {
     format: Flags.string({
       description: 'output format (--json is the same as --format json)',
-      options: ['tree', 'dot', 'mermaid', 'json'],
+      options: ['tree', 'dot', 'mermaid', 'svg', 'json'],
     }),
+    output: Flags.string({char: 'o', description: 'write the graph to FILE instead of stdout', helpValue: 'FILE'}),
     object: Flags.string({description: 'read this BPF object file instead of the kernel (no privileges needed)'}),
     slot: Flags.string({
       description: 'with --object: MAP[KEY]=PROG, a slot the loader fills (repeatable)',
@@ -68,7 +82,7 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
       throw new TailcallsError('usage', `unexpected '${args.selector}'`, {hint: `use: graph [prog ${grammar('prog')}]`})
     }
 
-    const format = (this.jsonEnabled() ? 'json' : (flags.format ?? 'tree')) as 'dot' | 'json' | 'mermaid' | 'tree'
+    const format = (this.jsonEnabled() ? 'json' : (flags.format ?? 'tree')) as GraphFormat
     const {runGraph} = await import('../src/graph/run.js')
     if (flags.object !== undefined) {
       // An object's programs have names only: no id, tag or pin yet.
@@ -83,6 +97,7 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
       const {errors} = await runGraph({
         format,
         object: flags.object,
+        output: flags.output,
         programs: args.value === undefined ? undefined : [args.value],
         slots: flags.slot,
       })
@@ -95,6 +110,6 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
         hint: 'the live graph reads the slots from the kernel',
       })
     const selector = args.object === undefined ? undefined : parseSelector('prog', args.selector, args.value)
-    await runGraph({format, selector})
+    await runGraph({format, output: flags.output, selector})
   }
 }

@@ -10,13 +10,13 @@ import type {Command} from '@oclif/core'
 
 export {execute} from '@oclif/core'
 
-// `tailcalls help [COMMAND]`, from @oclif/plugin-help, bundled like ours rather than loaded as a
-// plugin: a plugin costs every run a search for its package and two file reads.
-import {commands as helpCommands} from '@oclif/plugin-help'
+import Autocomplete from '../../commands/autocomplete.js'
+import AutocompleteScript from '../../commands/autocomplete/script.js'
 import Doctor from '../../commands/doctor.js'
 import Events from '../../commands/events.js'
 import Exporter from '../../commands/exporter.js'
 import Graph from '../../commands/graph.js'
+import Help from '../../commands/help.js'
 import LinkList from '../../commands/link/list.js'
 import LinkShow from '../../commands/link/show.js'
 import Load from '../../commands/load.js'
@@ -33,11 +33,13 @@ import Stats from '../../commands/stats.js'
 import Unload from '../../commands/unload.js'
 
 export const COMMANDS: Record<string, Command.Class> = {
+  autocomplete: Autocomplete,
+  'autocomplete:script': AutocompleteScript,
   doctor: Doctor,
   events: Events,
   exporter: Exporter,
   graph: Graph,
-  help: helpCommands.help,
+  help: Help,
   'link:list': LinkList,
   'link:show': LinkShow,
   load: Load,

@@ -163,18 +163,37 @@ function dotString(s: string): string {
   return `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`
 }
 
-/** Graphviz: programs are boxes (attached ones bold, with where), slots are edge labels. */
-export function renderDot(g: Graph): string {
+/**
+ * What DOT and Mermaid draw in red: a program with an error finding (what the kernel would
+ * refuse), the jumps of a cycle that always loops (a warning; a possible cycle is info and keeps
+ * its dashed arrows) as "from>to".
+ */
+function problems(g: Graph): {failing: Set<number | undefined>; looping: Set<string>} {
+  const failing = new Set(g.findings.filter((f) => f.severity === 'error').map((f) => f.progId))
+  const looping = new Set<string>()
+  for (const f of g.findings)
+    if (f.kind === 'cycle' && f.severity !== 'info' && f.cycle)
+      for (let i = 0; i + 1 < f.cycle.length; i++) looping.add(`${f.cycle[i]}>${f.cycle[i + 1]}`)
+  return {failing, looping}
+}
+
+/**
+ * Graphviz: programs are boxes (attached ones bold, with where), slots are edge labels. `font`:
+ * Graphviz without fonts (the WebAssembly build that draws the SVG, svg.ts) sizes text by the
+ * metrics it knows, and knows Courier's, not the fontconfig alias "monospace".
+ */
+export function renderDot(g: Graph, font = 'monospace'): string {
   noteSharedNames(g)
   const lines = [
     'digraph tailcalls {',
     '  rankdir=LR;',
-    '  node [shape=box, fontname="monospace"];',
-    '  edge [fontname="monospace"];',
+    `  node [shape=box, fontname="${font}"];`,
+    `  edge [fontname="${font}"];`,
   ]
+  const {failing, looping} = problems(g)
   for (const p of g.programs) {
     const att = p.attachments.map((a) => `\n${fromObject ? 'entry' : 'attached'}: ${a.description}`).join('')
-    const style = p.attachments.length > 0 ? ', style=bold' : ''
+    const style = (p.attachments.length > 0 ? ', style=bold' : '') + (failing.has(p.id) ? ', color=red' : '')
     lines.push(
       `  p${p.id} [label=${dotString(`${objectName(p.name)}\n${fromObject ? '' : `id ${p.id} · `}${p.type}${att}`)}${style}];`,
     )
@@ -192,8 +211,9 @@ export function renderDot(g: Graph): string {
       if (site.outcome === 'jump' || site.outcome === 'possible') {
         for (const t of site.targets) {
           const text = site.outcome === 'jump' ? slotName(site, t.slot) : `${slotName(site, key)} = ${t.slot}`
+          const loops = site.outcome === 'jump' && looping.has(`${p.id}>${t.progId}`)
           lines.push(
-            `  p${p.id} -> p${t.progId} [label=${dotString(text)}${site.outcome === 'possible' ? ', style=dashed' : ''}];`,
+            `  p${p.id} -> p${t.progId} [label=${dotString(text)}${site.outcome === 'possible' ? ', style=dashed' : ''}${loops ? ', color=red, fontcolor=red' : ''}];`,
           )
         }
       }
@@ -230,6 +250,10 @@ function mermaidText(s: string): string {
 export function renderMermaid(g: Graph): string {
   noteSharedNames(g)
   const lines = ['flowchart LR']
+  const {failing, looping} = problems(g)
+  // Mermaid styles a link by its index, counted in the order links are written.
+  let link = 0
+  const red: number[] = []
   for (const p of g.programs) {
     const att = p.attachments
       .map((a) => `<br/>${fromObject ? 'entry' : 'attached'}: ${mermaidText(a.description)}`)
@@ -258,6 +282,8 @@ export function renderMermaid(g: Graph): string {
               ? `  p${p.id} -->|"${text}"| p${t.progId}`
               : `  p${p.id} -.->|"${text}"| p${t.progId}`,
           )
+          if (site.outcome === 'jump' && looping.has(`${p.id}>${t.progId}`)) red.push(link)
+          link++
         }
       }
 
@@ -267,12 +293,25 @@ export function renderMermaid(g: Graph): string {
       for (const e of empties) {
         const id = `x${n++}`
         const what = site.outcome === 'out-of-range' ? 'out of range' : 'empty'
-        lines.push(`  ${id}(["${mermaidText(slotName(site, e))}: ${what}, falls through"])`, `  p${p.id} -.-x ${id}`)
+        lines.push(
+          `  ${id}(["${mermaidText(slotName(site, e))}: ${what}, falls through"])`,
+          `  p${p.id} -.-x ${id}`,
+          `  style ${id} stroke:red`,
+        )
+        red.push(link++)
       }
     }
   }
 
-  for (const p of g.programs.filter((x) => x.attachments.length > 0)) lines.push(`  style p${p.id} stroke-width:3px`)
+  for (const p of g.programs.filter((x) => x.attachments.length > 0 || failing.has(x.id))) {
+    const styles = [
+      ...(p.attachments.length > 0 ? ['stroke-width:3px'] : []),
+      ...(failing.has(p.id) ? ['stroke:red'] : []),
+    ]
+    lines.push(`  style p${p.id} ${styles.join(',')}`)
+  }
+
+  if (red.length > 0) lines.push(`  linkStyle ${red.join(',')} stroke:red,color:red`)
   for (const m of g.maps.filter((x) => !x.usedByAttached)) {
     lines.push(
       `  m${m.id}[("prog array ${mermaidText(objectName(m.name))}${fromObject ? '' : `<br/>id ${m.id}`}<br/>no attached user")]`,

@@ -1,4 +1,7 @@
 /** `tailcalls graph`: snapshot the kernel, build the graph, print it in the asked format. */
+import {writeFileSync} from 'node:fs'
+
+import {TailcallsError} from '../errors.js'
 import {progInfo} from '../kernel/info.js'
 import {type Selector, withSelection} from '../kernel/select.js'
 import {toJson, writeOut} from '../render/json.js'
@@ -7,7 +10,7 @@ import {collect} from './collect.js'
 import {type Graph, buildGraph} from './graph.js'
 import {renderDot, renderMermaid, renderTree} from './render.js'
 
-export type GraphFormat = 'dot' | 'json' | 'mermaid' | 'tree'
+export type GraphFormat = 'dot' | 'json' | 'mermaid' | 'svg' | 'tree'
 
 export interface GraphOptions {
   format: GraphFormat
@@ -18,6 +21,8 @@ export interface GraphOptions {
   slots?: string[]
   /** Program names to start from (with `object`). */
   programs?: string[]
+  /** Write the graph to this file instead of stdout. */
+  output?: string
 }
 
 /** The graph of every chain, or of the chains starting at the selected programs. */
@@ -27,7 +32,7 @@ export function graphOf(selector?: Selector): Graph {
   return buildGraph(collect(), {selected})
 }
 
-export function formatGraph(g: Graph, format: GraphFormat, color = false): string {
+export function formatGraph(g: Graph, format: Exclude<GraphFormat, 'svg'>, color = false): string {
   switch (format) {
     case 'json': {
       return `${toJson(g)}\n`
@@ -57,6 +62,27 @@ export async function runGraph(opts: GraphOptions): Promise<{errors: number}> {
     g = objectGraph(opts.object, {selected: opts.programs, slots: (opts.slots ?? []).map((s) => parseSlotSpec(s))})
   }
 
-  await writeOut(formatGraph(g, opts.format, useColor()))
+  // A file gets no terminal colors; SVG loads Graphviz (WebAssembly) only when asked for.
+  const text =
+    opts.format === 'svg'
+      ? await (await import('./svg.js')).renderSvg(g)
+      : formatGraph(g, opts.format, opts.output === undefined && useColor())
+  if (opts.output === undefined) await writeOut(text)
+  else writeGraphFile(opts.output, text)
   return {errors: g.findings.filter((f) => f.severity === 'error').length}
+}
+
+function writeGraphFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text)
+  } catch (error) {
+    const {code, message} = error as NodeJS.ErrnoException
+    throw new TailcallsError(
+      code === 'EACCES' || code === 'EPERM' ? 'permission' : 'usage',
+      `cannot write ${path}: ${message.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`,
+      {
+        hint: 'give --output a file in a folder that exists and you can write to',
+      },
+    )
+  }
 }

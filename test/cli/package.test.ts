@@ -97,6 +97,30 @@ test('the installed tailcalls runs doctor --json as the checkout does', async ()
   assert.deepEqual(ids(mine.stdout), ids(checkout.stdout))
 })
 
+test('the installed tailcalls draws the graph as SVG (Graphviz in WebAssembly, from its dependencies)', async () => {
+  const object = join(ROOT, 'bpf', 'tailcalls.bpf.o')
+  const r = await run(['graph', '--object', object, '--slot', 'TAIL_CALL_MAP[0]=prog2', '--format', 'svg'], {
+    command: installed,
+    prefix: [],
+  })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /<svg [^]*<title>p\d+&#45;&gt;p\d+<\/title>[^]*<\/svg>\n$/)
+})
+
+test('the installed tailcalls writes shell completion into a fresh HOME', async () => {
+  const home = join(work, 'home')
+  mkdirSync(home)
+  const r = await run(['autocomplete', 'bash', '--json'], {
+    command: installed,
+    env: {HOME: home, XDG_CACHE_HOME: ''},
+    prefix: [],
+  })
+  assert.equal(r.code, 0, r.stderr)
+  const {cache} = JSON.parse(r.stdout) as {cache: string}
+  assert.equal(cache, join(home, '.cache', 'tailcalls', 'autocomplete'))
+  assert.match(readFileSync(join(cache, 'functions', 'bash', 'tailcalls.bash'), 'utf8'), /^prog:list --json/m)
+})
+
 test('the installed tailcalls lists programs as JSON', {skip: process.getuid?.() !== 0 && 'needs root'}, async () => {
   const r = await run(['prog', 'list', '--json'], {command: installed, prefix: []})
   assert.equal(r.code, 0, r.stderr)

@@ -23,8 +23,11 @@ const COMMANDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.
   .filter((id) => id !== 'help')
   .sort()
 
-/** Commands that run without privileges by design (a server that reports what it cannot read). */
-const SERVES_WITHOUT_PRIVILEGES = new Set(['exporter'])
+/**
+ * Commands that run without privileges by design: a server that reports what it cannot read, and
+ * shell completion, which never touches the kernel (test/cli/completion.test.ts runs it as nobody).
+ */
+const SERVES_WITHOUT_PRIVILEGES = new Set(['exporter', 'autocomplete', 'autocomplete:script'])
 
 /** Arguments that get each command past parsing (to where privileges matter). */
 const ARGS = {
