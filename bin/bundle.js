@@ -26,13 +26,41 @@ rmSync(outdir, {force: true, recursive: true})
 // not at all when it comes from a code cache; the loader passes its own import() as __tcImport,
 // and the dependencies that load ES modules by computed path (oclif's module loader, for
 // plugins; lilconfig) call it instead. import('a-package') is bundled like any other import.
-const useLoaderImport = {
-  name: 'loader-import',
+const LOADER_IMPORT = [/(?<=await )import\((?!['"])/g, '__tcImport(']
+
+// Start-up work in @oclif/core that buys a bundled CLI nothing, each patch checked to apply
+// (a new oclif that changed the code fails the build rather than silently keeping the cost):
+const PATCHES = [
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/,
+    // Sorting the command ids with localeCompare sets up ICU's collator on every run: more
+    // instructions than all of Node's own start-up. Our ids are lower-case ASCII words and ':',
+    // which the collator orders as their code units do (test/cli/commands.unit.test.ts checks it).
+    from: '.sort((a, b) => a.id.localeCompare(b.id))',
+    to: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]index\.js$/,
+    // Evaluates semver and requires oclif's package.json by a path relative to the module, which
+    // from the bundle (dist/) does not exist: the check always failed silently, after the cost.
+    from: '\ncheckNodeVersion();\n',
+    to: '\n',
+  },
+]
+
+const patchDependencies = {
+  name: 'patch-dependencies',
   setup(b) {
-    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => ({
-      contents: (await readFile(path, 'utf8')).replaceAll(/(?<=await )import\((?!['"])/g, '__tcImport('),
-      loader: 'js',
-    }))
+    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => {
+      let contents = (await readFile(path, 'utf8')).replaceAll(...LOADER_IMPORT)
+      for (const p of PATCHES) {
+        if (!p.file.test(path)) continue
+        if (!contents.includes(p.from)) throw new Error(`bundle patch no longer applies to ${path}: ${p.from}`)
+        contents = contents.replace(p.from, p.to)
+      }
+
+      return {contents, loader: 'js'}
+    })
   },
 }
 
@@ -58,10 +86,11 @@ await build({
   // not parsed with every command's start.
   external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi', 'prom-client', 'bcryptjs', 'yaml'],
   // Smaller source to read; names kept for error messages and stack traces.
+  // TAILCALLS_BUNDLE_READABLE=1 leaves it unminified, for profiles (node --cpu-prof) that name functions.
   keepNames: true,
-  minify: true,
+  minify: !process.env.TAILCALLS_BUNDLE_READABLE,
   outfile: join(outdir, 'tailcalls.cjs'),
-  plugins: [useLoaderImport],
+  plugins: [patchDependencies],
 })
 // The loader names the code cache after the bundle's digest: a cache never meets another bundle.
 const digest = createHash('sha256')
