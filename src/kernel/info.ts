@@ -30,7 +30,7 @@ import {
   CLOCK,
 } from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
-import {fieldInt, tryReadProcFile} from './procfile.js'
+import {type OwnFdinfo, fieldInt, tryReadProcFile} from './procfile.js'
 
 // ---------------------------------------------------------------------------------------------
 // raw calls
@@ -356,9 +356,12 @@ export function mapFdinfo(fd: number): MapFdinfo {
   }
 }
 
-/** memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. */
-export function progMemlock(fd: number): number | undefined {
-  const text = tryReadProcFile(`/proc/self/fdinfo/${fd}`)
+/**
+ * memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. A listing passes its
+ * OwnFdinfo (for `prog_id`) and the program's id, to read the file without reopening it.
+ */
+export function progMemlock(fd: number, own?: {fdinfo: OwnFdinfo; id: number}): number | undefined {
+  const text = own ? own.fdinfo.read(fd, own.id) : tryReadProcFile(`/proc/self/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, 'memlock')
 }
 
