@@ -35,9 +35,11 @@ const LIST_HINT: Record<ObjectKind, string> = {
 const KIND_WORD: Record<ObjectKind, string> = {btf: 'BTF object', link: 'link', map: 'map', prog: 'program'}
 
 /** The next id after `start`, or undefined at the end. */
+const nextOut = new Uint32Array(1)
+
 export function nextId(kind: ObjectKind, start: number): number | undefined {
   const {libbpf} = sys()
-  const out = [0]
+  const out = nextOut
   const ret =
     kind === 'prog'
       ? libbpf.bpf_prog_get_next_id(start, out)

@@ -54,19 +54,27 @@ export function tryReadProcFile(path: string): string | undefined {
   }
 }
 
-/** The integer after `key:` at the start of a line of `text`, or undefined. */
+/**
+ * The integer after `key:` at the start of a line of `text`, or undefined. Read in place (no
+ * substrings): a listing calls this twice per object.
+ */
 export function fieldInt(text: string, key: string): number | undefined {
-  let at: number
-  if (text.startsWith(`${key}:`)) {
-    at = 0
-  } else {
-    const i = text.indexOf(`\n${key}:`)
-    if (i === -1) return undefined
-    at = i + 1
+  let at = text.indexOf(key)
+  while (at !== -1 && ((at > 0 && text.charCodeAt(at - 1) !== 0x0a) || text.charCodeAt(at + key.length) !== 0x3a)) {
+    at = text.indexOf(key, at + 1)
   }
 
-  const value = Number.parseInt(text.slice(at + key.length + 1, at + key.length + 40).trim(), 10)
-  return Number.isNaN(value) ? undefined : value
+  if (at === -1) return undefined
+  let i = at + key.length + 1
+  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09) i++
+  const negative = text.charCodeAt(i) === 0x2d
+  if (negative) i++
+  let value = 0
+  let digits = 0
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i), digits++)
+    value = value * 10 + (c - 0x30)
+  if (digits === 0) return undefined
+  return negative ? -value : value
 }
 
 /**
