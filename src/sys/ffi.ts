@@ -125,6 +125,8 @@ export interface Libc {
   clock_gettime(clock: number, ts: Buffer): number
   /** glibc's message for an errno (bpftool prints these in map dump error entries). */
   strerror(errnum: number): string
+  /** readlink(2) relative to a directory fd: the pid table reads /proc/PID/fd/N through the fd of /proc/PID/fd. */
+  readlinkat(dirfd: number, path: string, buf: Buffer, size: number): number
 }
 
 export interface Sys {
@@ -223,6 +225,7 @@ function bind(): Sys {
     'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
     'int clock_gettime(int clock, void *ts)',
     'const char *strerror(int errnum)',
+    'long readlinkat(int dirfd, const char *path, void *buf, size_t size)',
   ]
 
   return {
