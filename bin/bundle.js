@@ -46,6 +46,39 @@ const PATCHES = [
     from: '\ncheckNodeVersion();\n',
     to: '\n',
   },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]logger\.js$/,
+    // `debug` (and the tty and supports-color it loads) is evaluated on every run, to decide that
+    // no namespace is enabled: it enables only what DEBUG names when it loads, and oclif calls
+    // nothing else of it. Without DEBUG, oclif's loggers get a debug function that does nothing.
+    from: 'const debug_1 = __importDefault(require("debug"));',
+    to: 'const debug_1 = process.env.DEBUG ? __importDefault(require("debug")) : {default: () => () => {}};',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]performance\.js$/,
+    // perf_hooks serves only OCLIF_PERFORMANCE timings: loaded when a timing is taken.
+    from: 'const node_perf_hooks_1 = require("node:perf_hooks");',
+    to: 'const node_perf_hooks_1 = {get performance() { return require("node:perf_hooks").performance }, get PerformanceObserver() { return require("node:perf_hooks").PerformanceObserver }};',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
+    // Config.load asks whether this is WSL through wsl-utils, which loads child_process (and with
+    // it net, dgram…) and PowerShell helpers to answer with is-wsl's value: ask is-wsl itself.
+    from: "(await import('wsl-utils')).isWsl ? 'wsl'",
+    to: "(await import('is-wsl')).default ? 'wsl'",
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
+    // child_process only finds the shell on Windows: loaded then.
+    from: 'const node_child_process_1 = require("node:child_process");',
+    to: 'const node_child_process_1 = {get execSync() { return require("node:child_process").execSync }};',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]parser[\\/]parse\.js$/,
+    // readline only reads piped stdin for a flag that asks for it: loaded then.
+    from: 'const node_readline_1 = require("node:readline");',
+    to: 'const node_readline_1 = {get createInterface() { return require("node:readline").createInterface }};',
+  },
 ]
 
 const patchDependencies = {
