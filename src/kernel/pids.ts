@@ -58,9 +58,47 @@ function pids(): number[] {
   return out.sort((a, b) => a - b)
 }
 
-function fdinfoId(pid: number, fd: string, key: string): number | undefined {
-  const text = tryReadProcFile(`/proc/${pid}/fdinfo/${fd}`)
+const fdinfoBuf = Buffer.allocUnsafe(16_384)
+
+/**
+ * The id line of /proc/PID/fdinfo/FD, opened relative to the process's fdinfo directory (`dir`,
+ * opened by the caller) and read in one read: an fdinfo file is one seq_file record, handed over
+ * whole when it fits (a file that fills the buffer is read again the long way). undefined when
+ * the fd or the process went away meanwhile, or has no such line.
+ */
+function fdinfoId(dir: number, pid: number, fd: string, key: string): number | undefined {
+  const {libc, errno} = sys()
+  const f = libc.__openat_2(dir, fd, constants.O_RDONLY)
+  if (f < 0) {
+    const error = new SysError('openat', errno(), `opening /proc/${pid}/fdinfo/${fd}`)
+    if (skippable(error)) return undefined
+    throw error
+  }
+
+  let n: number
+  try {
+    n = libc.read(f, fdinfoBuf, fdinfoBuf.length)
+    if (n < 0) {
+      const error = new SysError('read', errno(), `reading /proc/${pid}/fdinfo/${fd}`)
+      if (skippable(error)) return undefined
+      throw error
+    }
+  } finally {
+    libc.close(f)
+  }
+
+  const text = n < fdinfoBuf.length ? fdinfoBuf.toString('latin1', 0, n) : tryReadProcFile(`/proc/${pid}/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, key)
+}
+
+/** The fd of /proc/PID/fdinfo, or undefined when the process is gone or not ours to read. */
+function openFdinfoDir(pid: number): number | undefined {
+  try {
+    return openSync(`/proc/${pid}/fdinfo`, constants.O_RDONLY | constants.O_DIRECTORY)
+  } catch (error) {
+    if (skippable(error)) return undefined
+    throw error
+  }
 }
 
 /** The longest link target that can name a BPF object (`anon_inode:bpf-prog`), and then some. */
@@ -91,6 +129,7 @@ export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, Pi
       throw error
     }
 
+    let infoDir: number | undefined
     try {
       let comm: string | undefined
       for (const fd of fds) {
@@ -107,7 +146,9 @@ export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, Pi
         if (!kind) continue
         const table = tables.get(kind)
         if (!table) continue
-        const id = fdinfoId(pid, fd, ID_KEY[kind])
+        infoDir ??= openFdinfoDir(pid)
+        if (infoDir === undefined) break
+        const id = fdinfoId(infoDir, pid, fd, ID_KEY[kind])
         if (id === undefined) continue
         comm ??= readComm(pid)
         let refs = table.get(id)
@@ -116,6 +157,7 @@ export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, Pi
       }
     } finally {
       closeSync(dirfd)
+      if (infoDir !== undefined) closeSync(infoDir)
     }
   }
 

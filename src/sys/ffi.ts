@@ -127,6 +127,12 @@ export interface Libc {
   strerror(errnum: number): string
   /** readlink(2) relative to a directory fd: the pid table reads /proc/PID/fd/N through the fd of /proc/PID/fd. */
   readlinkat(dirfd: number, path: string, buf: Buffer, size: number): number
+  /**
+   * openat(2) without O_CREAT, relative to a directory fd: glibc's non-variadic entry point (what
+   * _FORTIFY_SOURCE calls); openat itself is variadic, which koffi calls more slowly.
+   */
+  __openat_2(dirfd: number, path: string, flags: number): number
+  read(fd: number, buf: Buffer, size: number): number
 }
 
 export interface Sys {
@@ -226,6 +232,8 @@ function bind(): Sys {
     'int clock_gettime(int clock, void *ts)',
     'const char *strerror(int errnum)',
     'long readlinkat(int dirfd, const char *path, void *buf, size_t size)',
+    'int __openat_2(int dirfd, const char *path, int flags)',
+    'long read(int fd, void *buf, size_t size)',
   ]
 
   return {
