@@ -245,7 +245,8 @@ export function withFd<T>(fd: number, fn: (fd: number) => T): T {
  * Objects that vanish between listing and opening are skipped, as bpftool does.
  */
 export function* eachObject(kind: ObjectKind): Generator<{fd: number; id: number}> {
-  for (const id of objectIds(kind)) {
+  // The id walk of objectIds, inline: one generator per listing, not two.
+  for (let id = nextId(kind, 0); id !== undefined; id = nextId(kind, id)) {
     const fd = tryOpenById(kind, id)
     if (fd === undefined) continue
     try {

@@ -597,14 +597,15 @@ export function btfDataById(id: number): Buffer {
 // ---------------------------------------------------------------------------------------------
 // time and devices
 
-let bootToRealNs: bigint | undefined
+/** REALTIME - BOOTTIME in ns, as whole seconds and the nanoseconds left (loadTimeToEpoch). */
+let bootToReal: {secs: bigint; nsec: bigint} | undefined
 
 /**
  * load_time (ns since boot, CLOCK_BOOTTIME) → unix seconds, computed exactly as bpftool's
  * print_boot_time: (real.sec - boot.sec) + (real.nsec - boot.nsec + load_time) / 1e9.
  */
 export function loadTimeToEpoch(loadTime: bigint): number {
-  if (bootToRealNs === undefined) {
+  if (bootToReal === undefined) {
     const {libc} = sys()
     const real = Buffer.alloc(16)
     const boot = Buffer.alloc(16)
@@ -614,13 +615,12 @@ export function loadTimeToEpoch(loadTime: bigint): number {
       throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_BOOTTIME')
 
     const secs = real.readBigInt64LE(0) - boot.readBigInt64LE(0)
-    bootToRealNs = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
+    const ns = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
+    bootToReal = {nsec: ns % 1_000_000_000n, secs: ns / 1_000_000_000n}
   }
 
   // Same integer arithmetic as bpftool: whole seconds of the difference, then of the sum.
-  const secs = bootToRealNs / 1_000_000_000n
-  const nsec = bootToRealNs % 1_000_000_000n
-  return Number(secs + (nsec + loadTime) / 1_000_000_000n)
+  return Number(bootToReal.secs + (bootToReal.nsec + loadTime) / 1_000_000_000n)
 }
 
 /** Interface name for ifindex if the object's netns is ours (bpftool's ifindex_to_name_ns). */
