@@ -71,7 +71,7 @@ const PATCHES = [
     file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
     // child_process only finds the shell on Windows: loaded then.
     from: 'const node_child_process_1 = require("node:child_process");',
-    to: 'const node_child_process_1 = {get execSync() { return require("node:child_process").execSync }};',
+    to: 'const node_child_process_1 = Object.defineProperty({}, "execSync", {get: () => require("node:child_process").execSync});',
   },
   {
     file: /@oclif[\\/]core[\\/]lib[\\/]parser[\\/]parse\.js$/,
