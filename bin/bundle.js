@@ -26,13 +26,74 @@ rmSync(outdir, {force: true, recursive: true})
 // not at all when it comes from a code cache; the loader passes its own import() as __tcImport,
 // and the dependencies that load ES modules by computed path (oclif's module loader, for
 // plugins; lilconfig) call it instead. import('a-package') is bundled like any other import.
-const useLoaderImport = {
-  name: 'loader-import',
+const LOADER_IMPORT = [/(?<=await )import\((?!['"])/g, '__tcImport(']
+
+// Start-up work in @oclif/core that buys a bundled CLI nothing, each patch checked to apply
+// (a new oclif that changed the code fails the build rather than silently keeping the cost):
+const PATCHES = [
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/,
+    // Sorting the command ids with localeCompare sets up ICU's collator on every run: more
+    // instructions than all of Node's own start-up. Our ids are lower-case ASCII words and ':',
+    // which the collator orders as their code units do (test/cli/commands.unit.test.ts checks it).
+    from: '.sort((a, b) => a.id.localeCompare(b.id))',
+    to: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]index\.js$/,
+    // Evaluates semver and requires oclif's package.json by a path relative to the module, which
+    // from the bundle (dist/) does not exist: the check always failed silently, after the cost.
+    from: '\ncheckNodeVersion();\n',
+    to: '\n',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]logger\.js$/,
+    // `debug` (and the tty and supports-color it loads) is evaluated on every run, to decide that
+    // no namespace is enabled: it enables only what DEBUG names when it loads, and oclif calls
+    // nothing else of it. Without DEBUG, oclif's loggers get a debug function that does nothing.
+    from: 'const debug_1 = __importDefault(require("debug"));',
+    to: 'const debug_1 = process.env.DEBUG ? __importDefault(require("debug")) : {default: () => () => {}};',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]performance\.js$/,
+    // perf_hooks serves only OCLIF_PERFORMANCE timings: loaded when a timing is taken.
+    from: 'const node_perf_hooks_1 = require("node:perf_hooks");',
+    to: 'const node_perf_hooks_1 = {get performance() { return require("node:perf_hooks").performance }, get PerformanceObserver() { return require("node:perf_hooks").PerformanceObserver }};',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
+    // Config.load asks whether this is WSL through wsl-utils, which loads child_process (and with
+    // it net, dgram…) and PowerShell helpers to answer with is-wsl's value: ask is-wsl itself.
+    from: "(await import('wsl-utils')).isWsl ? 'wsl'",
+    to: "(await import('is-wsl')).default ? 'wsl'",
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
+    // child_process only finds the shell on Windows: loaded then.
+    from: 'const node_child_process_1 = require("node:child_process");',
+    to: 'const node_child_process_1 = Object.defineProperty({}, "execSync", {get: () => require("node:child_process").execSync});',
+  },
+  {
+    file: /@oclif[\\/]core[\\/]lib[\\/]parser[\\/]parse\.js$/,
+    // readline only reads piped stdin for a flag that asks for it: loaded then.
+    from: 'const node_readline_1 = require("node:readline");',
+    to: 'const node_readline_1 = {get createInterface() { return require("node:readline").createInterface }};',
+  },
+]
+
+const patchDependencies = {
+  name: 'patch-dependencies',
   setup(b) {
-    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => ({
-      contents: (await readFile(path, 'utf8')).replaceAll(/(?<=await )import\((?!['"])/g, '__tcImport('),
-      loader: 'js',
-    }))
+    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async ({path}) => {
+      let contents = (await readFile(path, 'utf8')).replaceAll(...LOADER_IMPORT)
+      for (const p of PATCHES) {
+        if (!p.file.test(path)) continue
+        if (!contents.includes(p.from)) throw new Error(`bundle patch no longer applies to ${path}: ${p.from}`)
+        contents = contents.replace(p.from, p.to)
+      }
+
+      return {contents, loader: 'js'}
+    })
   },
 }
 
@@ -59,10 +120,11 @@ await build({
   // Graphviz in WebAssembly (~5 MB) too, for `graph --format svg` only (src/graph/svg.ts).
   external: ['koffi', 'typescript', 'tsx', 'ts-node', 'pnpapi', 'prom-client', 'bcryptjs', 'yaml', '@viz-js/viz'],
   // Smaller source to read; names kept for error messages and stack traces.
+  // TAILCALLS_BUNDLE_READABLE=1 leaves it unminified, for profiles (node --cpu-prof) that name functions.
   keepNames: true,
-  minify: true,
+  minify: !process.env.TAILCALLS_BUNDLE_READABLE,
   outfile: join(outdir, 'tailcalls.cjs'),
-  plugins: [useLoaderImport],
+  plugins: [patchDependencies],
 })
 // The loader names the code cache after the bundle's digest: a cache never meets another bundle.
 const digest = createHash('sha256')

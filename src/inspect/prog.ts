@@ -13,6 +13,7 @@
 import {eachObject} from '../kernel/ids.js'
 import {ifnameInNs, loadTimeToEpoch, progFullName, progInfo, progMapIds, progMemlock} from '../kernel/info.js'
 import {progTypeName} from '../kernel/names.js'
+import {OwnFdinfo} from '../kernel/procfile.js'
 import {type ShowContext, addRefs} from './context.js'
 import {progMetadata} from './metadata.js'
 
@@ -25,7 +26,7 @@ export function devJson(ifindex: number, nsDev: bigint, nsIno: bigint): Record<s
   return dev
 }
 
-export function progJson(fd: number, ctx: ShowContext = {}): ProgJson {
+export function progJson(fd: number, ctx: ShowContext = {}, fdinfo?: OwnFdinfo): ProgJson {
   const info = progInfo(fd)
   const o: Record<string, unknown> = {id: info.id, type: progTypeName(info.type)}
   if (info.name) o.name = progFullName(fd, info)
@@ -46,7 +47,7 @@ export function progJson(fd: number, ctx: ShowContext = {}): ProgJson {
   o.bytes_xlated = info.xlatedProgLen
   o.jited = info.jitedProgLen !== 0
   if (info.jitedProgLen) o.bytes_jited = info.jitedProgLen
-  const memlock = progMemlock(fd)
+  const memlock = progMemlock(fd, fdinfo && {fdinfo, id: info.id})
   if (memlock !== undefined) o.bytes_memlock = memlock
   let mapIds: number[] = []
   if (info.nrMapIds) {
@@ -66,5 +67,10 @@ export function progJson(fd: number, ctx: ShowContext = {}): ProgJson {
 
 /** Every program, in id order, one at a time (each fd is closed before the next is opened). */
 export function* progList(ctx: ShowContext = {}): Generator<ProgJson> {
-  for (const {fd} of eachObject('prog')) yield progJson(fd, ctx)
+  const fdinfo = new OwnFdinfo('prog_id')
+  try {
+    for (const {fd} of eachObject('prog')) yield progJson(fd, ctx, fdinfo)
+  } finally {
+    fdinfo.close()
+  }
 }

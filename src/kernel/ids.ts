@@ -35,9 +35,11 @@ const LIST_HINT: Record<ObjectKind, string> = {
 const KIND_WORD: Record<ObjectKind, string> = {btf: 'BTF object', link: 'link', map: 'map', prog: 'program'}
 
 /** The next id after `start`, or undefined at the end. */
+const nextOut = new Uint32Array(1)
+
 export function nextId(kind: ObjectKind, start: number): number | undefined {
   const {libbpf} = sys()
-  const out = [0]
+  const out = nextOut
   const ret =
     kind === 'prog'
       ? libbpf.bpf_prog_get_next_id(start, out)
@@ -253,7 +255,8 @@ export function withFd<T>(fd: number, fn: (fd: number) => T): T {
  * Objects that vanish between listing and opening are skipped, as bpftool does.
  */
 export function* eachObject(kind: ObjectKind): Generator<{fd: number; id: number}> {
-  for (const id of objectIds(kind)) {
+  // The id walk of objectIds, inline: one generator per listing, not two.
+  for (let id = nextId(kind, 0); id !== undefined; id = nextId(kind, id)) {
     const fd = tryOpenById(kind, id)
     if (fd === undefined) continue
     try {

@@ -30,7 +30,7 @@ import {
   CLOCK,
 } from '../sys/uapi.js'
 import {tryOpenById, withFd} from './ids.js'
-import {fieldInt, tryReadProcFile} from './procfile.js'
+import {type OwnFdinfo, fieldInt, tryReadProcFile} from './procfile.js'
 
 // ---------------------------------------------------------------------------------------------
 // raw calls
@@ -41,7 +41,7 @@ import {fieldInt, tryReadProcFile} from './procfile.js'
  * 1,000 programs then allocates no buffers at all.
  */
 const scratch = new Map<number, Buffer>()
-const lenBox = [0]
+const lenBox = new Uint32Array(1)
 
 /** One get_info call into a zeroed buffer; `prepare` may set input fields first. The buffer is reused by the next call. */
 function getInfo(fd: number, size: number, what: string, prepare?: (buf: Buffer) => void): {buf: Buffer; len: number} {
@@ -49,11 +49,15 @@ function getInfo(fd: number, size: number, what: string, prepare?: (buf: Buffer)
   if (buf) buf.fill(0)
   else scratch.set(size, (buf = Buffer.alloc(size)))
   prepare?.(buf)
-  const len = lenBox
-  len[0] = size
-  const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, buf, len)
+  return {buf, len: getInfoInto(fd, buf, what)}
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD into `buf` (zeroed by the caller); the number of bytes the kernel filled. */
+function getInfoInto(fd: number, buf: Buffer, what: string): number {
+  lenBox[0] = buf.length
+  const ret = sys().libbpf.bpf_obj_get_info_by_fd(fd, buf, lenBox)
   if (ret < 0) throw new SysError('BPF_OBJ_GET_INFO_BY_FD', -ret, `reading ${what} info`)
-  return {buf, len: len[0]}
+  return lenBox[0]
 }
 
 /**
@@ -131,36 +135,60 @@ export interface ProgInfo {
   attachBtfId?: number
 }
 
+/**
+ * struct bpf_prog_info's scratch buffer, with u32 and u64 views of the same memory: progInfo runs
+ * once per program of a listing, mostly before V8 has optimised it, and an element of a typed
+ * array costs less to read than a Buffer's readUInt32LE or readBigUInt64LE. (Every u32 member is
+ * 4-aligned and every u64 8-aligned, as in the kernel's struct; the views are in host order, as
+ * the kernel writes.)
+ */
+const progScratch = new ArrayBuffer(PROG_INFO.size)
+const progBuf = Buffer.from(progScratch)
+const progU32 = new Uint32Array(progScratch)
+const progU64 = new BigUint64Array(progScratch)
+
+/** The u32 at byte `off` when the kernel filled it (`len` bytes), else undefined. */
+function progU32At(len: number, off: number): number | undefined {
+  return off + 4 <= len ? progU32[off >>> 2] : undefined
+}
+
+/** The u64 at byte `off` when the kernel filled it, else undefined; 0n without allocating a BigInt. */
+function progU64At(len: number, off: number): bigint | undefined {
+  if (off + 8 > len) return undefined
+  return progU32[off >>> 2] === 0 && progU32[(off >>> 2) + 1] === 0 ? 0n : progU64[off >>> 3]
+}
+
 export function progInfo(fd: number): ProgInfo {
-  const {buf, len} = getInfo(fd, PROG_INFO.size, 'program')
-  const f = new Fields(buf, len)
+  progBuf.fill(0)
+  const len = getInfoInto(fd, progBuf, 'program')
   const P = PROG_INFO
+  const u32 = progU32
   return {
-    attachBtfId: f.u32(P.attach_btf_id),
-    attachBtfObjId: f.u32(P.attach_btf_obj_id),
-    btfId: f.u32(P.btf_id),
-    createdByUid: f.u32(P.created_by_uid),
-    funcInfoRecSize: f.u32(P.func_info_rec_size),
-    gplCompatible: f.has(P.gpl_compatible, 4) ? (buf.readUInt32LE(P.gpl_compatible) & 1) === 1 : undefined,
-    id: buf.readUInt32LE(P.id),
-    ifindex: f.u32(P.ifindex),
+    attachBtfId: progU32At(len, P.attach_btf_id),
+    attachBtfObjId: progU32At(len, P.attach_btf_obj_id),
+    btfId: progU32At(len, P.btf_id),
+    createdByUid: progU32At(len, P.created_by_uid),
+    funcInfoRecSize: progU32At(len, P.func_info_rec_size),
+    gplCompatible: P.gpl_compatible + 4 <= len ? (u32[P.gpl_compatible >>> 2] & 1) === 1 : undefined,
+    id: u32[P.id >>> 2],
+    ifindex: progU32At(len, P.ifindex),
     infoLen: len,
-    jitedProgLen: f.u32(P.jited_prog_len) ?? 0,
-    loadTime: f.u64(P.load_time),
-    name: f.has(P.name, BPF_OBJ_NAME_LEN) ? cstring(buf, P.name, BPF_OBJ_NAME_LEN) : undefined,
-    netnsDev: f.u64(P.netns_dev),
-    netnsIno: f.u64(P.netns_ino),
-    nrFuncInfo: f.u32(P.nr_func_info),
-    nrJitedKsyms: f.u32(P.nr_jited_ksyms),
-    nrLineInfo: f.u32(P.nr_line_info),
-    nrMapIds: f.u32(P.nr_map_ids),
-    recursionMisses: f.u64(P.recursion_misses),
-    runCnt: f.u64(P.run_cnt),
-    runTimeNs: f.u64(P.run_time_ns),
-    tag: buf.subarray(P.tag, P.tag + BPF_TAG_SIZE).toString('hex'),
-    type: buf.readUInt32LE(P.type),
-    verifiedInsns: f.u32(P.verified_insns),
-    xlatedProgLen: f.u32(P.xlated_prog_len) ?? 0,
+    jitedProgLen: progU32At(len, P.jited_prog_len) ?? 0,
+    loadTime: progU64At(len, P.load_time),
+    name: P.name + BPF_OBJ_NAME_LEN <= len ? cstring(progBuf, P.name, BPF_OBJ_NAME_LEN) : undefined,
+    netnsDev: progU64At(len, P.netns_dev),
+    netnsIno: progU64At(len, P.netns_ino),
+    nrFuncInfo: progU32At(len, P.nr_func_info),
+    nrJitedKsyms: progU32At(len, P.nr_jited_ksyms),
+    nrLineInfo: progU32At(len, P.nr_line_info),
+    nrMapIds: progU32At(len, P.nr_map_ids),
+    recursionMisses: progU64At(len, P.recursion_misses),
+    runCnt: progU64At(len, P.run_cnt),
+    runTimeNs: progU64At(len, P.run_time_ns),
+    tag: progBuf.toString('hex', P.tag, P.tag + BPF_TAG_SIZE),
+    type: u32[P.type >>> 2],
+    verifiedInsns: progU32At(len, P.verified_insns),
+    xlatedProgLen: progU32At(len, P.xlated_prog_len) ?? 0,
   }
 }
 
@@ -356,9 +384,12 @@ export function mapFdinfo(fd: number): MapFdinfo {
   }
 }
 
-/** memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. */
-export function progMemlock(fd: number): number | undefined {
-  const text = tryReadProcFile(`/proc/self/fdinfo/${fd}`)
+/**
+ * memlock: from a prog's fdinfo (bpftool's bytes_memlock), or undefined. A listing passes its
+ * OwnFdinfo (for `prog_id`) and the program's id, to read the file without reopening it.
+ */
+export function progMemlock(fd: number, own?: {fdinfo: OwnFdinfo; id: number}): number | undefined {
+  const text = own ? own.fdinfo.read(fd, own.id) : tryReadProcFile(`/proc/self/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, 'memlock')
 }
 
@@ -566,14 +597,15 @@ export function btfDataById(id: number): Buffer {
 // ---------------------------------------------------------------------------------------------
 // time and devices
 
-let bootToRealNs: bigint | undefined
+/** REALTIME - BOOTTIME in ns, as whole seconds and the nanoseconds left (loadTimeToEpoch). */
+let bootToReal: {secs: bigint; nsec: bigint} | undefined
 
 /**
  * load_time (ns since boot, CLOCK_BOOTTIME) → unix seconds, computed exactly as bpftool's
  * print_boot_time: (real.sec - boot.sec) + (real.nsec - boot.nsec + load_time) / 1e9.
  */
 export function loadTimeToEpoch(loadTime: bigint): number {
-  if (bootToRealNs === undefined) {
+  if (bootToReal === undefined) {
     const {libc} = sys()
     const real = Buffer.alloc(16)
     const boot = Buffer.alloc(16)
@@ -583,13 +615,12 @@ export function loadTimeToEpoch(loadTime: bigint): number {
       throw new SysError('clock_gettime', sys().errno(), 'reading CLOCK_BOOTTIME')
 
     const secs = real.readBigInt64LE(0) - boot.readBigInt64LE(0)
-    bootToRealNs = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
+    const ns = secs * 1_000_000_000n + (real.readBigInt64LE(8) - boot.readBigInt64LE(8))
+    bootToReal = {nsec: ns % 1_000_000_000n, secs: ns / 1_000_000_000n}
   }
 
   // Same integer arithmetic as bpftool: whole seconds of the difference, then of the sum.
-  const secs = bootToRealNs / 1_000_000_000n
-  const nsec = bootToRealNs % 1_000_000_000n
-  return Number(secs + (nsec + loadTime) / 1_000_000_000n)
+  return Number(bootToReal.secs + (bootToReal.nsec + loadTime) / 1_000_000_000n)
 }
 
 /** Interface name for ifindex if the object's netns is ours (bpftool's ifindex_to_name_ns). */

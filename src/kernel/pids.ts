@@ -15,10 +15,11 @@
  * Same rules as bpftool: tgids only (threads share the fd table), our own process excluded,
  * one entry per (object, pid), pids ascending, comm of the thread-group leader.
  */
-import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {closeSync, constants, openSync, readFileSync, readdirSync} from 'node:fs'
 
 import {type ObjectKind, kindOfLink} from './ids.js'
-import {isErrno} from '../sys/error.js'
+import {SysError, isErrno} from '../sys/error.js'
+import {sys} from '../sys/ffi.js'
 import {fieldInt, isProcGone, tryReadProcFile} from './procfile.js'
 
 export interface PidRef {
@@ -36,56 +37,127 @@ function skippable(error: unknown): boolean {
   return isProcGone(error) || isErrno(error, 'EACCES')
 }
 
-function numericEntries(dir: string): number[] {
-  let names: string[]
+/** The names in a /proc directory (a process gone or unreadable: none). */
+function entries(dir: string): string[] {
   try {
-    names = readdirSync(dir)
+    return readdirSync(dir)
   } catch (error) {
     if (skippable(error)) return []
     throw error
   }
+}
 
+/** The processes, ascending (the table lists holders in pid order, as bpftool does). */
+function pids(): number[] {
   const out: number[] = []
-  for (const n of names) {
-    if (n.length > 0 && n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57 && /^\d+$/.test(n)) out.push(Number(n))
+  for (const n of entries('/proc')) {
+    const c = n.charCodeAt(0)
+    if (c >= 48 && c <= 57 && /^\d+$/.test(n)) out.push(Number(n))
   }
 
   return out.sort((a, b) => a - b)
 }
 
-function fdinfoId(pid: number, fd: number, key: string): number | undefined {
-  const text = tryReadProcFile(`/proc/${pid}/fdinfo/${fd}`)
+const fdinfoBuf = Buffer.allocUnsafe(16_384)
+
+/**
+ * The id line of /proc/PID/fdinfo/FD, opened relative to the process's fdinfo directory (`dir`,
+ * opened by the caller) and read in one read: an fdinfo file is one seq_file record, handed over
+ * whole when it fits (a file that fills the buffer is read again the long way). undefined when
+ * the fd or the process went away meanwhile, or has no such line.
+ */
+function fdinfoId(dir: number, pid: number, fd: string, key: string): number | undefined {
+  const {libc, errno} = sys()
+  const f = libc.__openat_2(dir, fd, constants.O_RDONLY)
+  if (f < 0) {
+    const error = new SysError('openat', errno(), `opening /proc/${pid}/fdinfo/${fd}`)
+    if (skippable(error)) return undefined
+    throw error
+  }
+
+  let n: number
+  try {
+    n = libc.read(f, fdinfoBuf, fdinfoBuf.length)
+    if (n < 0) {
+      const error = new SysError('read', errno(), `reading /proc/${pid}/fdinfo/${fd}`)
+      if (skippable(error)) return undefined
+      throw error
+    }
+  } finally {
+    libc.close(f)
+  }
+
+  const text = n < fdinfoBuf.length ? fdinfoBuf.toString('latin1', 0, n) : tryReadProcFile(`/proc/${pid}/fdinfo/${fd}`)
   return text === undefined ? undefined : fieldInt(text, key)
 }
 
-/** Build the table for the given kinds in one /proc walk. */
+/** The fd of /proc/PID/fdinfo, or undefined when the process is gone or not ours to read. */
+function openFdinfoDir(pid: number): number | undefined {
+  try {
+    return openSync(`/proc/${pid}/fdinfo`, constants.O_RDONLY | constants.O_DIRECTORY)
+  } catch (error) {
+    if (skippable(error)) return undefined
+    throw error
+  }
+}
+
+/** The longest link target that can name a BPF object (`anon_inode:bpf-prog`), and then some. */
+const LINK_MAX = 32
+
+/**
+ * Build the table for the given kinds in one /proc walk. Each fd's link is read with readlinkat
+ * relative to the process's open fd directory (the kernel resolves one name, not five, and the
+ * call skips Node's path handling): a machine holds thousands of fds, most of them not BPF.
+ * The fds of a process come in the directory's order; only the pids need to be in order.
+ */
 export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, PidTable> {
   const tables = new Map<ObjectKind, PidTable>()
   for (const k of kinds) tables.set(k, new Map())
   const self = process.pid
-  for (const pid of numericEntries('/proc')) {
+  const {libc, errno} = sys()
+  const link = Buffer.allocUnsafe(LINK_MAX)
+  for (const pid of pids()) {
     if (pid === self) continue
-    let comm: string | undefined
-    for (const fd of numericEntries(`/proc/${pid}/fd`)) {
-      let target: string
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`)
-      } catch (error) {
-        if (skippable(error)) continue
-        throw error
-      }
+    const fdDir = `/proc/${pid}/fd`
+    const fds = entries(fdDir)
+    if (fds.length === 0) continue
+    let dirfd: number
+    try {
+      dirfd = openSync(fdDir, constants.O_RDONLY | constants.O_DIRECTORY)
+    } catch (error) {
+      if (skippable(error)) continue
+      throw error
+    }
 
-      if (!target.startsWith('anon_inode:')) continue
-      const kind = kindOfLink(target)
-      if (!kind) continue
-      const table = tables.get(kind)
-      if (!table) continue
-      const id = fdinfoId(pid, fd, ID_KEY[kind])
-      if (id === undefined) continue
-      comm ??= readComm(pid)
-      let refs = table.get(id)
-      if (!refs) table.set(id, (refs = []))
-      if (refs.at(-1)?.pid !== pid) refs.push({comm, pid})
+    let infoDir: number | undefined
+    try {
+      let comm: string | undefined
+      for (const fd of fds) {
+        const n = libc.readlinkat(dirfd, fd, link, LINK_MAX)
+        if (n < 0) {
+          const error = new SysError('readlinkat', errno(), `reading ${fdDir}/${fd}`)
+          if (skippable(error)) continue
+          throw error
+        }
+
+        // `anon_inode:…` and short: anything else (a path, a socket, a pipe) is not a BPF object.
+        if (n >= LINK_MAX || link[0] !== 0x61) continue
+        const kind = kindOfLink(link.toString('latin1', 0, n))
+        if (!kind) continue
+        const table = tables.get(kind)
+        if (!table) continue
+        infoDir ??= openFdinfoDir(pid)
+        if (infoDir === undefined) break
+        const id = fdinfoId(infoDir, pid, fd, ID_KEY[kind])
+        if (id === undefined) continue
+        comm ??= readComm(pid)
+        let refs = table.get(id)
+        if (!refs) table.set(id, (refs = []))
+        if (refs.at(-1)?.pid !== pid) refs.push({comm, pid})
+      }
+    } finally {
+      closeSync(dirfd)
+      if (infoDir !== undefined) closeSync(infoDir)
     }
   }
 

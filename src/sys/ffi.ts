@@ -78,11 +78,14 @@ export interface Libbpf {
   ): number
   bpf_obj_pin(fd: number, path: string): number
   bpf_obj_get(path: string): number
-  bpf_obj_get_info_by_fd(fd: number, info: VoidPtr, len: number[]): number
-  bpf_prog_get_next_id(start: number, next: number[]): number
-  bpf_map_get_next_id(start: number, next: number[]): number
-  bpf_link_get_next_id(start: number, next: number[]): number
-  bpf_btf_get_next_id(start: number, next: number[]): number
+  /** len: in and out through a Uint32Array (an array is copied in only: the length the kernel used is lost). */
+  bpf_obj_get_info_by_fd(fd: number, info: VoidPtr, len: Uint32Array | number[]): number
+  // The id comes back in the Uint32Array: koffi hands a typed array's memory to C as it is, where
+  // an _Out_ array costs a conversion each way (a listing calls these once per object).
+  bpf_prog_get_next_id(start: number, next: Uint32Array): number
+  bpf_map_get_next_id(start: number, next: Uint32Array): number
+  bpf_link_get_next_id(start: number, next: Uint32Array): number
+  bpf_btf_get_next_id(start: number, next: Uint32Array): number
   bpf_prog_get_fd_by_id(id: number): number
   bpf_map_get_fd_by_id(id: number): number
   bpf_link_get_fd_by_id(id: number): number
@@ -140,6 +143,14 @@ export interface Libc {
   strerror(errnum: number): string
   /** 0 when no interface has this name. */
   if_nametoindex(name: string): number
+  /** readlink(2) relative to a directory fd: the pid table reads /proc/PID/fd/N through the fd of /proc/PID/fd. */
+  readlinkat(dirfd: number, path: string, buf: Buffer, size: number): number
+  /**
+   * openat(2) without O_CREAT, relative to a directory fd: glibc's non-variadic entry point (what
+   * _FORTIFY_SOURCE calls); openat itself is variadic, which koffi calls more slowly.
+   */
+  __openat_2(dirfd: number, path: string, flags: number): number
+  read(fd: number, buf: Buffer, size: number): number
 }
 
 export interface Sys {
@@ -216,11 +227,11 @@ function bind(): Sys {
     'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)',
     'int bpf_obj_pin(int fd, const char *path)',
     'int bpf_obj_get(const char *path)',
-    'int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *len)',
-    'int bpf_prog_get_next_id(uint32_t start, _Out_ uint32_t *next)',
-    'int bpf_map_get_next_id(uint32_t start, _Out_ uint32_t *next)',
-    'int bpf_link_get_next_id(uint32_t start, _Out_ uint32_t *next)',
-    'int bpf_btf_get_next_id(uint32_t start, _Out_ uint32_t *next)',
+    'int bpf_obj_get_info_by_fd(int fd, void *info, uint32_t *len)',
+    'int bpf_prog_get_next_id(uint32_t start, uint32_t *next)',
+    'int bpf_map_get_next_id(uint32_t start, uint32_t *next)',
+    'int bpf_link_get_next_id(uint32_t start, uint32_t *next)',
+    'int bpf_btf_get_next_id(uint32_t start, uint32_t *next)',
     'int bpf_prog_get_fd_by_id(uint32_t id)',
     'int bpf_map_get_fd_by_id(uint32_t id)',
     'int bpf_link_get_fd_by_id(uint32_t id)',
@@ -251,6 +262,9 @@ function bind(): Sys {
     'int clock_gettime(int clock, void *ts)',
     'const char *strerror(int errnum)',
     'unsigned int if_nametoindex(const char *ifname)',
+    'long readlinkat(int dirfd, const char *path, void *buf, size_t size)',
+    'int __openat_2(int dirfd, const char *path, int flags)',
+    'long read(int fd, void *buf, size_t size)',
   ]
 
   return {

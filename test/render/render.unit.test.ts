@@ -36,6 +36,24 @@ test('toJson: compact, exact BigInts, undefined keys left out, non-finite number
   assert.equal(toJson(plain), JSON.stringify(plain))
 })
 
+test('toJson: the same text whether JSON.stringify writes an object (the fast path) or the walk does', () => {
+  // Nested BigInts, RawJson at any depth, terminal-unsafe characters in keys or values, arrays
+  // with holes and undefined: each sends toJson down the walk, which must agree with the plain case.
+  const cases: Array<[unknown, string]> = [
+    [{dev: {ifindex: 2, ns_dev: 4n}}, '{"dev":{"ifindex":2,"ns_dev":4}}'],
+    [[{a: 1}, {b: 2n}], '[{"a":1},{"b":2}]'],
+    [{metadata: {x: new RawJson('{"y":1}')}}, '{"metadata":{"x":{"y":1}}}'],
+    [[new RawJson('1'), 2], '[1,2]'],
+    [{comm: 'a\u009bb', pid: 1}, '{"comm":"a\\u009bb","pid":1}'],
+    [{list: [undefined, () => 1, 3]}, '{"list":[null,null,3]}'],
+    [{n: Number.NaN, i: -Infinity, z: -0}, '{"n":null,"i":null,"z":0}'],
+    [{'0': 'first', b: 1, '1': 'second'}, '{"0":"first","1":"second","b":1}'],
+    [[], '[]'],
+    [{}, '{}'],
+  ]
+  for (const [value, text] of cases) assert.equal(toJson(value), text)
+})
+
 test('jsonString escapes what a terminal acts on (DEL, C1, bidi, line separators); the JSON value is unchanged', () => {
   const hostile = 'a\u007fb\u009bc\u202ed\u2028e\u2066f\u061cg'
   const text = jsonString(hostile)
