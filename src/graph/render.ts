@@ -2,6 +2,7 @@
  * The tail-call graph for people (a tree in the terminal) and for other tools (Graphviz DOT,
  * Mermaid). JSON is the Graph object itself (see graph.ts).
  */
+import {toJsonData} from '../render/json.js'
 import {objectLabel, objectName} from '../render/label.js'
 import {bold, dim} from '../render/table.js'
 import type {Graph, GraphProgram, GraphSite} from './graph.js'
@@ -280,4 +281,27 @@ export function renderMermaid(g: Graph): string {
   }
 
   return lines.join('\n') + '\n'
+}
+
+export type GraphFormat = 'dot' | 'json' | 'mermaid' | 'tree'
+
+/** The graph as text in one of the formats `graph --format` offers. */
+export function formatGraph(g: Graph, format: GraphFormat, color = false): string {
+  switch (format) {
+    case 'json': {
+      return `${toJsonData(g)}\n`
+    }
+
+    case 'dot': {
+      return renderDot(g)
+    }
+
+    case 'mermaid': {
+      return renderMermaid(g)
+    }
+
+    default: {
+      return renderTree(g, color)
+    }
+  }
 }

@@ -1,13 +1,11 @@
 /** `tailcalls graph`: snapshot the kernel, build the graph, print it in the asked format. */
 import {progInfo} from '../kernel/info.js'
 import {type Selector, withSelection} from '../kernel/select.js'
-import {toJson, writeOut} from '../render/json.js'
+import {writeOut} from '../render/json.js'
 import {useColor} from '../render/table.js'
 import {collect} from './collect.js'
 import {type Graph, buildGraph} from './graph.js'
-import {renderDot, renderMermaid, renderTree} from './render.js'
-
-export type GraphFormat = 'dot' | 'json' | 'mermaid' | 'tree'
+import {type GraphFormat, formatGraph} from './render.js'
 
 export interface GraphOptions {
   format: GraphFormat
@@ -27,34 +25,14 @@ export function graphOf(selector?: Selector): Graph {
   return buildGraph(collect(), {selected})
 }
 
-export function formatGraph(g: Graph, format: GraphFormat, color = false): string {
-  switch (format) {
-    case 'json': {
-      return `${toJson(g)}\n`
-    }
-
-    case 'dot': {
-      return renderDot(g)
-    }
-
-    case 'mermaid': {
-      return renderMermaid(g)
-    }
-
-    default: {
-      return renderTree(g, color)
-    }
-  }
-}
-
 /** Prints the graph; returns whether it has error findings (the object mode's exit status). */
 export async function runGraph(opts: GraphOptions): Promise<{errors: number}> {
   let g: Graph
   if (opts.object === undefined) {
     g = graphOf(opts.selector)
   } else {
-    const {objectGraph, parseSlotSpec} = await import('../object/graph.js')
-    g = objectGraph(opts.object, {selected: opts.programs, slots: (opts.slots ?? []).map((s) => parseSlotSpec(s))})
+    const {runObjectGraph} = await import('../object/graph.js')
+    return runObjectGraph({...opts, object: opts.object})
   }
 
   await writeOut(formatGraph(g, opts.format, useColor()))

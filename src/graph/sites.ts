@@ -301,15 +301,19 @@ function clobberStack(st: State, off: number, size: number): void {
 }
 
 /** Execute one instruction on the abstract state (in place). Records tail-call sites. */
-function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undefined)[]) => void): void {
+// Register access for step(): plain functions, not closures made per instruction (this runs once
+// per instruction visit; a closure per visit is most of the cost on a cold start).
+function setReg(st: State, r: number, v: Val): void {
+  if (r < NREGS && r !== R10) st.regs[r] = v
+}
+
+function getReg(st: State, r: number): Val {
+  return r < NREGS ? (st.regs[r] ?? UNKNOWN) : UNKNOWN
+}
+
+function step(ins: Insn[], i: number, st: State, onTailCall: (i: number, regs: (Val | undefined)[]) => void): void {
   const x = ins[i]
   const c = cls(x.code)
-  const set = (r: number, v: Val) => {
-    if (r < NREGS && r !== R10) st.regs[r] = v
-  }
-
-  const get = (r: number): Val => (r < NREGS ? (st.regs[r] ?? UNKNOWN) : UNKNOWN)
-
   switch (c) {
     case CLS.alu:
     case CLS.alu64: {
@@ -317,33 +321,33 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
       const is64 = c === CLS.alu64
       if (op === OP.end || ((op === OP.mov || op === OP.div || op === OP.mod) && x.off !== 0)) {
         // byte swaps, movsx, sdiv/smod: rare around tail calls; give up precision.
-        set(x.dst, UNKNOWN)
+        setReg(st, x.dst, UNKNOWN)
         return
       }
 
-      const b: Val = x.code & SRC_X ? get(x.src) : {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]}
-      set(x.dst, alu(op, is64, get(x.dst), b))
+      const b: Val = x.code & SRC_X ? getReg(st, x.src) : {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]}
+      setReg(st, x.dst, alu(op, is64, getReg(st, x.dst), b))
       return
     }
 
     case CLS.ld: {
       if (isLdImm64(x.code)) {
         const hi = i + 1 < ins.length ? ins[i + 1].imm : 0
-        if (x.src === PSEUDO.mapFd) set(x.dst, {ids: [x.imm >>> 0], k: 'map'})
-        else if (x.src === 0) set(x.dst, consts([(BigInt(hi >>> 0) << 32n) | BigInt(x.imm >>> 0)]))
-        else set(x.dst, UNKNOWN) // map value pointers, BTF ids, function pointers
+        if (x.src === PSEUDO.mapFd) setReg(st, x.dst, {ids: [x.imm >>> 0], k: 'map'})
+        else if (x.src === 0) setReg(st, x.dst, consts([(BigInt(hi >>> 0) << 32n) | BigInt(x.imm >>> 0)]))
+        else setReg(st, x.dst, UNKNOWN) // map value pointers, BTF ids, function pointers
         return
       }
 
       // Legacy packet loads (LD_ABS/LD_IND) behave like a helper call.
-      for (let r = 0; r <= 5; r++) set(r, UNKNOWN)
+      for (let r = 0; r <= 5; r++) setReg(st, r, UNKNOWN)
       return
     }
 
     case CLS.ldx: {
       const mode = x.code & 0xe0
       const size = SIZE_BYTES[(x.code >> 3) & 3]
-      const base = get(x.src)
+      const base = getReg(st, x.src)
       let v: Val = UNKNOWN
       if (mode === MODE.mem && base.k === 'fp') {
         const off = base.off + x.off
@@ -352,7 +356,7 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
         if (slot && (size === 8 || slot.val.k === 'consts')) v = slot.val
       }
 
-      set(x.dst, v)
+      setReg(st, x.dst, v)
       return
     }
 
@@ -360,11 +364,11 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
     case CLS.stx: {
       const mode = x.code & 0xe0
       const size = SIZE_BYTES[(x.code >> 3) & 3]
-      const base = get(x.dst)
+      const base = getReg(st, x.dst)
       if (mode === MODE.atomic) {
         // Fetching atomics write back into src (cmpxchg into r0).
-        set(x.src, UNKNOWN)
-        set(0, UNKNOWN)
+        setReg(st, x.src, UNKNOWN)
+        setReg(st, 0, UNKNOWN)
         if (base.k === 'fp') clobberStack(st, base.off + x.off, size)
         return
       }
@@ -372,7 +376,7 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
       if (base.k !== 'fp') return // a store into a map value or the context: not our stack
       const off = base.off + x.off
       clobberStack(st, off, size)
-      let v: Val = c === CLS.st ? {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]} : get(x.src)
+      let v: Val = c === CLS.st ? {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]} : getReg(st, x.src)
       if (size < 8) v = v.k === 'consts' ? consts(v.v.map((n) => n & ((1n << BigInt(size * 8)) - 1n))) : UNKNOWN
       if (v.k !== 'unknown') st.stack.push({off, size, val: v})
       return
@@ -382,11 +386,12 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
     case CLS.jmp32: {
       const op = x.code & 0xf0
       if (op !== JOP.call || c !== CLS.jmp) return
-      if (x.src === 0 && x.imm === BPF_FUNC_TAIL_CALL) onTailCall(st.regs)
+      if (x.src === 0 && x.imm === BPF_FUNC_TAIL_CALL) onTailCall(i, st.regs)
       // Helpers, kfuncs and bpf-to-bpf calls clobber r0–r5; a stack pointer passed in
       // r1–r5 lets the callee write our stack.
-      const leaksStack = [1, 2, 3, 4, 5].some((r) => get(r).k === 'fp')
-      for (let r = 0; r <= 5; r++) set(r, UNKNOWN)
+      let leaksStack = false
+      for (let r = 1; r <= 5; r++) if (getReg(st, r).k === 'fp') leaksStack = true
+      for (let r = 0; r <= 5; r++) setReg(st, r, UNKNOWN)
       if (leaksStack) st.stack = []
       return
     }
@@ -497,6 +502,9 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
 
     const siteRegs = new Map<number, {r2: Val | undefined; r3: Val | undefined}>()
     const callArgs = new Map<number, (Val | undefined)[]>()
+    // The site's facts are the join over every pass that reached it (each pass is at least as
+    // general as the previous one, so the last one wins).
+    const onTailCall = (i: number, regs: (Val | undefined)[]) => siteRegs.set(i, {r2: regs[2], r3: regs[3]})
     while (work.length > 0) {
       if (budget <= 0) {
         exhausted = true
@@ -518,11 +526,7 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
           callArgs.set(i, prev ? args.map((v, r) => join(prev[r], v)) : args)
         }
 
-        step(ins, i, st, (regs) => {
-          // The site's facts are the join over every pass that reached it (each pass is at
-          // least as general as the previous one, so the last one wins).
-          siteRegs.set(i, {r2: regs[2], r3: regs[3]})
-        })
+        step(ins, i, st, onTailCall)
       }
 
       for (const s of b.succ) {

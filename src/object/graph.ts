@@ -15,8 +15,11 @@ import {readFileSync} from 'node:fs'
 import {TailcallsError} from '../errors.js'
 import type {SnapMap, SnapProg, Snapshot} from '../graph/collect.js'
 import {type Attachment, type Finding, type Graph, MAX_TAIL_CALLS, buildGraph} from '../graph/graph.js'
+import {type GraphFormat, formatGraph} from '../graph/render.js'
 import {findTailCallSites} from '../graph/sites.js'
 import {attachTypeName, progTypeId, progTypeName} from '../kernel/names.js'
+import {writeOut} from '../render/json.js'
+import {useColor} from '../render/table.js'
 import {TAIL_CALL_STACK_LIMIT, lockProblems, mixesCallsAndTailCalls, stackProblems} from './checks.js'
 import {type DecodedObject, type ObjProgram, PROG_ARRAY, decodeObject} from './decode.js'
 import {ElfObject, ObjectError} from './elf.js'
@@ -86,6 +89,24 @@ export function readObject(path: string): DecodedObject {
     if (error instanceof ObjectError) throw new TailcallsError('invalidObject', `${path}: ${error.message}`)
     throw error
   }
+}
+
+/**
+ * `graph --object`: print the object's graph in `format`; returns the number of error findings
+ * (the command's exit status says whether there are any).
+ */
+export async function runObjectGraph(opts: {
+  format: GraphFormat
+  object: string
+  programs?: string[]
+  slots?: string[]
+}): Promise<{errors: number}> {
+  const g = objectGraph(opts.object, {
+    selected: opts.programs,
+    slots: (opts.slots ?? []).map((s) => parseSlotSpec(s)),
+  })
+  await writeOut(formatGraph(g, opts.format, useColor()))
+  return {errors: g.findings.filter((f) => f.severity === 'error').length}
 }
 
 export function objectGraph(path: string, opts: ObjectGraphOptions = {}): Graph {

@@ -27,6 +27,11 @@ export function isBrokenPipe(error: unknown): boolean {
 /** JSON text that toJson writes as is (it must be valid JSON: nothing checks it). */
 export class RawJson {
   constructor(readonly text: string) {}
+
+  /** JSON.stringify cannot embed raw text: toJsonData falls back to toJson when it meets one. */
+  toJSON(): never {
+    throw new TypeError('RawJson is written by toJson')
+  }
 }
 
 /**
@@ -81,6 +86,30 @@ export function toJson(value: unknown): string {
       return 'null'
     }
   }
+}
+
+/**
+ * toJson for a large value that is plain data (objects, arrays, strings, finite numbers,
+ * booleans, null; no toJSON methods, as in a Graph): JSON.stringify writes it natively, many
+ * times faster than the walk in toJson, and the terminal-unsafe characters (which only occur
+ * inside strings: JSON's own syntax is ASCII) are escaped in one pass over the text, as
+ * jsonString escapes them. The result is the text toJson writes. What JSON.stringify refuses (a
+ * BigInt) or would write differently (a RawJson: its toJSON refuses) goes the toJson way.
+ */
+export function toJsonData(value: unknown): string {
+  let text: string
+  try {
+    text = JSON.stringify(value)
+  } catch (error) {
+    // A BigInt or a RawJson somewhere inside (JSON.stringify's TypeError): toJson writes those.
+    if (!(error instanceof TypeError)) throw error
+    return toJson(value)
+  }
+
+  if (text === undefined) return 'null'
+  return RAW_UNSAFE.test(text)
+    ? text.replaceAll(RAW_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : text
 }
 
 /**
