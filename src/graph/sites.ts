@@ -155,6 +155,8 @@ function successors(ins: Insn[], i: number, n: number, problems: string[]): {end
 }
 
 function consts(values: bigint[]): Val {
+  // One value (most constants): nothing to sort or deduplicate.
+  if (values.length === 1) return {k: 'consts', v: [values[0] & U64]}
   const uniq = [...new Set(values.map((v) => v & U64))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   return uniq.length > MAX_CONSTS ? UNKNOWN : {k: 'consts', v: uniq}
 }
@@ -163,6 +165,8 @@ function join(a: Val | undefined, b: Val | undefined): Val | undefined {
   if (a === undefined) return b
   if (b === undefined) return a
   if (a.k === 'unknown' || b.k === 'unknown') return UNKNOWN
+  // The same facts on both sides (most registers at most joins): the join is either one.
+  if (sameVal(a, b)) return a
   if (a.k === 'consts' && b.k === 'consts') return consts([...a.v, ...b.v])
   if (a.k === 'map' && b.k === 'map') {
     const ids = [...new Set([...a.ids, ...b.ids])].sort((x, y) => x - y)
@@ -187,11 +191,13 @@ function sameVal(a: Val | undefined, b: Val | undefined): boolean {
 function joinState(into: State | undefined, from: State): {changed: boolean; state: State} {
   if (!into) return {changed: true, state: {regs: [...from.regs], stack: [...from.stack]}}
   let changed = false
-  const regs = into.regs.map((v, r) => {
+  const regs: (Val | undefined)[] = new Array(into.regs.length)
+  for (let r = 0; r < into.regs.length; r++) {
+    const v = into.regs[r]
     const j = join(v, from.regs[r])
-    if (!sameVal(j, v)) changed = true
-    return j
-  })
+    if (j !== v && !sameVal(j, v)) changed = true
+    regs[r] = j
+  }
   // A slot survives only if both sides hold it with the same extent; values are joined.
   const stack: StackSlot[] = []
   for (const s of into.stack) {
@@ -212,7 +218,7 @@ function joinState(into: State | undefined, from: State): {changed: boolean; sta
 
 function entryState(): State {
   // r1 = context and r10 = frame pointer at a function's entry; nothing else is known.
-  const regs: (Val | undefined)[] = Array.from({length: NREGS}, () => UNKNOWN)
+  const regs: (Val | undefined)[] = new Array(NREGS).fill(UNKNOWN)
   regs[R10] = {k: 'fp', off: 0}
   return {regs, stack: []}
 }
@@ -408,7 +414,9 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const n = Math.floor(xlated.length / INSN_SIZE)
   if (xlated.length % INSN_SIZE !== 0)
     problems.push(`${xlated.length % INSN_SIZE} trailing bytes ignored (not a whole instruction)`)
-  const ins: Insn[] = Array.from({length: n}, (_, i) => decode(xlated, i))
+  // Plain loops, not Array.from({length}): V8's generic array-like path costs more than the decode.
+  const ins: Insn[] = new Array(n)
+  for (let i = 0; i < n; i++) ins[i] = decode(xlated, i)
 
   // Slots that are the second half of a ld_imm64 are not instructions.
   const isInsn = new Uint8Array(n).fill(1)
@@ -430,7 +438,8 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const leader = new Uint8Array(n)
   const calleeEntry = new Uint8Array(n)
   if (n > 0) leader[0] = 1
-  const succ: number[][] = Array.from({length: n}, () => [])
+  const succ: number[][] = new Array(n)
+  for (let i = 0; i < n; i++) succ[i] = []
   for (let i = 0; i < n; i++) {
     if (!isInsn[i]) continue
     const {ends, next} = successors(ins, i, n, problems)
@@ -491,7 +500,7 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
    * every path, and per bpf-to-bpf call, the caller's r1–r5 there (what the callee starts with).
    */
   const solve = (entries: {block: number; state: State}[]) => {
-    const inState: (State | undefined)[] = Array.from({length: blocks.length})
+    const inState: (State | undefined)[] = new Array(blocks.length).fill(undefined)
     const queued = new Uint8Array(blocks.length)
     const work: number[] = []
     for (const e of entries) {

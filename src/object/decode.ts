@@ -59,7 +59,7 @@ export interface ObjFunc {
   /** A program (an entry point) rather than a subprogram. */
   program: boolean
   /** Bytes of stack it uses (the deepest r10-relative access), as the verifier counts it. */
-  stackDepth: number
+  readonly stackDepth: number
   hasTailCall: boolean
 }
 
@@ -279,13 +279,18 @@ export function decodeObject(elf: ElfObject): DecodedObject {
     }
 
     const code = elf.data(sec).subarray(sym.value, sym.value + sym.size)
+    let stackDepth: number | undefined
     funcs.push({
       hasTailCall: hasTailCall(code),
       length: sym.size / INSN,
       name: sym.name,
       program: sec.name !== '.text',
       section: sec,
-      stackDepth: stackDepthOf(code),
+      // Only the stack check of programs with subprograms reads it: worked out on first use.
+      get stackDepth() {
+        stackDepth ??= stackDepthOf(code)
+        return stackDepth
+      },
       start: sym.value / INSN,
     })
   }
