@@ -12,7 +12,7 @@ export default class Graph extends BaseCommand {
 
 PROG := ${grammar('prog')}
 
-It flags what bites: a call site whose slot is empty (the tail call falls through), a non-constant key (the kernel's slower indirect path; the filled slots are shown as possible targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that no attached program uses. Works on any program in the kernel, not only the bundled chain.
+It flags what bites: a call site whose slot is empty (the tail call falls through), a non-constant key or one at or above max_entries (the kernel's slower indirect path; the filled slots are shown as possible targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that no attached program uses. A prog array passed to a subprogram as an argument is followed per call site. Works on any program in the kernel, not only the bundled chain. Exit status 16 when there is an error finding (a chain longer than 33 tail calls), as with --object.
 
 --format tree (default) draws a tree; dot and mermaid are for Graphviz and Markdown; json (or --json) is the whole graph: programs, sites, maps, edges, chains and findings.
 
@@ -95,6 +95,7 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
         hint: 'the live graph reads the slots from the kernel',
       })
     const selector = args.object === undefined ? undefined : parseSelector('prog', args.selector, args.value)
-    await runGraph({format, selector})
+    const {errors} = await runGraph({format, selector})
+    if (errors > 0) process.exitCode = EXIT.graphErrors
   }
 }

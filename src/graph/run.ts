@@ -25,7 +25,7 @@ export function graphOf(selector?: Selector): Graph {
   return buildGraph(collect(), {selected})
 }
 
-/** Prints the graph; returns whether it has error findings (the object mode's exit status). */
+/** Prints the graph; returns how many error findings it has (the command exits 16 if any). */
 export async function runGraph(opts: GraphOptions): Promise<{errors: number}> {
   let g: Graph
   if (opts.object === undefined) {

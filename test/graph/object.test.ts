@@ -12,6 +12,7 @@ import {after, before, test} from 'node:test'
 
 import {LoadedObject} from '../../src/libbpf/object.js'
 import {sys} from '../../src/sys/ffi.js'
+import {loadFixture} from '../helpers/bpf-fixture.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {runAsNobody} from '../helpers/nobody.js'
 
@@ -284,6 +285,27 @@ test('chain and slots load; test runs show the limit and the cycle the findings 
     assert.equal(testRun(sys().libbpf.bpf_program__fd(slots.object!.program('entry')!)), 1)
   } finally {
     slots.object!.close()
+  }
+})
+
+test('the live graph exits 16 on an error finding, as graph --object does (chain.bpf.c loaded: its 34-call chain)', async () => {
+  const fx = loadFixture('graph-object/chain')
+  try {
+    const {programs} = fx.ids()
+    const long = await runCli(['graph', 'prog', 'id', String(programs.p0), '--json'])
+    assert.equal(long.code, 16, long.stderr)
+    const g = JSON.parse(long.stdout) as JsonGraph
+    assert.deepEqual(
+      g.findings.filter((f) => f.severity === 'error').map((f) => f.kind),
+      ['over-limit'],
+    )
+    // The tree says the same with the same status; the ping ⇄ pong cycle alone is a warning: 0.
+    assert.equal((await runCli(['graph', 'prog', 'id', String(programs.p0)])).code, 16)
+    const cycle = await runCli(['graph', 'prog', 'id', String(programs.entry)])
+    assert.equal(cycle.code, 0, cycle.stderr)
+    assert.match(cycle.stdout, /cycle ping → pong → ping/)
+  } finally {
+    fx.close()
   }
 })
 
