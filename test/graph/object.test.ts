@@ -118,6 +118,8 @@ const FIXTURES: {name: string; errors: boolean}[] = [
   {errors: false, name: 'slots'},
   {errors: true, name: 'chain'},
   {errors: true, name: 'incompatible'},
+  {errors: true, name: 'incompatible-attach'},
+  {errors: true, name: 'incompatible-target'},
   {errors: true, name: 'stack'},
   {errors: true, name: 'lock'},
   {errors: true, name: 'rcu'},
@@ -216,6 +218,51 @@ for (const [name, refusal] of [
     assert.ok(error, `${name} loaded, but graph --object said the kernel refuses it`)
     const text = [error.message, ...(error.details ?? [])].join('\n')
     assert.match(text, refusal)
+  })
+}
+
+/** The running kernel's version as [major, minor]. */
+function kernelVersion(): [number, number] {
+  const [major, minor] = execFileSync('uname', ['-r'], {encoding: 'utf8'})
+    .split('.')
+    .map((x) => Number.parseInt(x, 10))
+  return [major, minor]
+}
+
+const atLeast = (v: [number, number], major: number, minor: number) => v[0] > major || (v[0] === major && v[1] >= minor)
+
+// The attach-target rule came with 6.12, the attach-type rule with 6.18 (both also in stable
+// kernels): on older kernels the finding is a prediction for newer ones, and the object loads.
+for (const [name, major, minor] of [
+  ['incompatible-target', 6, 12],
+  ['incompatible-attach', 6, 18],
+] as const) {
+  test(`the kernel refuses ${name} (${major}.${minor}+), as the finding predicted; the same programs with one attach point load`, async () => {
+    const {error, object} = tryLoad(name)
+    object?.close()
+    if (atLeast(kernelVersion(), major, minor)) {
+      assert.ok(error, `${name} loaded, but graph --object said the kernel refuses it`)
+      assert.match([error.message, ...(error.details ?? [])].join('\n'), /EINVAL|Invalid argument/)
+    }
+
+    // The control: the member given the owner's section. No finding, and the kernel takes it.
+    const [from, to] =
+      name === 'incompatible-target'
+        ? ['tp_btf/sched_process_fork', 'tp_btf/sched_process_exec']
+        : ['SEC("xdp/devmap")', 'SEC("xdp")']
+    const src = join(dir, `${name}-same.bpf.c`)
+    const {writeFileSync} = await import('node:fs')
+    writeFileSync(src, readFileSync(join(SRC, `${name}.bpf.c`), 'utf8').replaceAll(from, to))
+    objects[`${name}-same`] = compile(src, join(dir, `${name}-same.o`))
+    const {code, g} = await graphJson(['--object', objects[`${name}-same`]])
+    assert.equal(code, 0)
+    assert.deepEqual(
+      g.findings.filter((f) => f.kind === 'incompatible-programs'),
+      [],
+    )
+    const same = tryLoad(`${name}-same`)
+    same.object?.close()
+    assert.ifError(same.error)
   })
 }
 
