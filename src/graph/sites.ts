@@ -442,6 +442,15 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   for (let i = 0; i < n; i++) succ[i] = []
   for (let i = 0; i < n; i++) {
     if (!isInsn[i]) continue
+    const code = ins[i].code
+    if (isLdImm64(code) || (cls(code) !== CLS.jmp && cls(code) !== CLS.jmp32)) {
+      // Falls through to the next instruction (which is never half of a ld_imm64) and ends no block:
+      // what successors() says for it, without its allocations (most instructions are these).
+      const t = isLdImm64(code) ? i + 2 : i + 1
+      if (t < n) succ[i].push(t)
+      continue
+    }
+
     const {ends, next} = successors(ins, i, n, problems)
     const valid = next.filter((t) => {
       if (t >= n) return false

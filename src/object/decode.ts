@@ -195,9 +195,12 @@ interface LineRec {
   lineCol: number
 }
 
-/** .BTF.ext line info: section name → records sorted by instruction offset. */
-function readLineInfo(ext: Buffer, btf: Btf, notes: string[]): Map<string, LineRec[]> {
-  const out = new Map<string, LineRec[]>()
+/**
+ * .BTF.ext line info: section name → records sorted by instruction offset. A section's records
+ * are decoded when a finding first asks for a line there (most runs ask for few or none).
+ */
+function readLineInfo(ext: Buffer, btf: Btf, notes: string[]): Map<string, () => LineRec[]> {
+  const out = new Map<string, () => LineRec[]>()
   if (ext.length < 24 || ext.readUInt16LE(0) !== 0xeb9f) {
     notes.push('.BTF.ext is malformed: no source lines')
     return out
@@ -230,18 +233,24 @@ function readLineInfo(ext: Buffer, btf: Btf, notes: string[]): Map<string, LineR
       break
     }
 
-    const recs: LineRec[] = []
-    for (let i = 0; i < n; i++, p += recSize) {
-      recs.push({
-        fileOff: ext.readUInt32LE(p + 4),
-        insnOff: ext.readUInt32LE(p),
-        lineCol: ext.readUInt32LE(p + 12),
-        lineOff: ext.readUInt32LE(p + 8),
-      })
-    }
+    const start = p
+    let recs: LineRec[] | undefined
+    out.set(secName, () => {
+      if (recs) return recs
+      recs = []
+      for (let i = 0, q = start; i < n; i++, q += recSize) {
+        recs.push({
+          fileOff: ext.readUInt32LE(q + 4),
+          insnOff: ext.readUInt32LE(q),
+          lineCol: ext.readUInt32LE(q + 12),
+          lineOff: ext.readUInt32LE(q + 8),
+        })
+      }
 
-    recs.sort((a, b) => a.insnOff - b.insnOff)
-    out.set(secName, recs)
+      recs.sort((a, b) => a.insnOff - b.insnOff)
+      return recs
+    })
+    p += n * recSize
   }
 
   return out
@@ -536,11 +545,11 @@ export function decodeObject(elf: ElfObject): DecodedObject {
 
   // Source lines.
   const extSec = elf.section('.BTF.ext')
-  let lines = new Map<string, LineRec[]>()
+  let lines = new Map<string, () => LineRec[]>()
   if (extSec && btf) lines = readLineInfo(elf.data(extSec), btf, notes)
   else notes.push('no .BTF.ext line info (build with clang -g): findings name instructions, not source lines')
   const lineOf = (section: string, insn: number): SourceLine | undefined => {
-    const recs = lines.get(section)
+    const recs = lines.get(section)?.()
     if (!recs || !btf) return undefined
     // The last record at or before the instruction (records are sorted by offset).
     let lo = 0
