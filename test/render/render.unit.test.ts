@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import {PassThrough} from 'node:stream'
 import {test} from 'node:test'
 
-import {RawJson, isBrokenPipe, jsonString, toJson, writeJsonArray} from '../../src/render/json.js'
+import {RawJson, isBrokenPipe, jsonString, toJson, toJsonData, writeJsonArray} from '../../src/render/json.js'
 import {parseJson} from '../../src/render/parse.js'
 import {PLAIN_ABOVE, bold, renderPlain, renderTable, safeText, streamingRows, useColor} from '../../src/render/table.js'
 
@@ -34,6 +34,21 @@ test('toJson: compact, exact BigInts, undefined keys left out, non-finite number
   // Same text as JSON.stringify wherever that is exact.
   const plain = {id: 7, name: 'prog1', nested: {list: [1, 2, {x: 'y'}]}, quote: '"\\\n\t'}
   assert.equal(toJson(plain), JSON.stringify(plain))
+})
+
+test('toJsonData writes what toJson writes: plain data natively, BigInt and RawJson through toJson', () => {
+  const values: unknown[] = [
+    {a: 1, b: 'x', c: true, d: null, e: [1, 'y', false], gone: undefined, fn: () => 1},
+    [undefined, Number.NaN, Number.POSITIVE_INFINITY, -0.5, -0],
+    {'k\u009b': 'v\u202e\u2028\u007f', nested: [{deep: '\u0000\u001b[31m'}]},
+    {big: 18_446_744_073_709_551_615n, list: [1n, 'two']},
+    {v: new RawJson('{"per_event_count":3}'), w: 'x\u0085'},
+    'a string\u2029',
+    42,
+    undefined,
+    null,
+  ]
+  for (const v of values) assert.equal(toJsonData(v), toJson(v))
 })
 
 test('jsonString escapes what a terminal acts on (DEL, C1, bidi, line separators); the JSON value is unchanged', () => {
