@@ -22,6 +22,7 @@ const {values: opt} = parseArgs({
   },
 })
 const cases = Number(opt.cases)
+let reported = 0
 const r = await fuzz({
   cases,
   chunk: Number(opt.chunk),
@@ -29,10 +30,14 @@ const r = await fuzz({
   seed: Number(opt.seed),
   target: 'object',
   workers: Number(opt.workers),
-  onChunk: (t) =>
+  onChunk: (t) => {
+    // Failures as they come (a run cut short still names them), then the running totals.
+    for (const f of t.failures.slice(reported)) process.stderr.write(`failure: ${JSON.stringify(f)}\n`)
+    reported = t.failures.length
     process.stderr.write(
-      `object: ${t.cases}/${cases} cases, ${t.failures.length} failures, ${JSON.stringify(t.stats)}, ${Math.round(process.uptime())} s\n`,
-    ),
+      `object: ${t.cases}/${cases} cases, ${t.failures.length} failures, ${t.slow.length} slow, ${JSON.stringify(t.stats)}, ${Math.round(process.uptime())} s\n`,
+    )
+  },
 })
 console.log(
   JSON.stringify({
