@@ -8,6 +8,8 @@
 //                         its command runs.
 //   load.cjs              src/cli/loader.cts: loads tailcalls.cjs with the code cache.
 //   tailcalls.<digest>.cache  what V8 compiled during one run of `prog list --json` (bin/run.js).
+//   object.cjs, load-object.cjs, object.<digest>.cache   the same for the direct path of
+//                         `graph --object` (src/object/main.ts): no oclif, one run to fill the cache.
 // koffi stays outside: it loads a native binary from its own package. cli-table3 too: it is
 // loaded with createRequire on demand (src/render/table.ts) and resolves from node_modules.
 import {build} from 'esbuild'
@@ -126,17 +128,35 @@ await build({
   outfile: join(outdir, 'tailcalls.cjs'),
   plugins: [patchDependencies],
 })
-// The loader names the code cache after the bundle's digest: a cache never meets another bundle.
-const digest = createHash('sha256')
-  .update(readFileSync(join(outdir, 'tailcalls.cjs')))
-  .digest('hex')
-  .slice(0, 16)
+// `graph --object`'s direct path (src/object/main.ts, tried first by bin/run.js): only the
+// object reader, the graph and its renderers, without oclif. Not minified: names stay as written
+// without keepNames, whose wrapper costs a property definition for every closure the analysis
+// creates (most of its time on a cold start).
 await build({
   ...common,
-  define: {BUNDLE_DIGEST: JSON.stringify(digest)},
-  entryPoints: ['src/cli/loader.cts'],
-  outfile: join(outdir, 'load.cjs'),
+  banner: {js: 'const __tcImportMetaUrl = require("node:url").pathToFileURL(__filename).href;'},
+  define: {'import.meta.url': '__tcImportMetaUrl'},
+  entryPoints: ['src/object/main.ts'],
+  external: ['koffi'],
+  outfile: join(outdir, 'object.cjs'),
 })
+
+// The loader names the code cache after the bundle's digest: a cache never meets another bundle.
+for (const [name, loader] of [
+  ['tailcalls', 'load.cjs'],
+  ['object', 'load-object.cjs'],
+]) {
+  const digest = createHash('sha256')
+    .update(readFileSync(join(outdir, `${name}.cjs`)))
+    .digest('hex')
+    .slice(0, 16)
+  await build({
+    ...common,
+    define: {BUNDLE_DIGEST: JSON.stringify(digest), BUNDLE_NAME: JSON.stringify(name)},
+    entryPoints: ['src/cli/loader.cts'],
+    outfile: join(outdir, loader),
+  })
+}
 
 // The manifest (bin/manifest.js) before the run below, so that run starts as every later one does.
 const manifest = spawnSync(process.execPath, [join(root, 'bin', 'manifest.js')], {stdio: 'inherit'})
@@ -145,6 +165,11 @@ if (manifest.status !== 0) process.exit(manifest.status ?? 1)
 // One run to fill the code cache: oclif's start-up, argument parsing and a listing. Its output
 // and exit status do not matter (without BPF privileges it fails, after the same start-up).
 spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'prog', 'list', '--json', '--no-pids'], {
+  env: {...process.env, TAILCALLS_WRITE_CODE_CACHE: '1'},
+  stdio: 'ignore',
+})
+// The same for the direct path of `graph --object`: a tree of the bundled chain's object.
+spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'graph', '--object', join(root, 'bpf', 'tailcalls.bpf.o')], {
   env: {...process.env, TAILCALLS_WRITE_CODE_CACHE: '1'},
   stdio: 'ignore',
 })

@@ -4,7 +4,7 @@ import {BaseCommand} from '../src/cli/base.js'
 import type {Needs} from '../src/cli/privileges.js'
 import {EXIT, TailcallsError} from '../src/errors.js'
 import {grammar, parseSelector} from '../src/cli/selector.js'
-import type {GraphFormat} from '../src/graph/run.js'
+import type {GraphFormat} from '../src/graph/render.js'
 
 export default class Graph extends BaseCommand {
   static summary = 'Draw the tail-call graph: which program jumps where, through which prog array slot'
@@ -13,7 +13,7 @@ export default class Graph extends BaseCommand {
 
 PROG := ${grammar('prog')}
 
-It flags what bites: a call site whose slot is empty (the tail call falls through), a non-constant key (the kernel's slower indirect path; the filled slots are shown as possible targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that no attached program uses. Works on any program in the kernel, not only the bundled chain.
+It flags what bites: a call site whose slot is empty (the tail call falls through), a non-constant key or one at or above max_entries (the kernel's slower indirect path; the filled slots are shown as possible targets), cycles, chains longer than the kernel's limit of 33 tail calls, and prog arrays that no attached program uses. A prog array passed to a subprogram as an argument is followed per call site. Works on any program in the kernel, not only the bundled chain. Exit status 16 when there is an error finding (a chain longer than 33 tail calls), as with --object.
 
 --format tree (default) draws a tree; dot and mermaid are for Graphviz and Markdown; svg is the picture, drawn by Graphviz built in (WebAssembly: no Graphviz to install), the same boxes, arrows and labels as dot, problems in red; json (or --json) is the whole graph: programs, sites, maps, edges, chains and findings. --output FILE writes any format to FILE instead of stdout.
 
@@ -110,6 +110,7 @@ It flags what bites: a call site whose slot is empty (the tail call falls throug
         hint: 'the live graph reads the slots from the kernel',
       })
     const selector = args.object === undefined ? undefined : parseSelector('prog', args.selector, args.value)
-    await runGraph({format, output: flags.output, selector})
+    const {errors} = await runGraph({format, output: flags.output, selector})
+    if (errors > 0) process.exitCode = EXIT.graphErrors
   }
 }

@@ -225,6 +225,13 @@ export class Btf {
     return (this.types[i] ??= this.decode(id, this.typeAt[i]))
   }
 
+  /** The kind of type `id` of this blob, read without decoding the type (a scan for one kind). */
+  kindOf(id: number): number | undefined {
+    const i = id - this.startId
+    if (!Number.isInteger(i) || i < 0 || i >= this.typeAt.length) return undefined
+    return (this.u32(this.typeAt[i] + 4) >>> 24) & 0x1f
+  }
+
   /** A string by offset (btf__str_by_offset); null when the offset is outside the section. */
   str(off: number): string | null {
     if (off < this.startStrOff) return this.base ? this.base.str(off) : null

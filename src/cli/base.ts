@@ -6,9 +6,9 @@
 import {Command} from '@oclif/core'
 
 import {EXIT, toTailcallsError} from '../errors.js'
-import {toJson} from '../render/json.js'
 import {safeText} from '../render/table.js'
 import {type Needs, requirePrivileges} from './privileges.js'
+import {reportError} from '../render/report.js'
 
 export abstract class BaseCommand extends Command {
   static enableJsonFlag = true
@@ -72,10 +72,7 @@ export abstract class BaseCommand extends Command {
   }
 
   private report(line: string, code: number, details?: string[]): void {
-    if (this.jsonEnabled()) process.stdout.write(`${toJson({error: line})}\n`)
-    // Names from the system (pins, objects) can end up in a message: no control sequences on a terminal.
-    if (details?.length) process.stderr.write(details.map((d) => `  ${safeText(d)}\n`).join(''))
-    process.stderr.write(`tailcalls: error: ${safeText(line)}\n`)
+    reportError(line, this.jsonEnabled(), details)
     process.exitCode = code
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Loads the bundle (dist/bundle/tailcalls.cjs) with a V8 code cache. Built by bin/bundle.js
+ * Loads a bundle (dist/bundle/tailcalls.cjs) with a V8 code cache. Built by bin/bundle.js
  * into dist/bundle/load.cjs, the module bin/run.js requires and package.json `oclif.commands`
  * names: it exports the bundle's exports (`execute`, `COMMANDS`), one instance per process.
+ * Built a second time into dist/bundle/load-object.cjs for dist/bundle/object.cjs, the direct
+ * path of `graph --object` (src/object/main.ts).
  *
  * Why: Node 20 compiles every module from source on every run (its own compile cache starts
  * in Node 22), and compiling @oclif/core is most of what a short command costs. The build runs
@@ -14,17 +16,20 @@ import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {Script} from 'node:vm'
 
-const bundle = join(__dirname, 'tailcalls.cjs')
+/** The bundle this loader loads (`tailcalls`, or `object` for graph --object), set by the build. */
+declare const BUNDLE_NAME: string
 
-/** A digest of tailcalls.cjs, set by the build (bin/bundle.js) when it bundles this file. */
+/** A digest of the bundle, set by the build (bin/bundle.js) when it bundles this file. */
 declare const BUNDLE_DIGEST: string
+
+const bundle = join(__dirname, `${BUNDLE_NAME}.cjs`)
 
 /** Set by the build: write the code cache when this process exits. */
 const WRITE_CACHE = 'TAILCALLS_WRITE_CODE_CACHE'
 
 function load(): unknown {
   const source = readFileSync(bundle, 'utf8')
-  const cacheFile = join(__dirname, `tailcalls.${BUNDLE_DIGEST}.cache`)
+  const cacheFile = join(__dirname, `${BUNDLE_NAME}.${BUNDLE_DIGEST}.cache`)
   let cachedData: Buffer | undefined
   try {
     cachedData = readFileSync(cacheFile)

@@ -2,6 +2,7 @@
  * The tail-call graph for people (a tree in the terminal) and for other tools (Graphviz DOT,
  * Mermaid). JSON is the Graph object itself (see graph.ts).
  */
+import {toJson} from '../render/json.js'
 import {objectLabel, objectName} from '../render/label.js'
 import {bold, dim} from '../render/table.js'
 import type {Graph, GraphProgram, GraphSite} from './graph.js'
@@ -319,4 +320,27 @@ export function renderMermaid(g: Graph): string {
   }
 
   return lines.join('\n') + '\n'
+}
+
+export type GraphFormat = 'dot' | 'json' | 'mermaid' | 'svg' | 'tree'
+
+/** The graph as text in one of the formats `graph --format` offers (the SVG picture: emit.ts). */
+export function formatGraph(g: Graph, format: Exclude<GraphFormat, 'svg'>, color = false): string {
+  switch (format) {
+    case 'json': {
+      return `${toJson(g)}\n`
+    }
+
+    case 'dot': {
+      return renderDot(g)
+    }
+
+    case 'mermaid': {
+      return renderMermaid(g)
+    }
+
+    default: {
+      return renderTree(g, color)
+    }
+  }
 }

@@ -155,6 +155,8 @@ function successors(ins: Insn[], i: number, n: number, problems: string[]): {end
 }
 
 function consts(values: bigint[]): Val {
+  // One value (most constants): nothing to sort or deduplicate.
+  if (values.length === 1) return {k: 'consts', v: [values[0] & U64]}
   const uniq = [...new Set(values.map((v) => v & U64))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   return uniq.length > MAX_CONSTS ? UNKNOWN : {k: 'consts', v: uniq}
 }
@@ -163,6 +165,8 @@ function join(a: Val | undefined, b: Val | undefined): Val | undefined {
   if (a === undefined) return b
   if (b === undefined) return a
   if (a.k === 'unknown' || b.k === 'unknown') return UNKNOWN
+  // The same facts on both sides (most registers at most joins): the join is either one.
+  if (sameVal(a, b)) return a
   if (a.k === 'consts' && b.k === 'consts') return consts([...a.v, ...b.v])
   if (a.k === 'map' && b.k === 'map') {
     const ids = [...new Set([...a.ids, ...b.ids])].sort((x, y) => x - y)
@@ -187,11 +191,13 @@ function sameVal(a: Val | undefined, b: Val | undefined): boolean {
 function joinState(into: State | undefined, from: State): {changed: boolean; state: State} {
   if (!into) return {changed: true, state: {regs: [...from.regs], stack: [...from.stack]}}
   let changed = false
-  const regs = into.regs.map((v, r) => {
+  const regs: (Val | undefined)[] = new Array(into.regs.length)
+  for (let r = 0; r < into.regs.length; r++) {
+    const v = into.regs[r]
     const j = join(v, from.regs[r])
-    if (!sameVal(j, v)) changed = true
-    return j
-  })
+    if (j !== v && !sameVal(j, v)) changed = true
+    regs[r] = j
+  }
   // A slot survives only if both sides hold it with the same extent; values are joined.
   const stack: StackSlot[] = []
   for (const s of into.stack) {
@@ -212,7 +218,7 @@ function joinState(into: State | undefined, from: State): {changed: boolean; sta
 
 function entryState(): State {
   // r1 = context and r10 = frame pointer at a function's entry; nothing else is known.
-  const regs: (Val | undefined)[] = Array.from({length: NREGS}, () => UNKNOWN)
+  const regs: (Val | undefined)[] = new Array(NREGS).fill(UNKNOWN)
   regs[R10] = {k: 'fp', off: 0}
   return {regs, stack: []}
 }
@@ -301,15 +307,19 @@ function clobberStack(st: State, off: number, size: number): void {
 }
 
 /** Execute one instruction on the abstract state (in place). Records tail-call sites. */
-function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undefined)[]) => void): void {
+// Register access for step(): plain functions, not closures made per instruction (this runs once
+// per instruction visit; a closure per visit is most of the cost on a cold start).
+function setReg(st: State, r: number, v: Val): void {
+  if (r < NREGS && r !== R10) st.regs[r] = v
+}
+
+function getReg(st: State, r: number): Val {
+  return r < NREGS ? (st.regs[r] ?? UNKNOWN) : UNKNOWN
+}
+
+function step(ins: Insn[], i: number, st: State, onTailCall: (i: number, regs: (Val | undefined)[]) => void): void {
   const x = ins[i]
   const c = cls(x.code)
-  const set = (r: number, v: Val) => {
-    if (r < NREGS && r !== R10) st.regs[r] = v
-  }
-
-  const get = (r: number): Val => (r < NREGS ? (st.regs[r] ?? UNKNOWN) : UNKNOWN)
-
   switch (c) {
     case CLS.alu:
     case CLS.alu64: {
@@ -317,33 +327,33 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
       const is64 = c === CLS.alu64
       if (op === OP.end || ((op === OP.mov || op === OP.div || op === OP.mod) && x.off !== 0)) {
         // byte swaps, movsx, sdiv/smod: rare around tail calls; give up precision.
-        set(x.dst, UNKNOWN)
+        setReg(st, x.dst, UNKNOWN)
         return
       }
 
-      const b: Val = x.code & SRC_X ? get(x.src) : {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]}
-      set(x.dst, alu(op, is64, get(x.dst), b))
+      const b: Val = x.code & SRC_X ? getReg(st, x.src) : {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]}
+      setReg(st, x.dst, alu(op, is64, getReg(st, x.dst), b))
       return
     }
 
     case CLS.ld: {
       if (isLdImm64(x.code)) {
         const hi = i + 1 < ins.length ? ins[i + 1].imm : 0
-        if (x.src === PSEUDO.mapFd) set(x.dst, {ids: [x.imm >>> 0], k: 'map'})
-        else if (x.src === 0) set(x.dst, consts([(BigInt(hi >>> 0) << 32n) | BigInt(x.imm >>> 0)]))
-        else set(x.dst, UNKNOWN) // map value pointers, BTF ids, function pointers
+        if (x.src === PSEUDO.mapFd) setReg(st, x.dst, {ids: [x.imm >>> 0], k: 'map'})
+        else if (x.src === 0) setReg(st, x.dst, consts([(BigInt(hi >>> 0) << 32n) | BigInt(x.imm >>> 0)]))
+        else setReg(st, x.dst, UNKNOWN) // map value pointers, BTF ids, function pointers
         return
       }
 
       // Legacy packet loads (LD_ABS/LD_IND) behave like a helper call.
-      for (let r = 0; r <= 5; r++) set(r, UNKNOWN)
+      for (let r = 0; r <= 5; r++) setReg(st, r, UNKNOWN)
       return
     }
 
     case CLS.ldx: {
       const mode = x.code & 0xe0
       const size = SIZE_BYTES[(x.code >> 3) & 3]
-      const base = get(x.src)
+      const base = getReg(st, x.src)
       let v: Val = UNKNOWN
       if (mode === MODE.mem && base.k === 'fp') {
         const off = base.off + x.off
@@ -352,7 +362,7 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
         if (slot && (size === 8 || slot.val.k === 'consts')) v = slot.val
       }
 
-      set(x.dst, v)
+      setReg(st, x.dst, v)
       return
     }
 
@@ -360,11 +370,11 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
     case CLS.stx: {
       const mode = x.code & 0xe0
       const size = SIZE_BYTES[(x.code >> 3) & 3]
-      const base = get(x.dst)
+      const base = getReg(st, x.dst)
       if (mode === MODE.atomic) {
         // Fetching atomics write back into src (cmpxchg into r0).
-        set(x.src, UNKNOWN)
-        set(0, UNKNOWN)
+        setReg(st, x.src, UNKNOWN)
+        setReg(st, 0, UNKNOWN)
         if (base.k === 'fp') clobberStack(st, base.off + x.off, size)
         return
       }
@@ -372,7 +382,7 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
       if (base.k !== 'fp') return // a store into a map value or the context: not our stack
       const off = base.off + x.off
       clobberStack(st, off, size)
-      let v: Val = c === CLS.st ? {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]} : get(x.src)
+      let v: Val = c === CLS.st ? {k: 'consts', v: [BigInt.asUintN(64, BigInt(x.imm))]} : getReg(st, x.src)
       if (size < 8) v = v.k === 'consts' ? consts(v.v.map((n) => n & ((1n << BigInt(size * 8)) - 1n))) : UNKNOWN
       if (v.k !== 'unknown') st.stack.push({off, size, val: v})
       return
@@ -382,11 +392,12 @@ function step(ins: Insn[], i: number, st: State, onTailCall: (regs: (Val | undef
     case CLS.jmp32: {
       const op = x.code & 0xf0
       if (op !== JOP.call || c !== CLS.jmp) return
-      if (x.src === 0 && x.imm === BPF_FUNC_TAIL_CALL) onTailCall(st.regs)
+      if (x.src === 0 && x.imm === BPF_FUNC_TAIL_CALL) onTailCall(i, st.regs)
       // Helpers, kfuncs and bpf-to-bpf calls clobber r0–r5; a stack pointer passed in
       // r1–r5 lets the callee write our stack.
-      const leaksStack = [1, 2, 3, 4, 5].some((r) => get(r).k === 'fp')
-      for (let r = 0; r <= 5; r++) set(r, UNKNOWN)
+      let leaksStack = false
+      for (let r = 1; r <= 5; r++) if (getReg(st, r).k === 'fp') leaksStack = true
+      for (let r = 0; r <= 5; r++) setReg(st, r, UNKNOWN)
       if (leaksStack) st.stack = []
       return
     }
@@ -403,7 +414,9 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const n = Math.floor(xlated.length / INSN_SIZE)
   if (xlated.length % INSN_SIZE !== 0)
     problems.push(`${xlated.length % INSN_SIZE} trailing bytes ignored (not a whole instruction)`)
-  const ins: Insn[] = Array.from({length: n}, (_, i) => decode(xlated, i))
+  // Plain loops, not Array.from({length}): V8's generic array-like path costs more than the decode.
+  const ins: Insn[] = new Array(n)
+  for (let i = 0; i < n; i++) ins[i] = decode(xlated, i)
 
   // Slots that are the second half of a ld_imm64 are not instructions.
   const isInsn = new Uint8Array(n).fill(1)
@@ -425,9 +438,19 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const leader = new Uint8Array(n)
   const calleeEntry = new Uint8Array(n)
   if (n > 0) leader[0] = 1
-  const succ: number[][] = Array.from({length: n}, () => [])
+  const succ: number[][] = new Array(n)
+  for (let i = 0; i < n; i++) succ[i] = []
   for (let i = 0; i < n; i++) {
     if (!isInsn[i]) continue
+    const code = ins[i].code
+    if (isLdImm64(code) || (cls(code) !== CLS.jmp && cls(code) !== CLS.jmp32)) {
+      // Falls through to the next instruction (which is never half of a ld_imm64) and ends no block:
+      // what successors() says for it, without its allocations (most instructions are these).
+      const t = isLdImm64(code) ? i + 2 : i + 1
+      if (t < n) succ[i].push(t)
+      continue
+    }
+
     const {ends, next} = successors(ins, i, n, problems)
     const valid = next.filter((t) => {
       if (t >= n) return false
@@ -486,7 +509,7 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
    * every path, and per bpf-to-bpf call, the caller's r1–r5 there (what the callee starts with).
    */
   const solve = (entries: {block: number; state: State}[]) => {
-    const inState: (State | undefined)[] = Array.from({length: blocks.length})
+    const inState: (State | undefined)[] = new Array(blocks.length).fill(undefined)
     const queued = new Uint8Array(blocks.length)
     const work: number[] = []
     for (const e of entries) {
@@ -497,6 +520,9 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
 
     const siteRegs = new Map<number, {r2: Val | undefined; r3: Val | undefined}>()
     const callArgs = new Map<number, (Val | undefined)[]>()
+    // The site's facts are the join over every pass that reached it (each pass is at least as
+    // general as the previous one, so the last one wins).
+    const onTailCall = (i: number, regs: (Val | undefined)[]) => siteRegs.set(i, {r2: regs[2], r3: regs[3]})
     while (work.length > 0) {
       if (budget <= 0) {
         exhausted = true
@@ -518,11 +544,7 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
           callArgs.set(i, prev ? args.map((v, r) => join(prev[r], v)) : args)
         }
 
-        step(ins, i, st, (regs) => {
-          // The site's facts are the join over every pass that reached it (each pass is at
-          // least as general as the previous one, so the last one wins).
-          siteRegs.set(i, {r2: regs[2], r3: regs[3]})
-        })
+        step(ins, i, st, onTailCall)
       }
 
       for (const s of b.succ) {

@@ -129,6 +129,25 @@ const KFUNC_EFFECT: Record<string, {set?: number; clear?: number}> = {
   bpf_rcu_read_unlock: {clear: 2},
 }
 
+/** Whether the program calls anything that takes a lock, RCU or the like (else no pass is needed). */
+function takesLocks(p: ObjProgram, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const o = i * INSN
+    const code = p.insns[o]
+    if (code === LD_IMM64) {
+      i++
+      continue
+    }
+
+    if (code !== CALL) continue
+    const src = p.insns[o + 1] >> 4
+    if (src === 0 && p.insns.readInt32LE(o + 4) === FUNC.spinLock) return true
+    if (src === 2 && KFUNC_EFFECT[p.kfuncs.get(i) ?? '']?.set) return true
+  }
+
+  return false
+}
+
 /**
  * Tail calls made while a lock, an RCU read section, disabled preemption or saved IRQs are held:
  * a forward pass over each function of the linked program with "held on some path" and "held on
@@ -137,6 +156,7 @@ const KFUNC_EFFECT: Record<string, {set?: number; clear?: number}> = {
  */
 export function lockProblems(p: ObjProgram): LockProblem[] {
   const n = Math.floor(p.insns.length / INSN)
+  if (!takesLocks(p, n)) return []
   const may = new Int16Array(n).fill(-1) // -1: not reached
   const must = new Int16Array(n).fill(0xff)
   const work: number[] = []

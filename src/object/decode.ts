@@ -59,7 +59,7 @@ export interface ObjFunc {
   /** A program (an entry point) rather than a subprogram. */
   program: boolean
   /** Bytes of stack it uses (the deepest r10-relative access), as the verifier counts it. */
-  stackDepth: number
+  readonly stackDepth: number
   hasTailCall: boolean
 }
 
@@ -116,15 +116,14 @@ function stackDepthOf(code: Buffer): number {
     const off = code.readInt16LE(p + 2)
     const imm = code.readInt32LE(p + 4)
     const cls = op & 7
-    const base = (r: number) => (r === 10 ? 0 : fp.get(r))
     if (cls === 1) {
       // ldx
-      const b = base(src)
+      const b = src === 10 ? 0 : fp.get(src)
       if (b !== undefined) min = Math.min(min, b + off)
       fp.delete(dst)
     } else if (cls === 2 || cls === 3) {
       // st, stx
-      const b = base(dst)
+      const b = dst === 10 ? 0 : fp.get(dst)
       if (b !== undefined) min = Math.min(min, b + off)
     } else if (cls === 7 || cls === 4) {
       // alu
@@ -196,9 +195,12 @@ interface LineRec {
   lineCol: number
 }
 
-/** .BTF.ext line info: section name → records sorted by instruction offset. */
-function readLineInfo(ext: Buffer, btf: Btf, notes: string[]): Map<string, LineRec[]> {
-  const out = new Map<string, LineRec[]>()
+/**
+ * .BTF.ext line info: section name → records sorted by instruction offset. A section's records
+ * are decoded when a finding first asks for a line there (most runs ask for few or none).
+ */
+function readLineInfo(ext: Buffer, btf: Btf, notes: string[]): Map<string, () => LineRec[]> {
+  const out = new Map<string, () => LineRec[]>()
   if (ext.length < 24 || ext.readUInt16LE(0) !== 0xeb9f) {
     notes.push('.BTF.ext is malformed: no source lines')
     return out
@@ -231,18 +233,24 @@ function readLineInfo(ext: Buffer, btf: Btf, notes: string[]): Map<string, LineR
       break
     }
 
-    const recs: LineRec[] = []
-    for (let i = 0; i < n; i++, p += recSize) {
-      recs.push({
-        fileOff: ext.readUInt32LE(p + 4),
-        insnOff: ext.readUInt32LE(p),
-        lineCol: ext.readUInt32LE(p + 12),
-        lineOff: ext.readUInt32LE(p + 8),
-      })
-    }
+    const start = p
+    let recs: LineRec[] | undefined
+    out.set(secName, () => {
+      if (recs) return recs
+      recs = []
+      for (let i = 0, q = start; i < n; i++, q += recSize) {
+        recs.push({
+          fileOff: ext.readUInt32LE(q + 4),
+          insnOff: ext.readUInt32LE(q),
+          lineCol: ext.readUInt32LE(q + 12),
+          lineOff: ext.readUInt32LE(q + 8),
+        })
+      }
 
-    recs.sort((a, b) => a.insnOff - b.insnOff)
-    out.set(secName, recs)
+      recs.sort((a, b) => a.insnOff - b.insnOff)
+      return recs
+    })
+    p += n * recSize
   }
 
   return out
@@ -280,13 +288,18 @@ export function decodeObject(elf: ElfObject): DecodedObject {
     }
 
     const code = elf.data(sec).subarray(sym.value, sym.value + sym.size)
+    let stackDepth: number | undefined
     funcs.push({
       hasTailCall: hasTailCall(code),
       length: sym.size / INSN,
       name: sym.name,
       program: sec.name !== '.text',
       section: sec,
-      stackDepth: stackDepthOf(code),
+      // Only the stack check of programs with subprograms reads it: worked out on first use.
+      get stackDepth() {
+        stackDepth ??= stackDepthOf(code)
+        return stackDepth
+      },
       start: sym.value / INSN,
     })
   }
@@ -305,6 +318,8 @@ export function decodeObject(elf: ElfObject): DecodedObject {
   const mapVars = new Map<string, {offset: number; type: number}>()
   if (mapsSec && btf) {
     for (let id = 1; id < btf.typeCount; id++) {
+      // Only the data sections are decoded: an object's BTF is mostly its functions' types.
+      if (btf.kindOf(id) !== KIND.DATASEC) continue
       const t = btf.type(id)
       if (t?.kind !== KIND.DATASEC || t.name !== '.maps') continue
       for (const v of t.vars) {
@@ -348,7 +363,13 @@ export function decodeObject(elf: ElfObject): DecodedObject {
 
   // Static slots: `.values = {[K] = &prog}` is a relocation at values + 8*K against the program.
   if (mapsSec) {
-    for (const rel of elf.relocations.get(mapsSec.index) ?? []) {
+    const programAt = new Map<string, ObjFunc>()
+    for (const f of funcs) {
+      const k = `${f.section.index}:${f.start * INSN}`
+      // Two symbols at one address: the first, as a search in symbol order finds it.
+      if (f.program && !programAt.has(k)) programAt.set(k, f)
+    }
+    for (const rel of elf.relocationsOf(mapsSec.index)) {
       const owner = valuesAt.find((x) => rel.offset >= x.from && rel.offset < x.to)
       const sym = elf.symbols[rel.symbol]
       if (!owner || owner.valuesOff === undefined || rel.offset < owner.from + owner.valuesOff) {
@@ -358,7 +379,7 @@ export function decodeObject(elf: ElfObject): DecodedObject {
       const slot = (rel.offset - owner.from - owner.valuesOff) / 8
       if (!Number.isInteger(slot))
         throw new ObjectError(`relocation at ${rel.offset} of .maps is not on a .values slot boundary`, rel.at)
-      const fn = funcs.find((f) => f.program && f.section.index === sym.shndx && f.start * INSN === sym.value)
+      const fn = programAt.get(`${sym.shndx}:${sym.value}`)
       if (!fn)
         throw new ObjectError(
           `.values of ${owner.map.name}[${slot}] names ${sym.name || `symbol ${sym.index}`}, which is not a program`,
@@ -380,7 +401,7 @@ export function decodeObject(elf: ElfObject): DecodedObject {
   for (const sec of elf.sections) {
     if (!isExec(sec)) continue
     const byOff = new Map<number, {at: number; sym: ElfSymbol}>()
-    for (const rel of elf.relocations.get(sec.index) ?? []) {
+    for (const rel of elf.relocationsOf(sec.index)) {
       if (rel.offset % INSN !== 0 || rel.offset + INSN > sec.size) {
         throw new ObjectError(
           `relocation at ${rel.offset} of ${sec.name} is not on an instruction of the ${sec.size}-byte section`,
@@ -524,18 +545,22 @@ export function decodeObject(elf: ElfObject): DecodedObject {
 
   // Source lines.
   const extSec = elf.section('.BTF.ext')
-  let lines = new Map<string, LineRec[]>()
+  let lines = new Map<string, () => LineRec[]>()
   if (extSec && btf) lines = readLineInfo(elf.data(extSec), btf, notes)
   else notes.push('no .BTF.ext line info (build with clang -g): findings name instructions, not source lines')
   const lineOf = (section: string, insn: number): SourceLine | undefined => {
-    const recs = lines.get(section)
+    const recs = lines.get(section)?.()
     if (!recs || !btf) return undefined
-    let best: LineRec | undefined
-    for (const r of recs) {
-      if (r.insnOff > insn * INSN) break
-      best = r
+    // The last record at or before the instruction (records are sorted by offset).
+    let lo = 0
+    let hi = recs.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (recs[mid].insnOff <= insn * INSN) lo = mid + 1
+      else hi = mid
     }
 
+    const best = lo === 0 ? undefined : recs[lo - 1]
     if (!best) return undefined
     const file = btf.str(best.fileOff) ?? '?'
     const text = btf.str(best.lineOff)?.trim() || undefined

@@ -55,7 +55,7 @@ export interface ElfSection {
 
 export interface ElfSymbol {
   index: number
-  name: string
+  readonly name: string
   type: number
   bind: number
   shndx: number
@@ -81,8 +81,8 @@ export class ElfObject {
   readonly machine: number
   readonly sections: ElfSection[] = []
   readonly symbols: ElfSymbol[] = []
-  /** Relocations by the index of the section they apply to. */
-  readonly relocations = new Map<number, ElfRel[]>()
+  /** Relocations by the index of the section they apply to, as read so far (relocationsOf). */
+  private readonly relocations = new Map<number, ElfRel[]>()
 
   private constructor(bytes: Buffer) {
     this.bytes = bytes
@@ -96,7 +96,7 @@ export class ElfObject {
     this.machine = this.u16(0x12)
     this.readSections()
     this.readSymbols()
-    this.readRelocations()
+    this.checkRelocationSections()
   }
 
   /** Parse an object file's bytes. Throws ObjectError only. */
@@ -215,64 +215,86 @@ export class ElfObject {
         `the symbol table links to section ${symtab.link}, which is not a string table`,
         symtab.headerAt + 40,
       )
+    // The whole table lies inside the file (data() checked it): entries are read without a check
+    // each. A name is read when something asks for it (most symbols are local labels nobody
+    // names), and a bad one is refused then, with the entry's offset.
     const n = Math.floor(data.length / SYM_SIZE)
     for (let i = 0; i < n; i++) {
       const at = symtab.offset + i * SYM_SIZE
       const info = this.bytes[at + 4]
-      const nameOff = this.u32(at)
-      this.symbols.push({
-        at,
-        bind: info >> 4,
-        index: i,
-        name: nameOff === 0 ? '' : this.str(strtab, nameOff, at),
-        shndx: this.u16(at + 6),
-        size: this.u64(at + 16),
-        type: info & 0xf,
-        value: this.u64(at + 8),
-      })
+      this.symbols.push(
+        new LazySymbol(this, strtab, {
+          at,
+          bind: info >> 4,
+          index: i,
+          nameOff: this.u32(at),
+          shndx: this.u16(at + 6),
+          size: this.u64(at + 16),
+          type: info & 0xf,
+          value: this.u64(at + 8),
+        }),
+      )
     }
   }
 
-  private readRelocations(): void {
+  /**
+   * The relocations that apply to section `index`, read on first use. Only the sections the
+   * decoder asks about (code and .maps) are read, as libbpf skips relocation sections for
+   * anything else (debug info, BTF.ext): those need not even be well-formed.
+   */
+  relocationsOf(index: number): ElfRel[] {
+    let list = this.relocations.get(index)
+    if (list) return list
+    list = []
+    for (const s of this.sections) {
+      if ((s.type !== SHT.rel && s.type !== SHT.rela) || s.info !== index) continue
+      list.push(...this.readRelocationSection(s))
+    }
+
+    this.relocations.set(index, list)
+    return list
+  }
+
+  private readRelocationSection(s: ElfSection): ElfRel[] {
+    const size = s.type === SHT.rel ? REL_SIZE : RELA_SIZE
+    if (s.entsize !== size)
+      throw new ObjectError(
+        `relocation section ${s.name} has entry size ${s.entsize}, expected ${size}`,
+        s.headerAt + 56,
+      )
+    const data = this.data(s)
+    const list: ElfRel[] = []
+    const n = Math.floor(data.length / size)
+    for (let i = 0; i < n; i++) {
+      const at = s.offset + i * size
+      const symbol = this.u32(at + (this.littleEndian ? 12 : 8))
+      const type = this.u32(at + (this.littleEndian ? 8 : 12))
+      if (symbol >= this.symbols.length) {
+        throw new ObjectError(
+          `relocation ${i} of ${s.name} names symbol ${symbol}; the symbol table has ${this.symbols.length}`,
+          at + 8,
+        )
+      }
+
+      const addend =
+        s.type === SHT.rela
+          ? Number(this.littleEndian ? this.bytes.readBigInt64LE(at + 16) : this.bytes.readBigInt64BE(at + 16))
+          : 0
+      list.push({addend, at, offset: this.u64(at), symbol, type})
+    }
+
+    return list
+  }
+
+  private checkRelocationSections(): void {
     for (const s of this.sections) {
       if (s.type !== SHT.rel && s.type !== SHT.rela) continue
-      const size = s.type === SHT.rel ? REL_SIZE : RELA_SIZE
-      if (s.entsize !== size)
-        throw new ObjectError(
-          `relocation section ${s.name} has entry size ${s.entsize}, expected ${size}`,
-          s.headerAt + 56,
-        )
       if (s.info === 0 || s.info >= this.sections.length) {
         throw new ObjectError(
           `relocation section ${s.name} applies to section ${s.info}, which does not exist`,
           s.headerAt + 44,
         )
       }
-
-      const data = this.data(s)
-      const list: ElfRel[] = []
-      const n = Math.floor(data.length / size)
-      for (let i = 0; i < n; i++) {
-        const at = s.offset + i * size
-        const symbol = this.u32(at + (this.littleEndian ? 12 : 8))
-        const type = this.u32(at + (this.littleEndian ? 8 : 12))
-        if (symbol >= this.symbols.length) {
-          throw new ObjectError(
-            `relocation ${i} of ${s.name} names symbol ${symbol}; the symbol table has ${this.symbols.length}`,
-            at + 8,
-          )
-        }
-
-        const addend =
-          s.type === SHT.rela
-            ? Number(this.littleEndian ? this.bytes.readBigInt64LE(at + 16) : this.bytes.readBigInt64BE(at + 16))
-            : 0
-        list.push({addend, at, offset: this.u64(at), symbol, type})
-      }
-
-      const target = this.relocations.get(s.info) ?? []
-      target.push(...list)
-      this.relocations.set(s.info, target)
     }
   }
 
@@ -286,5 +308,38 @@ export class ElfObject {
         sym.at + 6,
       )
     return s
+  }
+}
+
+/** A symbol whose name is read from the string table when first asked for. */
+class LazySymbol implements ElfSymbol {
+  readonly index: number
+  readonly type: number
+  readonly bind: number
+  readonly shndx: number
+  readonly value: number
+  readonly size: number
+  readonly at: number
+  private readonly nameOff: number
+  private cachedName?: string
+
+  constructor(
+    private readonly elf: ElfObject,
+    private readonly strtab: ElfSection,
+    f: Omit<ElfSymbol, 'name'> & {nameOff: number},
+  ) {
+    this.at = f.at
+    this.bind = f.bind
+    this.index = f.index
+    this.nameOff = f.nameOff
+    this.shndx = f.shndx
+    this.size = f.size
+    this.type = f.type
+    this.value = f.value
+  }
+
+  get name(): string {
+    this.cachedName ??= this.nameOff === 0 ? '' : this.elf.str(this.strtab, this.nameOff, this.at)
+    return this.cachedName
   }
 }

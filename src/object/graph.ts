@@ -15,6 +15,8 @@ import {readFileSync} from 'node:fs'
 import {TailcallsError} from '../errors.js'
 import type {SnapMap, SnapProg, Snapshot} from '../graph/collect.js'
 import {type Attachment, type Finding, type Graph, MAX_TAIL_CALLS, buildGraph} from '../graph/graph.js'
+import {emitGraph} from '../graph/emit.js'
+import type {GraphFormat} from '../graph/render.js'
 import {findTailCallSites} from '../graph/sites.js'
 import {attachTypeName, progTypeId, progTypeName} from '../kernel/names.js'
 import {TAIL_CALL_STACK_LIMIT, lockProblems, mixesCallsAndTailCalls, stackProblems} from './checks.js'
@@ -86,6 +88,24 @@ export function readObject(path: string): DecodedObject {
     if (error instanceof ObjectError) throw new TailcallsError('invalidObject', `${path}: ${error.message}`)
     throw error
   }
+}
+
+/**
+ * `graph --object`: print the object's graph in `format`; returns the number of error findings
+ * (the command's exit status says whether there are any).
+ */
+export async function runObjectGraph(opts: {
+  format: GraphFormat
+  object: string
+  output?: string
+  programs?: string[]
+  slots?: string[]
+}): Promise<{errors: number}> {
+  const g = objectGraph(opts.object, {
+    selected: opts.programs,
+    slots: (opts.slots ?? []).map((s) => parseSlotSpec(s)),
+  })
+  return emitGraph(g, opts)
 }
 
 export function objectGraph(path: string, opts: ObjectGraphOptions = {}): Graph {

@@ -28,7 +28,10 @@ const EXPECTED = [
   'README.md',
   'bin/run.js',
   'bpf/tailcalls.bpf.o',
+  'dist/bundle/load-object.cjs',
   'dist/bundle/load.cjs',
+  'dist/bundle/object.<digest>.cache',
+  'dist/bundle/object.cjs',
   'dist/bundle/tailcalls.<digest>.cache',
   'dist/bundle/tailcalls.cjs',
   'oclif.manifest.json',
@@ -75,7 +78,7 @@ test('the package holds the bundle, the BPF object, the manifest and the entry p
   assert.deepEqual(
     // Sorted after the digest is replaced: where a digest sorts depends on its first character.
     packed
-      .map((p) => p.replace(/^dist\/bundle\/tailcalls\.[0-9a-f]{16}\.cache$/, 'dist/bundle/tailcalls.<digest>.cache'))
+      .map((p) => p.replace(/^dist\/bundle\/(tailcalls|object)\.[0-9a-f]{16}\.cache$/, 'dist/bundle/$1.<digest>.cache'))
       .sort(),
     [...EXPECTED].sort(),
   )
@@ -87,6 +90,14 @@ test('the installed tailcalls answers --version', async () => {
   const {version} = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {version: string}
   assert.match(r.stdout, new RegExp(`^tailcalls/${version.replaceAll('.', '\\.')} linux-`))
   assert.equal(r.stderr, '')
+})
+
+test('the installed tailcalls draws graph --object (its direct path) as the checkout does', async () => {
+  const args = ['graph', '--object', join(ROOT, 'bpf', 'tailcalls.bpf.o'), '--slot', 'TAIL_CALL_MAP[0]=prog2', '--json']
+  const mine = await run(args, {command: installed, prefix: []})
+  const checkout = await run(args)
+  assert.equal(mine.code, 0, mine.stderr)
+  assert.equal(mine.stdout, checkout.stdout)
 })
 
 test('the installed tailcalls runs doctor --json as the checkout does', async () => {

@@ -100,3 +100,34 @@ test('a prog array passed to a subprogram from two call sites: graph --object = 
     fx.close()
   }
 })
+
+test('a constant key at or above max_entries is the indirect path, live as in the object (slots fixture)', async () => {
+  const built = buildFixture('graph-object/slots')
+  let fromObject
+  try {
+    fromObject = normal(await json(['--object', built.path, 'prog', 'name', 'entry']))
+  } finally {
+    built.cleanup()
+  }
+
+  // The loader fills jmp from .values ([0] = stage1, [3] = stray), as graph --object reads it.
+  const fx = loadFixture('graph-object/slots')
+  try {
+    const live = normal(await json(['prog', 'id', String(fx.ids().programs.entry)]))
+    // entry is not attached here (a tc program, no interface): the live graph calls jmp unused.
+    const unused = (f: unknown[]) => f[0] === 'unused-map'
+    assert.deepEqual(
+      live.findings.filter(unused).map((f: unknown[]) => f[2]),
+      ['jmp'],
+    )
+    live.findings = live.findings.filter((f: unknown[]) => !unused(f))
+    assert.deepEqual(fromObject, live)
+    assert.deepEqual(live.programs.find((p) => p[0] === 'entry')?.[1], [
+      ['jmp', {kind: 'constant', value: 0}, 'direct', 'jump', [[0, 'stage1']], []],
+      ['jmp', {kind: 'constant', value: 1}, 'direct', 'empty', [], []],
+      ['jmp', {kind: 'constant', value: 9}, 'indirect', 'out-of-range', [], []],
+    ])
+  } finally {
+    fx.close()
+  }
+})

@@ -12,6 +12,7 @@ import {after, before, test} from 'node:test'
 
 import {LoadedObject} from '../../src/libbpf/object.js'
 import {sys} from '../../src/sys/ffi.js'
+import {loadFixture} from '../helpers/bpf-fixture.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {runAsNobody} from '../helpers/nobody.js'
 
@@ -117,6 +118,8 @@ const FIXTURES: {name: string; errors: boolean}[] = [
   {errors: false, name: 'slots'},
   {errors: true, name: 'chain'},
   {errors: true, name: 'incompatible'},
+  {errors: true, name: 'incompatible-attach'},
+  {errors: true, name: 'incompatible-target'},
   {errors: true, name: 'stack'},
   {errors: true, name: 'lock'},
   {errors: true, name: 'rcu'},
@@ -218,6 +221,51 @@ for (const [name, refusal] of [
   })
 }
 
+/** The running kernel's version as [major, minor]. */
+function kernelVersion(): [number, number] {
+  const [major, minor] = execFileSync('uname', ['-r'], {encoding: 'utf8'})
+    .split('.')
+    .map((x) => Number.parseInt(x, 10))
+  return [major, minor]
+}
+
+const atLeast = (v: [number, number], major: number, minor: number) => v[0] > major || (v[0] === major && v[1] >= minor)
+
+// The attach-target rule came with 6.12, the attach-type rule with 6.18 (both also in stable
+// kernels): on older kernels the finding is a prediction for newer ones, and the object loads.
+for (const [name, major, minor] of [
+  ['incompatible-target', 6, 12],
+  ['incompatible-attach', 6, 18],
+] as const) {
+  test(`the kernel refuses ${name} (${major}.${minor}+), as the finding predicted; the same programs with one attach point load`, async () => {
+    const {error, object} = tryLoad(name)
+    object?.close()
+    if (atLeast(kernelVersion(), major, minor)) {
+      assert.ok(error, `${name} loaded, but graph --object said the kernel refuses it`)
+      assert.match([error.message, ...(error.details ?? [])].join('\n'), /EINVAL|Invalid argument/)
+    }
+
+    // The control: the member given the owner's section. No finding, and the kernel takes it.
+    const [from, to] =
+      name === 'incompatible-target'
+        ? ['tp_btf/sched_process_fork', 'tp_btf/sched_process_exec']
+        : ['SEC("xdp/devmap")', 'SEC("xdp")']
+    const src = join(dir, `${name}-same.bpf.c`)
+    const {writeFileSync} = await import('node:fs')
+    writeFileSync(src, readFileSync(join(SRC, `${name}.bpf.c`), 'utf8').replaceAll(from, to))
+    objects[`${name}-same`] = compile(src, join(dir, `${name}-same.o`))
+    const {code, g} = await graphJson(['--object', objects[`${name}-same`]])
+    assert.equal(code, 0)
+    assert.deepEqual(
+      g.findings.filter((f) => f.kind === 'incompatible-programs'),
+      [],
+    )
+    const same = tryLoad(`${name}-same`)
+    same.object?.close()
+    assert.ifError(same.error)
+  })
+}
+
 /** BPF_PROG_TEST_RUN of a tc program on a 64-byte packet: its return value. */
 function testRun(fd: number): number {
   const {koffi} = sys()
@@ -284,6 +332,27 @@ test('chain and slots load; test runs show the limit and the cycle the findings 
     assert.equal(testRun(sys().libbpf.bpf_program__fd(slots.object!.program('entry')!)), 1)
   } finally {
     slots.object!.close()
+  }
+})
+
+test('the live graph exits 16 on an error finding, as graph --object does (chain.bpf.c loaded: its 34-call chain)', async () => {
+  const fx = loadFixture('graph-object/chain')
+  try {
+    const {programs} = fx.ids()
+    const long = await runCli(['graph', 'prog', 'id', String(programs.p0), '--json'])
+    assert.equal(long.code, 16, long.stderr)
+    const g = JSON.parse(long.stdout) as JsonGraph
+    assert.deepEqual(
+      g.findings.filter((f) => f.severity === 'error').map((f) => f.kind),
+      ['over-limit'],
+    )
+    // The tree says the same with the same status; the ping ⇄ pong cycle alone is a warning: 0.
+    assert.equal((await runCli(['graph', 'prog', 'id', String(programs.p0)])).code, 16)
+    const cycle = await runCli(['graph', 'prog', 'id', String(programs.entry)])
+    assert.equal(cycle.code, 0, cycle.stderr)
+    assert.match(cycle.stdout, /cycle ping → pong → ping/)
+  } finally {
+    fx.close()
   }
 })
 
