@@ -294,6 +294,14 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
       env.FRESH_NODE = '/srv/node-steps.sh'
     }
     if (o['setup-only']) env.FRESH_SETUP_ONLY = '1'
+    // The network's own trust, like /etc/resolv.conf: where TLS to the npm registry goes through an
+    // intercepting proxy, the host names that proxy's CA to Node in NODE_EXTRA_CA_CERTS, and a
+    // machine on this network needs the same. Nothing else of the host's environment goes in.
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS
+    if (extraCa && existsSync(extraCa)) {
+      writeFileSync(join(root, 'srv', 'extra-ca-certificates.crt'), readFileSync(extraCa))
+      env.NODE_EXTRA_CA_CERTS = '/srv/extra-ca-certificates.crt'
+    }
 
     const binds = []
     if (!o.cold) {
