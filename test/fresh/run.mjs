@@ -261,6 +261,7 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
   const rootsDir = join(cache, 'roots')
   mkdirSync(rootsDir, {recursive: true})
   const root = join(rootsDir, `${release}-${process.pid}`)
+  liveRoots.add(root)
   rmSync(root, {recursive: true, force: true})
   mkdirSync(root)
   const logFile = join(outDir, `${release}.log`)
@@ -426,6 +427,8 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
     const repo = readTsv(join(fo, 'dpkg-repo.tsv'))
     const setup = readTsv(join(fo, 'dpkg-setup.tsv'))
     const end = readTsv(join(fo, 'dpkg-end.tsv'))
+    // What the README's way in installed: from the clone (Debian 12: after git) to the end of
+    // the first command (bin/setup's packages, and on Debian 12 the Node steps' curl and xz-utils).
     const viaSetup = installedBetween(repo.size ? repo : base, setup.size ? setup : end)
     row.installed = {
       before_setup: repo.size ? installedBetween(base, repo).map((p) => p.pkg) : [],
@@ -445,6 +448,7 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
       const r = spawnSync('rm', ['-rf', '--one-file-system', root])
       if (r.status !== 0) row.problems.push(`could not remove ${root}: ${r.stderr}`)
     } else row.kept = root
+    liveRoots.delete(root)
   }
   log(`${release}: ${row.ok ? 'PASS' : `FAIL: ${row.problems.join('; ')}`}`)
   return row
@@ -512,15 +516,25 @@ function table(rows) {
 
 // ---------------------------------------------------------------------------
 
+// Unpacked roots and the bare repository, removed on the way out, also after SIGINT/SIGTERM (their
+// mounts live in the sessions' own mount namespaces, gone once those processes are).
+const liveRoots = new Set()
+function removeLive() {
+  for (const p of liveRoots) spawnSync('rm', ['-rf', '--one-file-system', p])
+  liveRoots.clear()
+}
+
 let stopping = false
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     if (stopping) return
     stopping = true
     log(`${sig}: stopping`)
+    for (const root of liveRoots) stopLoads(root)
     killAll('SIGTERM')
     void waitAllExited(15_000).then(() => {
       killAll('SIGKILL')
+      removeLive()
       process.exit(130)
     })
   })
@@ -537,6 +551,7 @@ async function main() {
   const dirty = (await run('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no'])).stdout.trim()
   if (dirty) log('note: the checkout has uncommitted changes; the fresh roots clone HEAD without them')
   const bare = join(cache, `repo-${process.pid}.git`)
+  liveRoots.add(bare)
   rmSync(bare, {recursive: true, force: true})
   await runOk('git', ['init', '-q', '--bare', '-b', 'main', bare])
   await runOk('git', ['-C', REPO, 'push', '-q', bare, `${head}:refs/heads/main`])

@@ -108,8 +108,8 @@ case "$FRESH_RELEASE" in
     step node node_steps
     ;;
 esac
-snapshot setup
 step readme-1 readme_load readme-1
+snapshot setup
 versions
 if [ "${FRESH_SETUP_ONLY:-}" != 1 ]; then
   step readme-2 npm_test
