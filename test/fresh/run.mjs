@@ -36,6 +36,8 @@ const USAGE = `usage: node test/fresh/run.mjs [options]
   --releases LIST  comma-separated: bookworm,trixie (default both)
   --jobs N         releases at once (default 2)
   --timeout S      limit per release, in seconds, from entering the root to the end (default 2700)
+  --budget S       limit for the whole run, from its start: a release's limit is cut to what is
+                   left (CI passes what remains of its 90 minutes; default: none)
   --setup-only     stop after the README's first command (no npm test)
   --cold           no cached .deb files and npm packages: download everything, as a new machine does
   --refresh        rebuild the cached root filesystems (else rebuilt after ${ROOTFS_MAX_AGE_DAYS} days)
@@ -51,6 +53,7 @@ try {
       releases: {type: 'string', default: 'bookworm,trixie'},
       jobs: {type: 'string', default: '2'},
       timeout: {type: 'string', default: '2700'},
+      budget: {type: 'string', default: '0'},
       'setup-only': {type: 'boolean', default: false},
       cold: {type: 'boolean', default: false},
       refresh: {type: 'boolean', default: false},
@@ -81,6 +84,7 @@ for (const r of releases) {
 }
 const jobs = Math.max(1, Math.floor(Number(o.jobs)) || 1)
 const timeoutMs = Math.max(60, Number(o.timeout) || 0) * 1000
+const budgetMs = Math.max(0, Number(o.budget) || 0) * 1000
 const cache = resolve(
   o.cache ??
     process.env.TAILCALLS_FRESH_CACHE ??
@@ -353,11 +357,13 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
     let timedOut = false
+    const limitMs = budgetMs ? Math.max(30_000, Math.min(timeoutMs, budgetMs - (Date.now() - t0))) : timeoutMs
+    row.limit_s = Math.round(limitMs / 1000)
     const timer = setTimeout(() => {
       timedOut = true
-      log(`${release}: timed out after ${timeoutMs / 1000} s; stopping it`)
+      log(`${release}: timed out after ${limitMs / 1000} s; stopping it`)
       stopRoot(root, child)
-    }, timeoutMs)
+    }, limitMs)
     const code = await new Promise((res) => child.on('close', (c, sig) => res(c ?? sig)))
     clearTimeout(timer)
     await new Promise((res) => out.end(res))
@@ -371,7 +377,7 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
     row.setup_s = ready?.s ?? null
     const step = (n) => steps.find((s) => s.name === n)
     const problem = (p) => row.problems.push(p)
-    if (timedOut) problem(`timed out after ${timeoutMs / 1000} s`)
+    if (timedOut) problem(`timed out after ${row.limit_s} s${budgetMs ? ' (--budget)' : ''}`)
     if (!done && !timedOut) problem(`the session did not finish (exit ${code})`)
 
     if (release === 'trixie') {
