@@ -178,25 +178,64 @@ function readmeNodeSteps() {
   return {lines, url, file: basename(url)}
 }
 
+// The npm that nodejs.org bundles with this Node release: the last "upgrade npm to X" in the release
+// line's changelog, which Node's packages ship. This machine's own npm may have been upgraded since.
+function bundledNpmVersion() {
+  const major = process.versions.node.split('.')[0]
+  for (const f of [
+    `/usr/share/doc/nodejs/changelogs/CHANGELOG_V${major}.md`,
+    `/usr/share/doc/node/changelogs/CHANGELOG_V${major}.md`,
+  ]) {
+    const m = /\*\*deps\*\*: upgrade npm to (\d+\.\d+\.\d+)/.exec(read(f))
+    if (m) return m[1]
+  }
+  return null
+}
+
+const STANDIN_FORMAT = 2 // bump to remake the cached stand-in
+
 async function nodeStandin(file) {
   const dir = join(cache, 'node')
   mkdirSync(dir, {recursive: true})
   const tarball = join(dir, file)
-  if (existsSync(tarball)) return tarball
+  let meta = null
+  try {
+    meta = JSON.parse(readFileSync(`${tarball}.json`, 'utf8'))
+  } catch {
+    // Not made yet.
+  }
+  if (existsSync(tarball) && meta?.format === STANDIN_FORMAT && meta.node === process.version) return {tarball, meta}
   const top = file.replace(/\.tar\.xz$/, '')
   const nodeBin = process.execPath
   const prefix = dirname(dirname(nodeBin))
   const stage = join(dir, `stage-${process.pid}`)
   rmSync(stage, {recursive: true, force: true})
   const t = join(stage, top)
-  log(`making ${file} from this machine's Node ${process.version} (${nodeBin}) in nodejs.org's layout`)
+  const npmVersion = bundledNpmVersion()
+  log(
+    `making ${file} in nodejs.org's layout from this machine's Node ${process.version} (${nodeBin})` +
+      (npmVersion ? ` and npm ${npmVersion}, the one that release bundles, from the npm registry` : ' and its npm'),
+  )
   try {
     for (const d of ['bin', 'lib/node_modules', 'include']) mkdirSync(join(t, d), {recursive: true})
     await runOk('cp', ['-a', nodeBin, join(t, 'bin', 'node')])
-    for (const m of ['npm', 'corepack']) {
-      const src = join(prefix, 'lib', 'node_modules', m)
-      if (existsSync(src)) await runOk('cp', ['-a', src, join(t, 'lib', 'node_modules', m)])
+    if (npmVersion) {
+      // The npm package as published is what Node's deps/npm holds (its dependencies bundled).
+      const r = await runOk('npm', ['pack', '--silent', `npm@${npmVersion}`, '--pack-destination', stage], {
+        timeoutMs: 600_000,
+      })
+      const tgz = join(stage, r.stdout.trim().split('\n').at(-1))
+      mkdirSync(join(t, 'lib', 'node_modules', 'npm'))
+      await runOk('tar', ['-xzf', tgz, '-C', join(t, 'lib', 'node_modules', 'npm'), '--strip-components=1'])
+    } else if (existsSync(join(prefix, 'lib', 'node_modules', 'npm'))) {
+      await runOk('cp', ['-a', join(prefix, 'lib', 'node_modules', 'npm'), join(t, 'lib', 'node_modules', 'npm')])
     }
+    if (existsSync(join(prefix, 'lib', 'node_modules', 'corepack')))
+      await runOk('cp', [
+        '-a',
+        join(prefix, 'lib', 'node_modules', 'corepack'),
+        join(t, 'lib', 'node_modules', 'corepack'),
+      ])
     if (existsSync(join(prefix, 'include', 'node')))
       await runOk('cp', ['-a', join(prefix, 'include', 'node'), join(t, 'include', 'node')])
     const links = {
@@ -215,7 +254,14 @@ async function nodeStandin(file) {
     rmSync(stage, {recursive: true, force: true})
     rmSync(`${tarball}.tmp`, {force: true})
   }
-  return tarball
+  meta = {
+    format: STANDIN_FORMAT,
+    node: process.version,
+    npm: npmVersion ?? "this machine's",
+    made: new Date().toISOString(),
+  }
+  writeFileSync(`${tarball}.json`, JSON.stringify(meta, null, 2) + '\n')
+  return {tarball, meta}
 }
 
 // ---------------------------------------------------------------------------
@@ -287,8 +333,9 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
       const r = await runOk('git', ['-C', REPO, 'show', 'HEAD:deploy/lima/provision.sh'])
       writeFileSync(join(root, 'srv', 'provision.sh'), r.stdout, {mode: 0o755})
     } else {
-      const tarballNode = await nodeStandin(nodeSteps.file)
-      await runOk('cp', [tarballNode, join(root, 'srv', nodeSteps.file)])
+      const standin = await nodeStandin(nodeSteps.file)
+      row.node_standin = standin.meta
+      await runOk('cp', [standin.tarball, join(root, 'srv', nodeSteps.file)])
       const script = nodeSteps.lines.map((l) =>
         l.replace(/curl\s+(?:-\w+\s+)*https:\/\/nodejs\.org\/\S+\.tar\.xz/, `cat /srv/${nodeSteps.file}`),
       )
@@ -587,7 +634,11 @@ async function main() {
     jobs,
     cold: o.cold,
     node_standin: nodeSteps
-      ? `${nodeSteps.file}: made from this machine's Node ${process.version} (nodejs.org is not reachable here)`
+      ? {
+          replaces: nodeSteps.url,
+          ...(rows.find((r) => r.node_standin)?.node_standin ?? {}),
+          why: 'nodejs.org is not reachable from here: the same release of Node, in its layout, stands in',
+        }
       : null,
     rows,
   }
