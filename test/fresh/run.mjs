@@ -39,6 +39,8 @@ const USAGE = `usage: node test/fresh/run.mjs [options]
   --budget S       limit for the whole run, from its start: a release's limit is cut to what is
                    left (CI passes what remains of its 90 minutes; default: none)
   --setup-only     stop after the README's first command (no npm test)
+  --npm-test LIST  the releases that go on to the second command, npm test (default: every release;
+                   --setup-only is --npm-test '')
   --cold           no cached .deb files and npm packages: download everything, as a new machine does
   --refresh        rebuild the cached root filesystems (else rebuilt after ${ROOTFS_MAX_AGE_DAYS} days)
   --keep           keep the unpacked roots (under the cache's roots/) for a look afterwards
@@ -55,6 +57,7 @@ try {
       timeout: {type: 'string', default: '2700'},
       budget: {type: 'string', default: '0'},
       'setup-only': {type: 'boolean', default: false},
+      'npm-test': {type: 'string'},
       cold: {type: 'boolean', default: false},
       refresh: {type: 'boolean', default: false},
       keep: {type: 'boolean', default: false},
@@ -79,6 +82,20 @@ const releases = o.releases
 for (const r of releases) {
   if (!RELEASES[r]) {
     console.error(`--releases: unknown release "${r}" (known: ${Object.keys(RELEASES).join(', ')})`)
+    process.exit(2)
+  }
+}
+const suiteIn = new Set(
+  o['setup-only']
+    ? []
+    : (o['npm-test'] ?? releases.join(','))
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+)
+for (const r of suiteIn) {
+  if (!releases.includes(r)) {
+    console.error(`--npm-test: "${r}" is not among --releases (${releases.join(',')})`)
     process.exit(2)
   }
 }
@@ -345,7 +362,7 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
       )
       env.FRESH_NODE = '/srv/node-steps.sh'
     }
-    if (o['setup-only']) env.FRESH_SETUP_ONLY = '1'
+    if (!suiteIn.has(release)) env.FRESH_SETUP_ONLY = '1'
     // The network's own trust, like /etc/resolv.conf: where TLS to the npm registry goes through an
     // intercepting proxy, the host names that proxy's CA to Node in NODE_EXTRA_CA_CERTS, and a
     // machine on this network needs the same. Nothing else of the host's environment goes in.
@@ -452,7 +469,7 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
       problem('load printed no whole exec (prog1, prog2, prog3)')
     else if (!row.load.summary) problem('load printed no Summary line after Ctrl-C')
 
-    if (!o['setup-only']) {
+    if (suiteIn.has(release)) {
       const t = step('readme-2')
       const testLog = read(join(fo, 'npm-test.log'))
       const counts = /^tests: (\d+) passed, (\d+) failed, (\d+) skipped$/m.exec(testLog)
