@@ -45,10 +45,18 @@ trap cleanup EXIT
 # The namespace is private already; make sure nothing mounted here propagates to the host.
 mount --make-rprivate /
 
+# The root a mount of its own, as / is on a machine: tools that change the propagation of / (the
+# suite's `unshare --mount --propagation private`) fail with EINVAL on a plain directory.
+on "$root" --bind "$root"
 on "$root/proc" -t proc proc
 on "$root/sys" --rbind /sys
 mount --make-rslave "$root/sys"
-# A bpffs instance of the root's own: pins made in the root stay in the root.
+# A bpffs instance of the root's own, the only one on /sys/fs/bpf (the host's, which came with
+# /sys, is taken off first: two stacked there would list every pin twice): pins made in the root
+# stay in the root.
+while [ "$(stat -f -c %T "$root/sys/fs/bpf" 2>/dev/null)" = bpf_fs ]; do
+  umount "$root/sys/fs/bpf"
+done
 on "$root/sys/fs/bpf" -t bpf bpf
 on "$root/dev" --rbind /dev
 mount --make-rslave "$root/dev"
