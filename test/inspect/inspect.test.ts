@@ -521,8 +521,12 @@ describe('output plumbing', () => {
       const f = sys().optional(`const char *${fn}(int t)`)
       assert.ok(f, `${fn} in libbpf.so.1`)
       for (let i = 0; i <= last; i++) assert.equal(table[i], f(i), `${fn}(${i})`)
-      // Beyond libbpf 1.1's table it returns NULL (bpftool 7.1 prints the number); we print newer names.
-      assert.equal(f(last + 1), null)
+      // Beyond libbpf 1.1's table, 1.1 returns NULL (bpftool 7.1 prints the number) and a newer
+      // libbpf (1.5, Debian 13) knows more names: where it has one, it is the one we print.
+      for (let i = last + 1; i < table.length; i++) {
+        const name = f(i)
+        if (name !== null) assert.equal(table[i], name, `${fn}(${i})`)
+      }
       assert.ok(table.length > last + 1)
     }
   })
