@@ -403,7 +403,7 @@ async function runRelease(release, {mirror, bare, nodeSteps}) {
     const child = track(
       spawn(
         'unshare',
-        ['--mount', '--propagation', 'private', 'bash', join(HERE, 'enter.sh'), root, ...binds, '--', ...chrootCmd],
+        ['--mount', '--propagation', 'private', 'bash', enterScript, root, ...binds, '--', ...chrootCmd],
         {stdio: ['ignore', 'pipe', 'pipe'], detached: true},
       ),
       {group: true},
@@ -589,6 +589,7 @@ function table(rows) {
 // Unpacked roots and the bare repository, removed on the way out, also after SIGINT/SIGTERM (their
 // mounts live in the sessions' own mount namespaces, gone once those processes are).
 const liveRoots = new Set()
+const enterScript = join(cache, `enter-${process.pid}.sh`)
 function removeLive() {
   for (const p of liveRoots) spawnSync('rm', ['-rf', '--one-file-system', p])
   liveRoots.clear()
@@ -620,6 +621,11 @@ async function main() {
   const head = (await runOk('git', ['-C', REPO, 'rev-parse', 'HEAD'])).stdout.trim()
   const dirty = (await run('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no'])).stdout.trim()
   if (dirty) log('note: the checkout has uncommitted changes; the fresh roots clone HEAD without them')
+  // bash reads a script as it runs it: a private copy, so that editing the checkout's enter.sh
+  // during a run cannot change what a running session does next.
+  mkdirSync(cache, {recursive: true})
+  writeFileSync(enterScript, readFileSync(join(HERE, 'enter.sh')))
+  liveRoots.add(enterScript)
   const bare = join(cache, `repo-${process.pid}.git`)
   liveRoots.add(bare)
   rmSync(bare, {recursive: true, force: true})
