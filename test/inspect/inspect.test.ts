@@ -1,6 +1,7 @@
 // prog/map/link list+show and perf list against bpftool on the same live objects.
-// bpftool (Debian 7.1) is the oracle. Other objects exist and other tests run concurrently:
-// every comparison is restricted to the ids this test created.
+// bpftool is the oracle: Debian 12's 7.1, and Debian 13's 7.5 in the fresh-machine test
+// (test/fresh). Other objects exist and other tests run concurrently: every comparison is
+// restricted to the ids this test created.
 import assert from 'node:assert/strict'
 import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
@@ -27,6 +28,10 @@ import {needsRoot} from '../helpers/root.js'
 function comparable(obj) {
   const o = {...obj}
   for (const k of ['pids', 'run_time_ns', 'run_cnt', 'recursion_misses']) delete o[k]
+  // bpftool 7.5 (Debian 13) prints `"orphaned": false` in every program (true only for a program
+  // offloaded to a device that is gone); tailcalls keeps bpftool 7.1's keys, a deliberate choice
+  // (README: Requirements). Only that false is set aside: any other value still differs.
+  if (o.orphaned === false) delete o.orphaned
   return o
 }
 
@@ -516,8 +521,12 @@ describe('output plumbing', () => {
       const f = sys().optional(`const char *${fn}(int t)`)
       assert.ok(f, `${fn} in libbpf.so.1`)
       for (let i = 0; i <= last; i++) assert.equal(table[i], f(i), `${fn}(${i})`)
-      // Beyond libbpf 1.1's table it returns NULL (bpftool 7.1 prints the number); we print newer names.
-      assert.equal(f(last + 1), null)
+      // Beyond libbpf 1.1's table, 1.1 returns NULL (bpftool 7.1 prints the number) and a newer
+      // libbpf (1.5, Debian 13) knows more names: where it has one, it is the one we print.
+      for (let i = last + 1; i < table.length; i++) {
+        const name = f(i)
+        if (name !== null) assert.equal(table[i], name, `${fn}(${i})`)
+      }
       assert.ok(table.length > last + 1)
     }
   })
