@@ -123,6 +123,22 @@ function readProg(fd: number, progArrays: Set<number>): SnapProg {
   return prog
 }
 
+/** A prog array as the graph sees it: its slots, read through `fd`, and its owner (fdinfo). */
+function snapProgArray(fd: number, info: ReturnType<typeof mapInfo>): SnapMap {
+  const fi = mapFdinfo(fd)
+  const {errors, read, slots} = readSlots(fd, info.maxEntries)
+  return {
+    id: info.id,
+    maxEntries: info.maxEntries,
+    name: info.name,
+    ownerJited: fi.ownerJited,
+    ownerProgType: fi.ownerProgType,
+    slotErrors: errors,
+    slots,
+    slotsRead: read,
+  }
+}
+
 /** Snapshot the kernel: prog arrays (with slots), programs, links. */
 export function collect(): Snapshot {
   const maps = new Map<number, SnapMap>()
@@ -137,18 +153,7 @@ export function collect(): Snapshot {
         if (info.type !== BPF_MAP_TYPE.PROG_ARRAY) continue
         keep = true
         heldMapFds.push(fd)
-        const fi = mapFdinfo(fd)
-        const {errors, read, slots} = readSlots(fd, info.maxEntries)
-        maps.set(info.id, {
-          id: info.id,
-          maxEntries: info.maxEntries,
-          name: info.name,
-          ownerJited: fi.ownerJited,
-          ownerProgType: fi.ownerProgType,
-          slotErrors: errors,
-          slots,
-          slotsRead: read,
-        })
+        maps.set(info.id, snapProgArray(fd, info))
       } finally {
         if (!keep) closeFd(fd)
       }
@@ -218,18 +223,7 @@ export function collectReachable(roots: number[]): Snapshot {
           }
 
           heldMapFds.push(mapFd)
-          const fi = mapFdinfo(mapFd)
-          const {errors, read, slots} = readSlots(mapFd, info.maxEntries)
-          maps.set(info.id, {
-            id: info.id,
-            maxEntries: info.maxEntries,
-            name: info.name,
-            ownerJited: fi.ownerJited,
-            ownerProgType: fi.ownerProgType,
-            slotErrors: errors,
-            slots,
-            slotsRead: read,
-          })
+          maps.set(info.id, snapProgArray(mapFd, info))
         }
 
         const prog = readProg(fd, new Set(maps.keys()))
