@@ -7,13 +7,16 @@
  * and never a loop that runs past what the headers promise (counts are checked against the file
  * size before anything is iterated).
  */
+import {safeText} from '../render/table.js'
 
 export class ObjectError extends Error {
   /** Byte offset in the file of the field that is wrong. */
   readonly offset: number
 
   constructor(message: string, offset: number) {
-    super(`${message} (at byte offset ${offset})`)
+    // Messages quote names read from the file (symbols, sections), which may hold anything: a
+    // newline or a terminal escape there must not break the one error line.
+    super(`${safeText(message).replaceAll('\n', '\\n')} (at byte offset ${offset})`)
     this.name = 'ObjectError'
     this.offset = offset
   }
