@@ -80,13 +80,17 @@ export async function startChain(extraArgs: string[] = [], {env}: {env?: Record<
       return {...result, summary: summaryLine ? JSON.parse(summaryLine).summary : undefined}
     },
     ids,
-    /** Wait until events for every tgid in `tgids` (3 stages each) arrived. */
+    /**
+     * Wait until events for every exec in `tgids` (3 stages each) arrived. A tgid listed k times
+     * (pids wrap in a long exec loop) needs k execs' worth.
+     */
     waitForTgids(tgids: number[], perTgid = 3) {
-      const want = new Set(tgids)
+      const need = new Map<number, number>()
+      for (const t of tgids) need.set(t, (need.get(t) ?? 0) + perTgid)
       return cli.waitFor(() => {
-        const counts = new Map()
-        for (const e of events()) if (want.has(e.tgid)) counts.set(e.tgid, (counts.get(e.tgid) ?? 0) + 1)
-        return [...want].every((t) => (counts.get(t) ?? 0) >= perTgid)
+        const counts = new Map<number, number>()
+        for (const e of events()) if (need.has(e.tgid)) counts.set(e.tgid, (counts.get(e.tgid) ?? 0) + 1)
+        return [...need].every(([t, n]) => (counts.get(t) ?? 0) >= n)
       }, `events for ${tgids.length} execs`)
     },
   }

@@ -84,6 +84,10 @@ test(
       const seconds = (Date.now() - started) / 1000
       assert.ok(tgids.length > 0)
       await chain.waitForTgids(tgids, 3)
+      // Stop the chain before counting: its last events are then all read (someone else's exec
+      // with one of our pids could otherwise make the wait above end early).
+      const result = await chain.finish()
+      finished = true
 
       // Per exec: exactly prog1, prog2, then one version of stage 3, with per_event_count 1, 2, 3.
       // Pids wrap (pid_max is often 32768, and a busy machine execs too): a tgid's events are cut
@@ -130,8 +134,6 @@ test(
         missing += Math.max(0, k - complete)
       }
 
-      const result = await chain.finish()
-      finished = true
       assert.equal(result.code, 0, result.stderr)
       const s = result.summary
       const figures = {
