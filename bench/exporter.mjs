@@ -19,6 +19,7 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {sys} from '../dist/src/sys/ffi.js'
+import {median} from './cpu.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opt} = parseArgs({
@@ -39,7 +40,6 @@ const SECONDS = Number(opt.seconds)
 const MAX_SCRAPES = Number(opt['max-scrapes'])
 const TICK = 100 // clock ticks per second (USER_HZ)
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const cpuMs = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ')

@@ -13,11 +13,11 @@
 //   node bench/graph-object.mjs [--programs 100] [--sites 10] [--runs 7]
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
+import {childrenCpuUs, median} from './cpu.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opt} = parseArgs({
@@ -58,24 +58,9 @@ writeFileSync(src, lines.join('\n') + '\n')
 const arch = execFileSync('uname', ['-m'], {encoding: 'utf8'}).trim()
 execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}-linux-gnu`, '-c', src, '-o', obj])
 
-const getrusage = createRequire(import.meta.url)('koffi')
-  .load('libc.so.6')
-  .func('int getrusage(int who, void *usage)')
-function childrenCpuUs() {
-  const ru = Buffer.alloc(144)
-  getrusage(-1, ru)
-  return (
-    Number(ru.readBigInt64LE(0)) * 1e6 +
-    Number(ru.readBigInt64LE(8)) +
-    Number(ru.readBigInt64LE(16)) * 1e6 +
-    Number(ru.readBigInt64LE(24))
-  )
-}
-
 const pin = `/sys/fs/bpf/tailcalls-bench-${process.pid}`
 const env = {...process.env}
 delete env.NODE_EXTRA_CA_CERTS
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 function once(cmd, args) {
   const c0 = childrenCpuUs()
   const t0 = performance.now()

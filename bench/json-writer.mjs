@@ -15,6 +15,7 @@ import {openSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
+import {median} from './cpu.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opt} = parseArgs({
@@ -97,7 +98,6 @@ try {
   process.exit(1)
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 console.log('| shape | writer | CPU | peak RSS |\n|---|---|---|---|')
 for (const name of Object.keys(CASES)) {
   for (const writer of ['ours', 'json-stream-stringify']) {

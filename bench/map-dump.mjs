@@ -16,6 +16,7 @@ import {release} from 'node:os'
 
 import {possibleCpus} from '../dist/src/inspect/map-read.js'
 import {fillBig, loadMaps} from '../test/helpers/maps.js'
+import {median} from './cpu.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opt} = parseArgs({
@@ -23,7 +24,6 @@ const {values: opt} = parseArgs({
 })
 const SIZES = opt.sizes.split(',').map(Number)
 const RUNS = Number(opt.runs)
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 function variants(id) {
   const run = [process.execPath, join(ROOT, 'bin', 'run.js'), 'map', 'dump', 'id', String(id)]

@@ -17,11 +17,11 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {createRequire} from 'node:module'
 import {parseArgs} from 'node:util'
 
 import {nextId} from '../dist/src/kernel/ids.js'
 import {sys} from '../dist/src/sys/ffi.js'
+import {childrenCpuUs, median} from './cpu.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opt} = parseArgs({
@@ -39,26 +39,12 @@ const commands = {
   'tailcalls --version': [process.execPath, [join(ROOT, 'bin', 'run.js'), '--version']],
 }
 
-// CPU time of the children we wait for (RUSAGE_CHILDREN), in µs: the machine is shared, and
-// CPU time is far less sensitive than wall time to other processes competing for the cores.
-const getrusage = createRequire(import.meta.url)('koffi')
-  .load('libc.so.6')
-  .func('int getrusage(int who, void *usage)')
-function childrenCpuUs() {
-  const ru = Buffer.alloc(144)
-  getrusage(-1, ru)
-  const tv = (o) => Number(ru.readBigInt64LE(o)) * 1e6 + Number(ru.readBigInt64LE(o + 8))
-  return tv(0) + tv(16)
-}
-
 // Every command runs without NODE_EXTRA_CA_CERTS: where it is set (this machine sets it to the
 // system's 140-certificate bundle), Node parses every certificate at start-up, before any
 // script: it costs more than all the rest of `node -e 0`, and would count in the numerator and
 // the denominator of every ratio alike, hiding what tailcalls itself costs.
 const ENV = {...process.env}
 delete ENV.NODE_EXTRA_CA_CERTS
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 /** One run of a command: wall ms, CPU ms (user + sys) and output bytes. */
 function runOnce(name) {

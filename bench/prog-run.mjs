@@ -8,11 +8,11 @@
 //   node bench/prog-run.mjs [--runs 15] [--repeat 100000]
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
+import {childrenCpuUs, median} from './cpu.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opt} = parseArgs({
@@ -26,17 +26,6 @@ const object = join(tmp, 'run-io.bpf.o')
 const packet = join(tmp, 'packet')
 writeFileSync(packet, Buffer.alloc(64))
 
-const getrusage = createRequire(import.meta.url)('koffi')
-  .load('libc.so.6')
-  .func('int getrusage(int who, void *usage)')
-function childrenCpuUs() {
-  const ru = Buffer.alloc(144)
-  getrusage(-1, ru)
-  const tv = (o) => Number(ru.readBigInt64LE(o)) * 1e6 + Number(ru.readBigInt64LE(o + 8))
-  return tv(0) + tv(16)
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const tc = (...args) => execFileSync(process.execPath, [BIN, ...args], {encoding: 'utf8'})
 
 execFileSync('clang', [

@@ -384,8 +384,10 @@ export async function runGenericLoad(opts: GenericOptions): Promise<GenericResul
       })
     }
 
-    opts.status('Waiting for Ctrl-C...')
+    // Listen before saying so: a reader may signal as soon as it sees the line, and with the
+    // guard's listeners gone a signal nobody listens for kills Node outright.
     for (const s of STOP_SIGNALS) process.on(s, stop)
+    opts.status('Waiting for Ctrl-C...')
     const timer =
       opts.durationSec === undefined ? undefined : setTimeout(() => stop('duration'), opts.durationSec * 1000)
     const signal = await stopped
