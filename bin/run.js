@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// The installed entry point: oclif and the commands from the bundle `npm run build` makes in
-// dist/bundle/ (bin/bundle.js, src/cli/loader.cts), the commands listed by the manifest.
+// The installed entry point. The direct path first (dist/bundle/direct.cjs, src/cli/direct.ts):
+// `--version`, the list/show commands and `graph --object` without oclif's start-up. It hands
+// back (undefined) whatever it does not take exactly as oclif would, and oclif runs that: the
+// commands from the bundle `npm run build` makes in dist/bundle/ (bin/bundle.js,
+// src/cli/loader.cts), listed by the manifest. TAILCALLS_NO_DIRECT=1 sends everything to oclif
+// (the test that both paths print the same, and the build's run that fills oclif's code cache).
 import {createRequire} from 'node:module'
 
 // The name `pids` shows for the processes holding our objects (bpftool and `tailcalls prog
@@ -9,19 +13,12 @@ process.title = 'tailcalls'
 
 const require = createRequire(import.meta.url)
 const argv = process.argv.slice(2)
-// `graph … --object FILE.o` (a CI gate, run on every build) goes the direct way, without oclif's
-// start-up (src/object/main.ts); it hands back (undefined) whatever it does not take exactly as
-// the graph command does, --help included, and oclif runs that.
-const objectGraph = argv[0] === 'graph' && argv.some((a) => a === '--object' || a.startsWith('--object='))
-if (objectGraph) {
-  // A run of a few hundred milliseconds at most: V8's optimising compiler (on its own threads)
-  // would spend more CPU compiling the analysis than the compiled code saves before the process
-  // ends (a third of the command's CPU on a 1,000-site object). A 15× budget leaves it to the
-  // functions that stay hot, which on a large object still get optimised.
-  require('node:v8').setFlagsFromString('--interrupt-budget=1000000')
-}
-
-const direct = objectGraph ? await require('../dist/bundle/load-object.cjs').run(argv.slice(1)) : undefined
+// The first words of what the direct path may take: nothing else pays for loading it.
+const DIRECT_FIRST = ['--version', 'prog', 'map', 'link', 'graph']
+const direct =
+  DIRECT_FIRST.includes(argv[0]) && !process.env.TAILCALLS_NO_DIRECT
+    ? await require('../dist/bundle/load-direct.cjs').run(argv)
+    : undefined
 if (direct === undefined) {
   const {execute} = require('../dist/bundle/load.cjs')
   await execute({dir: import.meta.url})
