@@ -16,10 +16,11 @@
  * listing (src/inspect/command.ts) and the error report (failure.ts) the oclif command calls.
  * test/cli/direct.test.ts checks both paths print the same bytes and exit with the same code.
  */
-import {existsSync, readFileSync, writeSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {arch, release} from 'node:os'
 
+import {writeOut} from '../render/json.js'
 import type {DirectCommand, DirectTable} from './direct-table.js'
 import {reportFailure} from './failure.js'
 import {requirePrivileges} from './privileges.js'
@@ -103,19 +104,9 @@ function mayBeWsl(): boolean {
 }
 
 /** oclif's `--version` line (config.userAgent): `tailcalls/0.1.0 linux-x64 node-v20.20.0`. */
-function version(): number | undefined {
+async function version(): Promise<number | undefined> {
   if (process.platform !== 'linux' || mayBeWsl()) return undefined
-  const line = `${PACKAGE_NAME}/${PACKAGE_VERSION} linux-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`
-  try {
-    // One write(2) on fd 1, without setting up process.stdout (a stream: several ms of start-up).
-    writeSync(1, line)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EPIPE') return 0
-    if (code !== 'EAGAIN') throw error
-    process.stdout.write(line)
-  }
-
+  await writeOut(`${PACKAGE_NAME}/${PACKAGE_VERSION} linux-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
   return 0
 }
 
