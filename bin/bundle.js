@@ -192,7 +192,7 @@ if (manifest.status !== 0) process.exit(manifest.status ?? 1)
 // cache the run writes). Their output and exit status do not matter (without BPF privileges a
 // listing fails, after the same start-up).
 const fill = (bundle, args, env = {}) =>
-  spawnSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
+  spawnSync(process.execPath, [join(root, 'bin', 'tailcalls.cjs'), ...args], {
     env: {...process.env, ...env, TAILCALLS_WRITE_CODE_CACHE: bundle},
     stdio: 'ignore',
   })

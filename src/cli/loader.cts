@@ -13,7 +13,6 @@
  * rejects a cache made by another Node version, and the bundle is then compiled as usual.
  */
 import {readFileSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {Script} from 'node:vm'
 
@@ -47,7 +46,9 @@ function load(): unknown {
   })
   const module = {exports: {}}
   const importer = (specifier: string): Promise<unknown> => import(specifier)
-  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname, importer)
+  // This loader's own require: it resolves from the bundle's folder as the bundle's would, without
+  // loading node:module (which sets up parts of the ES module loader) on every start.
+  script.runInThisContext()(module.exports, require, module, bundle, __dirname, importer)
   if (process.env[WRITE_CACHE] === BUNDLE_NAME) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()))
   return module.exports
 }

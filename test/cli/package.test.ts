@@ -27,7 +27,11 @@ const run = runCli as (
 const EXPECTED = [
   'README.md',
   'bin/run.js',
+  'bin/tailcalls.cjs',
   'bpf/tailcalls.bpf.o',
+  'dist/bundle/direct.<digest>.cache',
+  'dist/bundle/direct.cjs',
+  'dist/bundle/load-direct.cjs',
   'dist/bundle/load-object.cjs',
   'dist/bundle/load.cjs',
   'dist/bundle/object.<digest>.cache',
