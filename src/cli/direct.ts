@@ -106,7 +106,9 @@ function mayBeWsl(): boolean {
 /** oclif's `--version` line (config.userAgent): `tailcalls/0.1.0 linux-x64 node-v20.20.0`. */
 async function version(): Promise<number | undefined> {
   if (process.platform !== 'linux' || mayBeWsl()) return undefined
-  await writeOut(`${PACKAGE_NAME}/${PACKAGE_VERSION} linux-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
+  await writeOut(
+    `${PACKAGE_NAME}/${PACKAGE_VERSION} linux-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`,
+  )
   return 0
 }
 
@@ -118,7 +120,9 @@ async function objectGraph(argv: string[]): Promise<number | undefined> {
   // functions that stay hot, which on a large object still get optimised.
   const require = createRequire(import.meta.url)
   require('node:v8').setFlagsFromString('--interrupt-budget=1000000')
-  return require('./load-object.cjs').run(argv.slice(1))
+  // A sibling in dist/bundle/ (bin/bundle.js builds it), not a module of the source tree.
+  const objectBundle = './load-object.cjs'
+  return require(objectBundle).run(argv.slice(1))
 }
 
 /**
