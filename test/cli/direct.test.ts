@@ -55,7 +55,7 @@ after(async () => {
   rmSync(PROG_PIN, {force: true})
   rmSync(MAP_PIN, {force: true})
   for (const fd of fds) sys().libc.close(fd)
-  if (progId) await assertGone({maps: [mapId], progs: [progId]})
+  if (progId) await assertGone({maps: {[NAME]: mapId}, programs: {[NAME]: progId}})
 })
 
 const both = async (args: string[], run = runCli): Promise<[CliResult, CliResult]> => [
