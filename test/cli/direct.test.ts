@@ -159,7 +159,7 @@ test('--help and bad flags, handed back to oclif: the same help and usage errors
     ['prog', 'list', '--help'],
     ['prog', 'show', '-h'],
     ['map', 'list', '--bogus'],
-    ['prog', 'list', '--json', '--json'],
+    ['prog', 'show', 'id', '1', '--json', '--json', '--bogus'],
     ['prog', 'list', 'extra'],
     ['prog', 'show', 'id', '1', '2'],
     ['link', 'list', '--no-json'],
