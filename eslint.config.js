@@ -122,6 +122,9 @@ export default defineConfig([
   // The bundle's entry (bin/bundle.js) lists every command class for oclif: the one module of src/
   // that imports commands/, by design.
   {files: ['src/cli/commands.ts'], rules: inFolder('cli', [...LAYERS.cli, '../commands/'])},
+  // The direct path (bin/tailcalls.cjs tries it before oclif) is a command layer of its own: it
+  // runs the list/show commands' code in src/inspect/command.ts, as their classes in commands/ do.
+  {files: ['src/cli/direct.ts'], rules: inFolder('cli', [...LAYERS.cli, 'inspect/command.js'])},
   // @oclif/plugin-autocomplete exports no module path: its command classes are imported by file.
   {
     files: ['src/cli/completion.ts'],

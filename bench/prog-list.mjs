@@ -30,13 +30,17 @@ const {values: opt} = parseArgs({
 const N = Number(opt.programs)
 const RUNS = Number(opt.runs)
 
+// tailcalls as installed: package.json's `bin` (bin/tailcalls.cjs; a checkout's bin/run.js imports it).
 const commands = {
   bpftool: ['bpftool', ['--json', 'prog', 'list']],
   'node -e 0': [process.execPath, ['-e', '0']],
-  tailcalls: [process.execPath, [join(ROOT, 'bin', 'run.js'), 'prog', 'list', '--json']],
-  'tailcalls --no-pids': [process.execPath, [join(ROOT, 'bin', 'run.js'), 'prog', 'list', '--json', '--no-pids']],
+  tailcalls: [process.execPath, [join(ROOT, 'bin', 'tailcalls.cjs'), 'prog', 'list', '--json']],
+  'tailcalls --no-pids': [
+    process.execPath,
+    [join(ROOT, 'bin', 'tailcalls.cjs'), 'prog', 'list', '--json', '--no-pids'],
+  ],
   // The framework's floor: oclif starting and printing its version, no BPF, no koffi.
-  'tailcalls --version': [process.execPath, [join(ROOT, 'bin', 'run.js'), '--version']],
+  'tailcalls --version': [process.execPath, [join(ROOT, 'bin', 'tailcalls.cjs'), '--version']],
 }
 
 // Every command runs without NODE_EXTRA_CA_CERTS: where it is set (this machine sets it to the

@@ -8,14 +8,18 @@
 //                         its command runs.
 //   load.cjs              src/cli/loader.cts: loads tailcalls.cjs with the code cache.
 //   tailcalls.<digest>.cache  what V8 compiled during one run of `prog list --json` (bin/run.js).
-//   object.cjs, load-object.cjs, object.<digest>.cache   the same for the direct path of
-//                         `graph --object` (src/object/main.ts): no oclif, one run to fill the cache.
+//   direct.cjs, load-direct.cjs, direct.<digest>.cache   the direct path (src/cli/direct.ts),
+//                         which bin/run.js tries first: `--version` and the list/show commands
+//                         without oclif, one run of `prog list --json` to fill the cache.
+//   object.cjs, load-object.cjs, object.<digest>.cache   the same for `graph --object`
+//                         (src/object/main.ts), which the direct path hands on to.
 // koffi stays outside: it loads a native binary from its own package. cli-table3 too: it is
 // loaded with createRequire on demand (src/render/table.ts) and resolves from node_modules.
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -141,10 +145,32 @@ await build({
   outfile: join(outdir, 'object.cjs'),
 })
 
+// The direct path (src/cli/direct.ts): what it knows of the commands it takes comes from their
+// classes, in the bundle just built (directTable fails the build on a flag it would not parse).
+const require = createRequire(import.meta.url)
+const {COMMANDS} = require(join(outdir, 'tailcalls.cjs'))
+const {directTable} = await import('../dist/src/cli/direct-table.js')
+const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+await build({
+  ...common,
+  banner: {js: 'const __tcImportMetaUrl = require("node:url").pathToFileURL(__filename).href;'},
+  define: {
+    'import.meta.url': '__tcImportMetaUrl',
+    DIRECT_TABLE: JSON.stringify(directTable(COMMANDS)),
+    PACKAGE_NAME: JSON.stringify(pjson.name),
+    PACKAGE_VERSION: JSON.stringify(pjson.version),
+  },
+  entryPoints: ['src/cli/direct.ts'],
+  external: ['koffi'],
+  // Not minified, for the reason object.cjs is not.
+  outfile: join(outdir, 'direct.cjs'),
+})
+
 // The loader names the code cache after the bundle's digest: a cache never meets another bundle.
 for (const [name, loader] of [
   ['tailcalls', 'load.cjs'],
   ['object', 'load-object.cjs'],
+  ['direct', 'load-direct.cjs'],
 ]) {
   const digest = createHash('sha256')
     .update(readFileSync(join(outdir, `${name}.cjs`)))
@@ -158,20 +184,23 @@ for (const [name, loader] of [
   })
 }
 
-// The manifest (bin/manifest.js) before the run below, so that run starts as every later one does.
+// The manifest (bin/manifest.js) before the runs below, so they start as every later one does.
 const manifest = spawnSync(process.execPath, [join(root, 'bin', 'manifest.js')], {stdio: 'inherit'})
 if (manifest.status !== 0) process.exit(manifest.status ?? 1)
 
-// One run to fill the code cache: oclif's start-up, argument parsing and a listing. Its output
-// and exit status do not matter (without BPF privileges it fails, after the same start-up).
-spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'prog', 'list', '--json', '--no-pids'], {
-  env: {...process.env, TAILCALLS_WRITE_CODE_CACHE: '1'},
-  stdio: 'ignore',
-})
-// The same for the direct path of `graph --object`: a tree of the bundled chain's object.
-spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'graph', '--object', join(root, 'bpf', 'tailcalls.bpf.o')], {
-  env: {...process.env, TAILCALLS_WRITE_CODE_CACHE: '1'},
-  stdio: 'ignore',
-})
+// One run per bundle to fill its code cache (TAILCALLS_WRITE_CODE_CACHE names the bundle whose
+// cache the run writes). Their output and exit status do not matter (without BPF privileges a
+// listing fails, after the same start-up).
+const fill = (bundle, args, env = {}) =>
+  spawnSync(process.execPath, [join(root, 'bin', 'tailcalls.cjs'), ...args], {
+    env: {...process.env, ...env, TAILCALLS_WRITE_CODE_CACHE: bundle},
+    stdio: 'ignore',
+  })
+// oclif's start-up, argument parsing and a listing: what every command through oclif shares.
+fill('tailcalls', ['prog', 'list', '--json', '--no-pids'], {TAILCALLS_NO_DIRECT: '1'})
+// The direct path: the flags, the privilege check, the pid table and a listing.
+fill('direct', ['prog', 'list', '--json'])
+// graph --object: a tree of the bundled chain's object.
+fill('object', ['graph', '--object', join(root, 'bpf', 'tailcalls.bpf.o')])
 const files = readdirSync(outdir).sort()
 console.error(`dist/bundle: ${files.join(', ')}`)

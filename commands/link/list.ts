@@ -25,8 +25,7 @@ export default class LinkList extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LinkList)
-    const {runInspect} = await import('../../src/inspect/run.js')
-    const {linkSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(linkSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled()})
+    const {runInspectCommand} = await import('../../src/inspect/command.js')
+    await runInspectCommand('link', {}, flags, this.jsonEnabled())
   }
 }

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
 import type {Needs} from '../../src/cli/privileges.js'
-import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
+import {bpffsFlag, selectorArgs} from '../../src/inspect/args.js'
 
 export default class LinkShow extends BaseCommand {
   static summary = 'Show a BPF link by id or pin (bpftool link show)'
@@ -27,13 +27,7 @@ Without a selector it lists every link, like \`link list\`.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(LinkShow)
-    const {runInspect} = await import('../../src/inspect/run.js')
-    const {linkSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(linkSpec, {
-      bpffs: flags.bpffs,
-      noPids: !flags.pids,
-      json: this.jsonEnabled(),
-      selector: selectorFrom('link', args),
-    })
+    const {runInspectCommand} = await import('../../src/inspect/command.js')
+    await runInspectCommand('link', args, flags, this.jsonEnabled())
   }
 }

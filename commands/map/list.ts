@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
 import type {Needs} from '../../src/cli/privileges.js'
-import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
+import {bpffsFlag, selectorArgs} from '../../src/inspect/args.js'
 
 export default class MapList extends BaseCommand {
   static summary = 'List BPF maps (bpftool map list)'
@@ -26,13 +26,7 @@ export default class MapList extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapList)
-    const {runInspect} = await import('../../src/inspect/run.js')
-    const {mapSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(mapSpec, {
-      bpffs: flags.bpffs,
-      noPids: !flags.pids,
-      json: this.jsonEnabled(),
-      selector: selectorFrom('map', args),
-    })
+    const {runInspectCommand} = await import('../../src/inspect/command.js')
+    await runInspectCommand('map', args, flags, this.jsonEnabled())
   }
 }

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../src/cli/base.js'
 import type {Needs} from '../../src/cli/privileges.js'
-import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
+import {bpffsFlag, selectorArgs} from '../../src/inspect/args.js'
 
 export default class MapShow extends BaseCommand {
   static summary = 'Show BPF maps by id, name or pin (bpftool map show)'
@@ -28,13 +28,7 @@ A map name is the kernel's (at most 15 characters). Without a selector it lists 
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(MapShow)
-    const {runInspect} = await import('../../src/inspect/run.js')
-    const {mapSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(mapSpec, {
-      bpffs: flags.bpffs,
-      noPids: !flags.pids,
-      json: this.jsonEnabled(),
-      selector: selectorFrom('map', args),
-    })
+    const {runInspectCommand} = await import('../../src/inspect/command.js')
+    await runInspectCommand('map', args, flags, this.jsonEnabled())
   }
 }

@@ -29,8 +29,7 @@ export default class ProgList extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ProgList)
-    const {runInspect} = await import('../../src/inspect/run.js')
-    const {progSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(progSpec, {bpffs: flags.bpffs, noPids: !flags.pids, json: this.jsonEnabled()})
+    const {runInspectCommand} = await import('../../src/inspect/command.js')
+    await runInspectCommand('prog', {}, flags, this.jsonEnabled())
   }
 }

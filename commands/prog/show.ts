@@ -1,4 +1,4 @@
-import {bpffsFlag, selectorArgs, selectorFrom} from '../../src/inspect/args.js'
+import {bpffsFlag, selectorArgs} from '../../src/inspect/args.js'
 import {BaseCommand} from '../../src/cli/base.js'
 import type {Needs} from '../../src/cli/privileges.js'
 
@@ -28,13 +28,7 @@ Without a selector it lists every program, like \`prog list\`. A name is the ful
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ProgShow)
-    const {runInspect} = await import('../../src/inspect/run.js')
-    const {progSpec} = await import('../../src/inspect/specs.js')
-    await runInspect(progSpec, {
-      bpffs: flags.bpffs,
-      noPids: !flags.pids,
-      json: this.jsonEnabled(),
-      selector: selectorFrom('prog', args),
-    })
+    const {runInspectCommand} = await import('../../src/inspect/command.js')
+    await runInspectCommand('prog', args, flags, this.jsonEnabled())
   }
 }

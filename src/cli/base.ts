@@ -9,6 +9,7 @@ import {EXIT, toTailcallsError} from '../errors.js'
 import {safeText} from '../render/table.js'
 import {type Needs, requirePrivileges} from './privileges.js'
 import {reportError} from '../render/report.js'
+import {reportFailure} from './failure.js'
 
 export abstract class BaseCommand extends Command {
   static enableJsonFlag = true
@@ -35,20 +36,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<void> {
-    // Ours, a failed system/libbpf call (SysError), or a missing libbpf.so.1: one line, its exit code.
-    const known = toTailcallsError(error)
-    if (known) {
-      this.report(known.line(), known.exitCode, known.details)
-      return
-    }
-
-    if (error.code === 'EPIPE') {
-      // The reader went away (`| head`): not an error for the user.
-      process.exitCode = 0
-      return
-    }
-
-    if (error.oclif?.exit !== undefined) {
+    if (error.oclif?.exit !== undefined && !toTailcallsError(error) && error.code !== 'EPIPE') {
       // oclif's parse and usage errors: one line, and where the usage is.
       const first = error.message
         .split('\n')
@@ -64,11 +52,8 @@ export abstract class BaseCommand extends Command {
       return
     }
 
-    const debug = process.env.TAILCALLS_DEBUG ? `\n${error.stack}` : ''
-    this.report(
-      `internal error: ${error.message} (set TAILCALLS_DEBUG=1 for details; please report it)${debug}`,
-      EXIT.internal,
-    )
+    // Ours, a failed system call, a missing libbpf, a closed reader, or a bug (src/cli/failure.ts).
+    process.exitCode = reportFailure(error, this.jsonEnabled())
   }
 
   private report(line: string, code: number, details?: string[]): void {

@@ -2,8 +2,9 @@
  * Loads a bundle (dist/bundle/tailcalls.cjs) with a V8 code cache. Built by bin/bundle.js
  * into dist/bundle/load.cjs, the module bin/run.js requires and package.json `oclif.commands`
  * names: it exports the bundle's exports (`execute`, `COMMANDS`), one instance per process.
- * Built a second time into dist/bundle/load-object.cjs for dist/bundle/object.cjs, the direct
- * path of `graph --object` (src/object/main.ts).
+ * Built again into dist/bundle/load-direct.cjs for dist/bundle/direct.cjs (the direct path,
+ * src/cli/direct.ts) and into dist/bundle/load-object.cjs for dist/bundle/object.cjs
+ * (`graph --object`, src/object/main.ts).
  *
  * Why: Node 20 compiles every module from source on every run (its own compile cache starts
  * in Node 22), and compiling @oclif/core is most of what a short command costs. The build runs
@@ -12,11 +13,10 @@
  * rejects a cache made by another Node version, and the bundle is then compiled as usual.
  */
 import {readFileSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {Script} from 'node:vm'
 
-/** The bundle this loader loads (`tailcalls`, or `object` for graph --object), set by the build. */
+/** The bundle this loader loads (`tailcalls`, `direct` or `object`), set by the build. */
 declare const BUNDLE_NAME: string
 
 /** A digest of the bundle, set by the build (bin/bundle.js) when it bundles this file. */
@@ -24,7 +24,7 @@ declare const BUNDLE_DIGEST: string
 
 const bundle = join(__dirname, `${BUNDLE_NAME}.cjs`)
 
-/** Set by the build: write the code cache when this process exits. */
+/** Set by the build to a bundle's name: write that bundle's code cache when this process exits. */
 const WRITE_CACHE = 'TAILCALLS_WRITE_CODE_CACHE'
 
 function load(): unknown {
@@ -46,8 +46,10 @@ function load(): unknown {
   })
   const module = {exports: {}}
   const importer = (specifier: string): Promise<unknown> => import(specifier)
-  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname, importer)
-  if (process.env[WRITE_CACHE]) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()))
+  // This loader's own require: it resolves from the bundle's folder as the bundle's would, without
+  // loading node:module (which sets up parts of the ES module loader) on every start.
+  script.runInThisContext()(module.exports, require, module, bundle, __dirname, importer)
+  if (process.env[WRITE_CACHE] === BUNDLE_NAME) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()))
   return module.exports
 }
 

@@ -1,8 +1,8 @@
 /** Flags and args shared by the list/show commands. */
 import {Args, Flags} from '@oclif/core'
 
-import {grammar, parseSelector} from '../cli/selector.js'
-import type {SelectableKind, Selector} from '../kernel/select.js'
+import {grammar} from '../cli/selector.js'
+import type {SelectableKind} from '../kernel/select.js'
 
 export const bpffsFlag = {
   bpffs: Flags.boolean({
@@ -29,10 +29,4 @@ export function selectorArgs(kind: SelectableKind): {
     }),
     value: Args.string({description: 'the id, name, tag or path'}),
   }
-}
-
-/** undefined when no selector was given (then the command lists everything, as bpftool). */
-export function selectorFrom(kind: SelectableKind, args: {selector?: string; value?: string}): Selector | undefined {
-  if (args.selector === undefined) return undefined
-  return parseSelector(kind, args.selector, args.value)
 }

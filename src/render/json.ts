@@ -12,6 +12,7 @@
  * - Both end quietly when the reader goes away (`| head`): EPIPE is not an error for a CLI
  *   whose output was cut short on purpose. They return false in that case so callers can stop.
  */
+import {stdout} from './stdout.js'
 
 /** True for the errors a closed reader produces on stdout. */
 export function isBrokenPipe(error: unknown): boolean {
@@ -152,10 +153,10 @@ export function toJsonPretty(value: unknown, indent = 2, depth = 0): string {
 }
 
 /**
- * Write a string to stdout (or `out`), resolving when it is flushed. Resolves false when
+ * Write a string to stdout (fd 1, src/render/stdout.ts) or `out`, resolving when it is flushed. Resolves false when
  * the reader has gone away.
  */
-export function writeOut(text: string | Uint8Array, out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+export function writeOut(text: string | Uint8Array, out: NodeJS.WritableStream = stdout()): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       if (isBrokenPipe(error)) resolve(false)
@@ -179,7 +180,7 @@ export function writeOut(text: string | Uint8Array, out: NodeJS.WritableStream =
 }
 
 /** One JSON value and a newline. */
-export function writeJson(value: unknown, out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+export function writeJson(value: unknown, out: NodeJS.WritableStream = stdout()): Promise<boolean> {
   return writeOut(`${toJson(value)}\n`, out)
 }
 
@@ -229,7 +230,7 @@ function writeChunk(out: NodeJS.WritableStream, text: string): Promise<boolean> 
  */
 export async function writeJsonArray(
   items: AsyncIterable<unknown> | Iterable<unknown>,
-  out: NodeJS.WritableStream = process.stdout,
+  out: NodeJS.WritableStream = stdout(),
 ): Promise<boolean> {
   let chunk = '['
   let first = true

@@ -7,7 +7,9 @@
  * libbpf >= 1.0 returns negative errno values (or NULL with errno set); the wrappers that call
  * these turn a failure into a SysError (src/sys/error.ts).
  */
+import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
 
 import {LibraryLoadError} from './error.js'
 
@@ -171,9 +173,47 @@ export function sys(): Sys {
   return cached
 }
 
+/**
+ * koffi's native addon, required directly where koffi ships it in a platform package we can name
+ * (glibc Linux on x64 or arm64), else through koffi's own entry. Why: that entry finds the addon
+ * by parsing Node's ELF headers (to tell glibc from musl) and resolving the platform package
+ * through three modules, ~10 ms of JavaScript for every command that touches the kernel, three
+ * times what loading the addon costs. The addon's exports are koffi's API as koffi's entry
+ * exports it (which only adds deprecated aliases); a version that is not koffi's own, or any
+ * failure, goes the usual way.
+ */
+function loadKoffi(require: NodeJS.Require): typeof Koffi {
+  const {arch, platform} = process
+  if (platform === 'linux' && (arch === 'x64' || arch === 'arm64') && glibcProcess()) {
+    try {
+      const native = require(`@koromix/koffi-${platform}-${arch}/${platform}_${arch}/koffi.node`) as typeof Koffi & {
+        version?: string
+      }
+      const koffiJson = join(dirname(require.resolve('koffi')), 'package.json')
+      if (native.version === (JSON.parse(readFileSync(koffiJson, 'utf8')) as {version: string}).version) return native
+    } catch (error) {
+      // Not installed where koffi's package names it (another layout, a bundler): koffi finds it.
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'MODULE_NOT_FOUND' && code !== 'ENOENT') throw error
+    }
+  }
+
+  return require('koffi') as typeof Koffi
+}
+
+/** Whether glibc's dynamic loader runs this process (koffi's glibc build needs it). */
+function glibcProcess(): boolean {
+  try {
+    return /\/ld-linux[^/\n]*\.so/.test(readFileSync('/proc/self/maps', 'latin1'))
+  } catch (error) {
+    // No /proc: let koffi decide.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw error
+  }
+}
+
 function bind(): Sys {
-  const require = createRequire(import.meta.url)
-  const koffi = require('koffi') as typeof Koffi
+  const koffi = loadKoffi(createRequire(import.meta.url))
   for (const name of ['bpf_object', 'bpf_program', 'bpf_map', 'bpf_link', 'ring_buffer', 'btf']) koffi.opaque(name)
   // Declared once per process: koffi type names are global.
   koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)')

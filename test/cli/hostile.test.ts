@@ -212,7 +212,7 @@ test('no shell ever: no module spawns one, and shell syntax in arguments is take
   // bin/bundle.js is a build step (not in the package): it runs node itself, with fixed arguments.
   assert.deepEqual(uses, [
     "src/doctor/checks.ts: spawnSync('/bin/true')",
-    "bin/bundle.js: spawnSync(process.execPath, [join(root, 'bin', 'manifest.js')], {stdio: 'inherit'}) | spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'prog', 'list', '--json', '--no-pids'], { | spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'graph', '--object', join(root, 'bpf', 'tailcalls.bpf.o')], {",
+    "bin/bundle.js: spawnSync(process.execPath, [join(root, 'bin', 'manifest.js')], {stdio: 'inherit'}) | spawnSync(process.execPath, [join(root, 'bin', 'tailcalls.cjs'), ...args], {",
   ])
 
   // Dynamic: shell syntax in paths reaches the kernel and the filesystem as plain bytes.

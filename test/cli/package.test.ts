@@ -27,7 +27,11 @@ const run = runCli as (
 const EXPECTED = [
   'README.md',
   'bin/run.js',
+  'bin/tailcalls.cjs',
   'bpf/tailcalls.bpf.o',
+  'dist/bundle/direct.<digest>.cache',
+  'dist/bundle/direct.cjs',
+  'dist/bundle/load-direct.cjs',
   'dist/bundle/load-object.cjs',
   'dist/bundle/load.cjs',
   'dist/bundle/object.<digest>.cache',
@@ -78,7 +82,9 @@ test('the package holds the bundle, the BPF object, the manifest and the entry p
   assert.deepEqual(
     // Sorted after the digest is replaced: where a digest sorts depends on its first character.
     packed
-      .map((p) => p.replace(/^dist\/bundle\/(tailcalls|object)\.[0-9a-f]{16}\.cache$/, 'dist/bundle/$1.<digest>.cache'))
+      .map((p) =>
+        p.replace(/^dist\/bundle\/(tailcalls|object|direct)\.[0-9a-f]{16}\.cache$/, 'dist/bundle/$1.<digest>.cache'),
+      )
       .sort(),
     [...EXPECTED].sort(),
   )
