@@ -480,10 +480,14 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   // Blocks: start → [start, end], with successor block starts.
   const blockOf = new Int32Array(n).fill(-1)
   const blocks: {end: number; start: number; succ: number[]}[] = []
+  let b: {end: number; start: number; succ: number[]} | undefined
   for (let i = 0; i < n; i++) {
     if (!isInsn[i]) continue
-    if (leader[i] || blocks.length === 0) blocks.push({end: i, start: i, succ: []})
-    const b = blocks.at(-1)!
+    if (leader[i] || b === undefined) {
+      b = {end: i, start: i, succ: []}
+      blocks.push(b)
+    }
+
     b.end = i
     blockOf[i] = blocks.length - 1
   }

@@ -95,6 +95,8 @@ export function readObject(path: string): DecodedObject {
  * (the command's exit status says whether there are any).
  */
 export async function runObjectGraph(opts: {
+  /** Write to stdout's file descriptor, not process.stdout (the direct path, src/object/main.ts). */
+  directStdout?: boolean
   format: GraphFormat
   object: string
   output?: string

@@ -12,6 +12,7 @@
  * - Both end quietly when the reader goes away (`| head`): EPIPE is not an error for a CLI
  *   whose output was cut short on purpose. They return false in that case so callers can stop.
  */
+import {writeSync} from 'node:fs'
 
 /** True for the errors a closed reader produces on stdout. */
 export function isBrokenPipe(error: unknown): boolean {
@@ -176,6 +177,29 @@ export function writeOut(text: string | Uint8Array, out: NodeJS.WritableStream =
       else reject(error)
     }
   })
+}
+
+/**
+ * Write a whole output to stdout through its file descriptor, for a short command that writes it
+ * at once (`graph --object`'s direct path): creating process.stdout (a socket for a pipe, a
+ * tty stream for a terminal) costs a short process more CPU than the write itself, and a
+ * synchronous EPIPE is a clean "the reader has gone" (false) where the stream's late 'error'
+ * event is not. A non-blocking stdout that fills (EAGAIN), or any other error, hands the rest to
+ * writeOut, which waits for the stream.
+ */
+export async function writeStdoutDirect(text: string): Promise<boolean> {
+  const bytes = Buffer.from(text)
+  let done = 0
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') return false
+      return writeOut(bytes.subarray(done))
+    }
+  }
+
+  return true
 }
 
 /** One JSON value and a newline. */
