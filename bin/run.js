@@ -1,30 +1,4 @@
 #!/usr/bin/env node
-// The installed entry point: oclif and the commands from the bundle `npm run build` makes in
-// dist/bundle/ (bin/bundle.js, src/cli/loader.cts), the commands listed by the manifest.
-import {createRequire} from 'node:module'
-
-// The name `pids` shows for the processes holding our objects (bpftool and `tailcalls prog
-// list` read it from /proc/PID/comm), as the seed's loader showed `observer`.
-process.title = 'tailcalls'
-
-const require = createRequire(import.meta.url)
-const argv = process.argv.slice(2)
-// `graph … --object FILE.o` (a CI gate, run on every build) goes the direct way, without oclif's
-// start-up (src/object/main.ts); it hands back (undefined) whatever it does not take exactly as
-// the graph command does, --help included, and oclif runs that.
-const objectGraph = argv[0] === 'graph' && argv.some((a) => a === '--object' || a.startsWith('--object='))
-if (objectGraph) {
-  // A run of a few hundred milliseconds at most: V8's optimising compiler (on its own threads)
-  // would spend more CPU compiling the analysis than the compiled code saves before the process
-  // ends (a third of the command's CPU on a 1,000-site object). A 15× budget leaves it to the
-  // functions that stay hot, which on a large object still get optimised.
-  require('node:v8').setFlagsFromString('--interrupt-budget=1000000')
-}
-
-const direct = objectGraph ? await require('../dist/bundle/load-object.cjs').run(argv.slice(1)) : undefined
-if (direct === undefined) {
-  const {execute} = require('../dist/bundle/load.cjs')
-  await execute({dir: import.meta.url})
-} else {
-  process.exitCode = direct
-}
+// The entry point by its historical name (tests, benches and docs run `bin/run.js`): the CLI
+// itself is bin/run.cjs, the `bin` the package installs (CommonJS: it starts faster).
+import './run.cjs'

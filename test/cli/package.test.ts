@@ -26,6 +26,7 @@ const run = runCli as (
 /** Files every package has, and what bin/bundle.js makes (the code cache is named by a digest). */
 const EXPECTED = [
   'README.md',
+  'bin/run.cjs',
   'bin/run.js',
   'bpf/tailcalls.bpf.o',
   'dist/bundle/load-object.cjs',
