@@ -1,6 +1,6 @@
 /**
  * The direct path: the commands run most often, started without oclif. The entry of
- * dist/bundle/direct.cjs (bin/bundle.js), which bin/run.js tries first.
+ * dist/bundle/direct.cjs (bin/bundle.js), which bin/tailcalls.cjs (the installed entry) tries first.
  *
  * Why: a listing is a few milliseconds of work, and oclif's start-up (evaluating @oclif/core,
  * its config and manifest, the command table, the parser) cost more than Node's own start.
@@ -11,7 +11,7 @@
  *   graph … --object FILE …                     handed to dist/bundle/object.cjs (src/object/main.ts)
  * and returns undefined for anything else: --help, an unknown, repeated or abbreviated flag,
  * `--`, an extra argument, DEBUG or TAILCALLS_CONTENT_TYPE set (which change what oclif prints).
- * bin/run.js then hands the same arguments to oclif, so help and usage errors are oclif's, as
+ * bin/tailcalls.cjs then hands the same arguments to oclif, so help and usage errors are oclif's, as
  * before. What it takes runs the commands' own code: the privilege check (privileges.ts), the
  * listing (src/inspect/command.ts) and the error report (failure.ts) the oclif command calls.
  * test/cli/direct.test.ts checks both paths print the same bytes and exit with the same code.

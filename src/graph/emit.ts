@@ -12,11 +12,15 @@ import type {Graph} from './graph.js'
 import {type GraphFormat, formatGraph} from './render.js'
 
 /** Prints the graph; returns how many error findings it has (the command exits 16 if any). */
-export async function emitGraph(g: Graph, opts: {format: GraphFormat; output?: string}): Promise<{errors: number}> {
+export async function emitGraph(
+  g: Graph,
+  opts: {format: GraphFormat; output?: string},
+): Promise<{errors: number}> {
+  // Only the tree has colors; asking whether stdout is a terminal creates process.stdout.
   const text =
     opts.format === 'svg'
       ? await (await import('./svg.js')).renderSvg(g)
-      : formatGraph(g, opts.format, opts.output === undefined && useColor())
+      : formatGraph(g, opts.format, opts.format === 'tree' && opts.output === undefined && useColor())
   if (opts.output === undefined) await writeOut(text)
   else writeGraphFile(opts.output, text)
   return {errors: g.findings.filter((f) => f.severity === 'error').length}

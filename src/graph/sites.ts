@@ -438,16 +438,20 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   const leader = new Uint8Array(n)
   const calleeEntry = new Uint8Array(n)
   if (n > 0) leader[0] = 1
-  const succ: number[][] = new Array(n)
-  for (let i = 0; i < n; i++) succ[i] = []
+  // Successors of the jumps; every other instruction falls through (fallthrough() below): an
+  // array per instruction would be most of this loop's allocations.
+  const succ: (number[] | undefined)[] = new Array(n)
+  const fallthrough = (i: number): number[] => {
+    const t = isLdImm64(ins[i].code) ? i + 2 : i + 1
+    return t < n ? [t] : []
+  }
+
   for (let i = 0; i < n; i++) {
     if (!isInsn[i]) continue
     const code = ins[i].code
     if (isLdImm64(code) || (cls(code) !== CLS.jmp && cls(code) !== CLS.jmp32)) {
       // Falls through to the next instruction (which is never half of a ld_imm64) and ends no block:
       // what successors() says for it, without its allocations (most instructions are these).
-      const t = isLdImm64(code) ? i + 2 : i + 1
-      if (t < n) succ[i].push(t)
       continue
     }
 
@@ -480,15 +484,20 @@ export function findTailCallSites(xlated: Uint8Array): SiteAnalysis {
   // Blocks: start → [start, end], with successor block starts.
   const blockOf = new Int32Array(n).fill(-1)
   const blocks: {end: number; start: number; succ: number[]}[] = []
+  let b: {end: number; start: number; succ: number[]} | undefined
   for (let i = 0; i < n; i++) {
     if (!isInsn[i]) continue
-    if (leader[i] || blocks.length === 0) blocks.push({end: i, start: i, succ: []})
-    const b = blocks.at(-1)!
+    if (leader[i] || b === undefined) {
+      b = {end: i, start: i, succ: []}
+      blocks.push(b)
+    }
+
     b.end = i
     blockOf[i] = blocks.length - 1
   }
 
-  for (const b of blocks) b.succ = [...new Set(succ[b.end].map((t) => blockOf[t]).filter((t) => t >= 0))]
+  for (const b of blocks)
+    b.succ = [...new Set((succ[b.end] ?? fallthrough(b.end)).map((t) => blockOf[t]).filter((t) => t >= 0))]
   const hasPred = new Uint8Array(blocks.length)
   for (const b of blocks) for (const s of b.succ) hasPred[s] = 1
 

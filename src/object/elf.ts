@@ -120,8 +120,11 @@ export class ElfObject {
   /** A u64 that must be a usable file offset or size (a larger value cannot fit in any file). */
   u64(o: number): number {
     this.need(o, 8)
-    const v = this.littleEndian ? this.bytes.readBigUInt64LE(o) : this.bytes.readBigUInt64BE(o)
-    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v)
+    // Two u32 halves, not a BigInt (read for every symbol and relocation): exact below 2^53.
+    const b = this.bytes
+    const lo = this.littleEndian ? b.readUInt32LE(o) : b.readUInt32BE(o + 4)
+    const hi = this.littleEndian ? b.readUInt32LE(o + 4) : b.readUInt32BE(o)
+    return hi >= 0x20_0000 ? Number.MAX_SAFE_INTEGER : hi * 0x1_0000_0000 + lo
   }
 
   private need(o: number, n: number): void {

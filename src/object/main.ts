@@ -87,7 +87,12 @@ export async function run(argv: string[]): Promise<number | undefined> {
   if (!args) return undefined
   try {
     const format = (args.json ? 'json' : (args.format ?? 'tree')) as GraphFormat
-    const {errors} = await runObjectGraph({format, object: args.object, programs: args.programs, slots: args.slots})
+    const {errors} = await runObjectGraph({
+      format,
+      object: args.object,
+      programs: args.programs,
+      slots: args.slots,
+    })
     return errors > 0 ? EXIT.graphErrors : EXIT.ok
   } catch (error) {
     const known = toTailcallsError(error)

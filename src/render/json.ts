@@ -166,9 +166,15 @@ export function writeOut(text: string | Uint8Array, out: NodeJS.WritableStream =
     out.once('error', onError)
     try {
       out.write(text, (error) => {
-        out.removeListener('error', onError)
-        if (!error) resolve(true)
-        else if (isBrokenPipe(error)) resolve(false)
+        if (!error) {
+          out.removeListener('error', onError)
+          resolve(true)
+          return
+        }
+
+        // The stream emits 'error' after this callback: onError stays to take it (an 'error'
+        // event nobody listens to kills the process with a stack trace, e.g. under `| head`).
+        if (isBrokenPipe(error)) resolve(false)
         else reject(error)
       })
     } catch (error) {
