@@ -12,10 +12,7 @@ import type {Graph} from './graph.js'
 import {type GraphFormat, formatGraph} from './render.js'
 
 /** Prints the graph; returns how many error findings it has (the command exits 16 if any). */
-export async function emitGraph(
-  g: Graph,
-  opts: {format: GraphFormat; output?: string},
-): Promise<{errors: number}> {
+export async function emitGraph(g: Graph, opts: {format: GraphFormat; output?: string}): Promise<{errors: number}> {
   // Only the tree has colors; asking whether stdout is a terminal creates process.stdout.
   const text =
     opts.format === 'svg'
