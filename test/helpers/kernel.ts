@@ -1,7 +1,7 @@
 // Kernel-object bookkeeping for tests: what a test created must be gone when it ends.
 // Other objects exist on the machine (and other tests may run concurrently), so every
 // check is on the ids this test created, never on whole-system lists.
-import {execFileSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 
 import {type ObjectKind, nextId} from '../../src/kernel/ids.js'
 import {startCli} from './cli.js'
@@ -9,8 +9,23 @@ import {until} from './progress.js'
 
 // bpftool's JSON is the oracle: its shape is whatever bpftool prints, read field by field.
 export function bpftoolJson(args: string[]): any {
-  return JSON.parse(execFileSync('bpftool', ['--json', ...args], {encoding: 'utf8', maxBuffer: 1 << 28}))
+  const r = spawnSync('bpftool', ['--json', ...args], {encoding: 'utf8', maxBuffer: 1 << 28})
+  if (r.status === 0) return JSON.parse(r.stdout)
+  if (r.status === 255 && isOneLinkShow(args) && r.stderr === '') {
+    // bpftool 7.5 (Debian 13) prints one link (`link show id N`, `link show pinned P`) in full and
+    // then exits 255 every time: after a single link its do_show returns `errno == ENOENT ? 0 :
+    // -1`, errno being whatever call failed last (stdio's isatty check on stdout: ENOTTY). 7.1
+    // returns what showing the link returned. A failure there prints {"error": …} instead.
+    const shown = JSON.parse(r.stdout)
+    if (shown && typeof shown === 'object' && !Array.isArray(shown) && shown.error === undefined) return shown
+  }
+  throw new Error(
+    `bpftool --json ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout || String(r.error ?? '')).trim()}`,
+  )
 }
+
+const isOneLinkShow = (args: string[]): boolean =>
+  args.length === 4 && args[0] === 'link' && (args[1] === 'show' || args[1] === 'list')
 
 /**
  * Whether an id exists, asked with BPF_*_GET_NEXT_ID, which does not open the object.

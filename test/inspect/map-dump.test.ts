@@ -328,6 +328,22 @@ describe('BTF we build and load: ENUM64, signed enums, type tags, odd ints', nee
   })
 })
 
+/**
+ * bpftool 7.5 (Debian 13) adds `"inner_map_id": N` after the value of each map-of-maps entry: the
+ * value's four bytes again, as a number. tailcalls keeps bpftool 7.1's entries, a deliberate choice
+ * (README: Requirements): the same JSON whichever bpftool is installed. Only a key that repeats its
+ * value is taken out of bpftool's text; the rest is compared byte for byte.
+ */
+function withoutInnerMapId(text: string): string {
+  return text.replace(
+    /("value":\[("0x[0-9a-f]{2}",?){4}\]),"inner_map_id":(\d+)\}/g,
+    (entry: string, value: string, _byte: string, id: string) => {
+      const bytes = Buffer.from(JSON.parse(value.slice('"value":'.length)).map((b: string) => Number(b)))
+      return bytes.readUInt32LE() === Number(id) ? `${value}}` : entry
+    },
+  )
+}
+
 describe('maps without BTF of other types: map-of-maps (empty slots skipped), LRU hashes', needsRoot, () => {
   const fds: number[] = []
   after(() => {
@@ -361,7 +377,7 @@ describe('maps without BTF of other types: map-of-maps (empty slots skipped), LR
 
     for (const fd of [outer, lru, lruPcpu]) {
       const id = String(mapInfo(fd).id)
-      const want = bpftoolDump('id', id)
+      const want = withoutInnerMapId(bpftoolDump('id', id))
       for (const extra of [[], ['--no-batch']]) {
         const r = await ours(['id', id, '--json', ...extra])
         assert.equal(r.code, 0, r.stderr)

@@ -15,6 +15,9 @@ before(() => {
 })
 after(() => rmSync(dir, {force: true, recursive: true}))
 
+/** The clang major that builds the committed bpf/tailcalls.bpf.o: Debian 12's, as on CI's host. */
+const COMMITTED_WITH_CLANG = 14
+
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, {encoding: 'utf8', maxBuffer: 1 << 26, ...opts})
 
 /** What matters of an object: its programs (section, name, instructions) and its maps (BTF). */
@@ -50,6 +53,15 @@ test('the committed object is what the source builds', (t) => {
   assert.deepEqual(a.funcs, b.funcs, 'same programs')
   assert.ok(a.funcs.some((f) => f.startsWith("FUNC 'prog3_v2'")))
   assert.deepEqual(a.maps, b.maps, 'same maps')
+  // Another clang allocates registers and orders instructions its own way: Debian 13's clang 19
+  // builds the same source into other instructions. Only the clang that builds the committed object
+  // can say it is the source's; under any other the programs and maps above are what is compared
+  // (and the event layout by the test below). CI's npm test runs with that clang.
+  const major = Number(/clang version (\d+)/.exec(run('clang', ['--version']))?.[1])
+  if (major !== COMMITTED_WITH_CLANG) {
+    t.diagnostic(`clang ${major}, not ${COMMITTED_WITH_CLANG}: instructions not compared with the committed object's`)
+    return
+  }
   assert.equal(
     a.disasm,
     b.disasm,
