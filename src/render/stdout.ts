@@ -27,6 +27,13 @@ class FdStdout extends EventEmitter {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
       this.stream = process.stdout
+      // The stream reports a closed reader as an 'error' event after the write's callback; the
+      // callers (json.ts) listen on this object, so it is passed on to them. With nobody
+      // listening any more, a closed reader only means the output is over.
+      this.stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (this.listenerCount('error') > 0) this.emit('error', e)
+        else if (e.code !== 'EPIPE') throw e
+      })
       return this.stream.write(bytes, cb)
     }
 
