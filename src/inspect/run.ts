@@ -10,6 +10,7 @@ import {type SelectableKind, type Selector, withSelection} from '../kernel/selec
 import {writeJson, writeJsonArray, writeOut} from '../render/json.js'
 import {renderTable} from '../render/table.js'
 import {type ShowContext, type ShowOptions, showContext} from './context.js'
+import {oneShotListing} from './one-shot.js'
 import {type View, keyValueRows} from './views.js'
 
 export interface InspectSpec<T> {
@@ -35,12 +36,12 @@ export async function runInspect<T extends Record<string, unknown>>(
   const ctx = showContext(spec.kind, opts)
   if (!opts.selector) {
     if (opts.json) {
-      await writeJsonArray(spec.list(ctx))
+      await writeJsonArray(oneShotListing(spec.list(ctx)))
       return
     }
 
     const rows: string[][] = []
-    for (const o of spec.list(ctx)) rows.push(spec.view.row(o))
+    for (const o of oneShotListing(spec.list(ctx))) rows.push(spec.view.row(o))
     await writeOut(rows.length === 0 ? `${spec.empty}\n` : renderTable(spec.view.columns, rows))
     return
   }
