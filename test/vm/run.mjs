@@ -405,7 +405,9 @@ async function runVm(spec) {
   }
 
   mkdirSync(join(cache, 'runs'), {recursive: true})
-  const share = mkdtempSync(join(cache, 'runs', `${label}-`))
+  // The runner's pid in the name: whoever checks that a run removed its shares (test/vm/runner.test.ts)
+  // can tell them from those of another matrix run on the machine.
+  const share = mkdtempSync(join(cache, 'runs', `${label}-${process.pid}-`))
   shares.add(share)
   const tmpfsDirs = ['/tmp', '/run'].filter((d) => !(REPO + '/').startsWith(d + '/'))
   writeFileSync(join(share, 'guest.conf'), `TMPFS_DIRS=${q(tmpfsDirs.join(' '))}\n`)

@@ -98,9 +98,10 @@ function runMatrix(
 function assertCleanSince(before, run) {
   assert.deepEqual(qemuOf(run.pid), [], 'no qemu of this runner left running')
   assert.deepEqual(mounts(), before.mounts, 'nothing mounted on the host')
-  // Only shares this runner made: another matrix run on the machine may end and remove its own meanwhile.
+  // Only shares this runner made (named <kernel>-<runner's pid>-XXXXXX): another matrix run on the
+  // machine makes and removes its own meanwhile.
   assert.deepEqual(
-    shares().filter((s) => !before.shares.includes(s)),
+    shares().filter((s) => !before.shares.includes(s) && s.includes(`-${run.pid}-`)),
     [],
     'result shares removed',
   )
