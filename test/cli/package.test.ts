@@ -28,6 +28,7 @@ const EXPECTED = [
   'README.md',
   'bin/run.js',
   'bin/tailcalls.cjs',
+  'bpf/pids.bpf.o',
   'bpf/tailcalls.bpf.o',
   'dist/bundle/direct.<digest>.cache',
   'dist/bundle/direct.cjs',

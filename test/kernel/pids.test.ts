@@ -1,0 +1,227 @@
+// The `pids` column's two sources agree: the BPF iterator (bpf/pids.bpf.o, the default) and the
+// /proc walk it falls back to. Two child processes hold one object of every kind (the second
+// also holds the first's map), and both tables must list exactly them, the same way, for those
+// objects; the iterator is what runs by default on a kernel with BTF, /proc when
+// TAILCALLS_PIDS=proc or when the kernel has no BTF; the CLI prints the same pids either way;
+// and nothing the iterator loaded outlives the call.
+import assert from 'node:assert/strict'
+import {type ChildProcessByStdio, spawn} from 'node:child_process'
+import {join} from 'node:path'
+import type {Readable, Writable} from 'node:stream'
+import {after, before, describe, test} from 'node:test'
+
+import {TailcallsError} from '../../src/errors.js'
+import {objectIds, tryOpenById, withFd} from '../../src/kernel/ids.js'
+import {progInfo} from '../../src/kernel/info.js'
+import {type PidRef, type PidTable, iterPidTables, pidTablesFrom, procPidTables} from '../../src/kernel/pids.js'
+import {ROOT, runCli} from '../helpers/cli.js'
+import {assertGone} from '../helpers/kernel.js'
+import {needsRoot} from '../helpers/root.js'
+
+interface Held {
+  btf: number
+  iterProg: number
+  link: number
+  map: number
+  pid: number
+  prog: number
+  shared: number | null
+}
+
+const KINDS = ['prog', 'map', 'link', 'btf'] as const
+const COMMS = ['tc-pids-a', 'tc-pids-b']
+const children: ChildProcessByStdio<Writable, Readable, null>[] = []
+const held: Held[] = []
+
+async function startHolder(comm: string, share?: number): Promise<Held> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'test', 'helpers', 'pids-worker.ts'),
+      comm,
+      `/sys/fs/bpf/tailcalls-pids-${process.pid}-${children.length}`,
+      ...(share === undefined ? [] : [String(share)]),
+    ],
+    {stdio: ['pipe', 'pipe', 'inherit']},
+  )
+  children.push(child)
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').once('data', resolve)
+    child.once('close', () => reject(new Error(`the holder ${comm} exited`)))
+  })
+  const h = JSON.parse(line) as Held
+  held.push(h)
+  return h
+}
+
+/** The holders of `id` in a table, [] when none. */
+const refs = (t: Map<string, PidTable>, kind: string, id: number): PidRef[] => t.get(kind)?.get(id) ?? []
+
+/** Both tables restricted to the objects the holders made. */
+function ours(t: Map<string, PidTable>): Record<string, PidRef[]> {
+  const out: Record<string, PidRef[]> = {}
+  for (const h of held) {
+    out[`prog ${h.prog}`] = refs(t, 'prog', h.prog)
+    out[`prog ${h.iterProg}`] = refs(t, 'prog', h.iterProg)
+    out[`map ${h.map}`] = refs(t, 'map', h.map)
+    out[`link ${h.link}`] = refs(t, 'link', h.link)
+    out[`btf ${h.btf}`] = refs(t, 'btf', h.btf)
+  }
+
+  return out
+}
+
+/** Run `fn` with environment variables set (undefined: unset), restoring them after. */
+function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]))
+  const set = (v: Record<string, string | undefined>) => {
+    for (const [k, x] of Object.entries(v)) {
+      if (x === undefined) delete process.env[k]
+      else process.env[k] = x
+    }
+  }
+
+  set(vars)
+  try {
+    return fn()
+  } finally {
+    set(saved)
+  }
+}
+
+describe('pids: the iterator and /proc', needsRoot, () => {
+  before(async () => {
+    const a = await startHolder(COMMS[0])
+    await startHolder(COMMS[1], a.map)
+  })
+
+  after(async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) resolve(undefined)
+            else {
+              c.once('close', resolve)
+              c.stdin.end()
+            }
+          }),
+      ),
+    )
+    for (const h of held) {
+      await assertGone({link: h.link, maps: {map: h.map}, programs: {iterProg: h.iterProg, prog: h.prog}})
+    }
+  })
+
+  test('give identical tables for the objects two children hold, as bpftool would list them', () => {
+    const [a, b] = held
+    const {source, tables: iter} = withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: undefined}, () =>
+      pidTablesFrom(KINDS),
+    )
+    assert.equal(source, 'iter', 'the iterator runs by default on a kernel with BTF')
+    const proc = procPidTables(KINDS)
+    assert.deepEqual(ours(iter), ours(proc))
+
+    const A = {comm: COMMS[0], pid: a.pid}
+    const B = {comm: COMMS[1], pid: b.pid}
+    // One entry per (object, process) however many fds it holds, pids ascending, comm of the leader.
+    assert.deepEqual(refs(iter, 'map', a.map), a.pid < b.pid ? [A, B] : [B, A], 'two holders of one map')
+    assert.equal(b.shared, a.map)
+    for (const [h, who] of [
+      [a, A],
+      [b, B],
+    ] as const) {
+      assert.deepEqual(refs(iter, 'prog', h.prog), [who])
+      assert.deepEqual(refs(iter, 'prog', h.iterProg), [who])
+      assert.deepEqual(refs(iter, 'link', h.link), [who], 'a link held as bpf_link and as bpf-link')
+      assert.deepEqual(refs(iter, 'btf', h.btf), [who])
+    }
+
+    // Our own process is never listed: we hold the iterator's own fds while it runs.
+    for (const t of iter.values()) for (const rs of t.values()) assert.ok(rs.every((r) => r.pid !== process.pid))
+    // Only the kinds asked for.
+    assert.deepEqual([...iterPidTables(['map']).keys()], ['map'])
+  })
+
+  test('the iterator leaves no program or link behind', async () => {
+    const last = Math.max(0, ...objectIds('prog'))
+    iterPidTables(KINDS)
+    const mine = new Set(held.map((h) => h.iterProg))
+    // Ids only grow: a program the call made has an id above `last`. Freed when the call returns
+    // (the kernel drops a program's id when its last reference goes); polled in case a busy machine
+    // defers the last put.
+    const leftover = () =>
+      [...objectIds('prog')]
+        .filter((id) => id > last && !mine.has(id))
+        .filter((id) => {
+          const fd = tryOpenById('prog', id)
+          return fd !== undefined && withFd(fd, (f) => progInfo(f).name === 'tailcalls_pids')
+        })
+    const {until} = await import('../helpers/progress.js')
+    await until(() => leftover().length === 0, 'the iterator program to go', {
+      everyMs: 50,
+      idleMs: 10_000,
+      progress: () => leftover().join(),
+    })
+  })
+
+  test('fall back to /proc when told to, or when the kernel has no BTF', () => {
+    const expected = ours(procPidTables(KINDS))
+    for (const [env, source] of [
+      [{TAILCALLS_PIDS: 'proc'}, 'proc'],
+      [{TAILCALLS_KERNEL_BTF: '/nonexistent/vmlinux'}, 'proc'],
+      [{TAILCALLS_KERNEL_BTF: '/nonexistent/vmlinux', TAILCALLS_PIDS: 'iter'}, 'iter'],
+      [{TAILCALLS_PIDS: 'iter'}, 'iter'],
+    ] as const) {
+      const r = withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: undefined, ...env}, () =>
+        pidTablesFrom(KINDS),
+      )
+      assert.equal(r.source, source, JSON.stringify(env))
+      assert.deepEqual(ours(r.tables), expected, JSON.stringify(env))
+    }
+
+    assert.throws(
+      () => withEnv({TAILCALLS_PIDS: 'kallsyms'}, () => pidTablesFrom(KINDS)),
+      (e: unknown) => e instanceof TailcallsError && /TAILCALLS_PIDS=kallsyms/.test(e.message),
+    )
+  })
+
+  test('the CLI prints the same pids through either source', async () => {
+    const [a] = held
+    for (const [kind, id] of [
+      ['prog', a.prog],
+      ['map', a.map],
+      ['link', a.link],
+    ] as const) {
+      const outs: unknown[] = []
+      for (const how of ['iter', 'proc', undefined]) {
+        const r = await runCli([kind, 'show', 'id', String(id), '--json'], {env: {TAILCALLS_PIDS: how}})
+        assert.equal(r.code, 0, r.stderr)
+        assert.equal(r.stderr, '')
+        outs.push((JSON.parse(r.stdout) as {pids?: unknown}).pids)
+      }
+
+      assert.deepEqual(outs[0], outs[1], `${kind} show: iter and proc`)
+      assert.deepEqual(outs[2], outs[0], `${kind} show: the default`)
+    }
+
+    const list = await runCli(['map', 'list', '--json'], {env: {TAILCALLS_PIDS: 'iter'}})
+    assert.equal(list.code, 0, list.stderr)
+    const m = (JSON.parse(list.stdout) as {id: number; pids?: PidRef[]}[]).find((x) => x.id === a.map)
+    assert.equal(m?.pids?.length, 2, list.stdout)
+  })
+
+  test('a TAILCALLS_PIDS that is neither iter nor proc: one line, nothing printed before it', async () => {
+    const r = await runCli(['map', 'list'], {env: {TAILCALLS_PIDS: 'kallsyms'}})
+    assert.equal(r.code, 2, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(
+      r.stderr,
+      /^tailcalls: error: TAILCALLS_PIDS=kallsyms is not a way to find pids; set TAILCALLS_PIDS to iter or proc, or unset it\n$/,
+    )
+    const quiet = await runCli(['map', 'list', '--no-pids', '--json'], {env: {TAILCALLS_PIDS: 'kallsyms'}})
+    assert.equal(quiet.code, 0, 'no pids, no question how to find them')
+  })
+})
