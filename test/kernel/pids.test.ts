@@ -169,15 +169,15 @@ describe('pids: the iterator and /proc', needsRoot, () => {
 
   test('fall back to /proc when told to, or when the kernel has no BTF', () => {
     const expected = ours(procPidTables(KINDS))
-    for (const [env, source] of [
-      [{TAILCALLS_PIDS: 'proc'}, 'proc'],
-      [{TAILCALLS_KERNEL_BTF: '/nonexistent/vmlinux'}, 'proc'],
+    const cases: [Record<string, string | undefined>, string][] = [
+      [{TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: 'proc'}, 'proc'],
+      [{TAILCALLS_KERNEL_BTF: '/nonexistent/vmlinux', TAILCALLS_PIDS: undefined}, 'proc'],
+      // iter means the iterator or an error: libbpf reads the kernel's own BTF, not ours to redirect.
       [{TAILCALLS_KERNEL_BTF: '/nonexistent/vmlinux', TAILCALLS_PIDS: 'iter'}, 'iter'],
-      [{TAILCALLS_PIDS: 'iter'}, 'iter'],
-    ] as const) {
-      const r = withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: undefined, ...env}, () =>
-        pidTablesFrom(KINDS),
-      )
+      [{TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: 'iter'}, 'iter'],
+    ]
+    for (const [env, source] of cases) {
+      const r = withEnv(env, () => pidTablesFrom(KINDS))
       assert.equal(r.source, source, JSON.stringify(env))
       assert.deepEqual(ours(r.tables), expected, JSON.stringify(env))
     }
