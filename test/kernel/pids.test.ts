@@ -6,6 +6,7 @@
 // and nothing the iterator loaded outlives the call.
 import assert from 'node:assert/strict'
 import {type ChildProcessByStdio, spawn} from 'node:child_process'
+import {chmodSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Readable, Writable} from 'node:stream'
 import {after, before, describe, test} from 'node:test'
@@ -16,6 +17,7 @@ import {progInfo} from '../../src/kernel/info.js'
 import {type PidRef, type PidTable, iterPidTables, pidTablesFrom, procPidTables} from '../../src/kernel/pids.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {assertGone} from '../helpers/kernel.js'
+import {runAsNobody} from '../helpers/nobody.js'
 import {needsRoot} from '../helpers/root.js'
 
 interface Held {
@@ -31,6 +33,8 @@ interface Held {
 const KINDS = ['prog', 'map', 'link', 'btf'] as const
 const COMMS = ['tc-pids-a', 'tc-pids-b']
 const children: ChildProcessByStdio<Writable, Readable, null>[] = []
+/** The pin prefix of holder i (it pins its map at `<prefix>-map`, its link at `<prefix>-link`). */
+const pinPrefix = (i: number): string => `/sys/fs/bpf/tailcalls-pids-${process.pid}-${i}`
 const held: Held[] = []
 
 async function startHolder(comm: string, share?: number): Promise<Held> {
@@ -41,7 +45,7 @@ async function startHolder(comm: string, share?: number): Promise<Held> {
       'tsx',
       join(ROOT, 'test', 'helpers', 'pids-worker.ts'),
       comm,
-      `/sys/fs/bpf/tailcalls-pids-${process.pid}-${children.length}`,
+      pinPrefix(children.length),
       ...(share === undefined ? [] : [String(share)]),
     ],
     {stdio: ['pipe', 'pipe', 'inherit']},
@@ -211,6 +215,31 @@ describe('pids: the iterator and /proc', needsRoot, () => {
     assert.equal(list.code, 0, list.stderr)
     const m = (JSON.parse(list.stdout) as {id: number; pids?: PidRef[]}[]).find((x) => x.id === a.map)
     assert.equal(m?.pids?.length, 2, list.stdout)
+  })
+
+  test('a caller with CAP_BPF alone gets /proc (the iterator needs CAP_PERFMON); with it, the iterator', async () => {
+    const [a, b] = held
+    // `map show pinned` needs only CAP_BPF; the pin must be one uid 65534 may open.
+    const pin = `${pinPrefix(0)}-map`
+    chmodSync(pin, 0o666)
+    const args = ['map', 'show', 'pinned', pin, '--json']
+    // Loading the iterator fails with EPERM, /proc answers: the holders are root's, whose fds uid
+    // 65534 may not read (EACCES, skipped), so no `pids`, and no error either.
+    const bpfOnly = await runAsNobody(args, {caps: '+bpf'})
+    assert.equal(bpfOnly.code, 0, bpfOnly.stderr)
+    assert.equal(bpfOnly.stderr, '')
+    const m = JSON.parse(bpfOnly.stdout) as {id: number; pids?: PidRef[]}
+    assert.equal(m.id, a.map)
+    assert.equal(m.pids, undefined)
+    const forced = await runAsNobody(args, {caps: '+bpf', env: {TAILCALLS_PIDS: 'iter'}})
+    assert.equal(forced.code, 3, `TAILCALLS_PIDS=iter: the iterator or an error: ${forced.stderr}`)
+    // CAP_PERFMON lets it load, and it sees every process's fds, as bpftool's iterator does.
+    const perfmon = await runAsNobody(args, {caps: '+bpf,+perfmon'})
+    assert.equal(perfmon.code, 0, perfmon.stderr)
+    assert.deepEqual(
+      (JSON.parse(perfmon.stdout) as {pids?: PidRef[]}).pids?.map((r) => r.pid),
+      [a.pid, b.pid].sort((x, y) => x - y),
+    )
   })
 
   test('a TAILCALLS_PIDS that is neither iter nor proc: one line, nothing printed before it', async () => {
