@@ -7,21 +7,26 @@
  * table), our own process excluded, one entry per (object, pid), pids ascending, comm of the
  * thread-group leader.
  *
- * - The iterator (the default): bpf/pids.bpf.o, an iter/task_file program, visits every fd of
+ * - The iterator: bpf/pids.bpf.o, an iter/task_file program, visits every fd of
  *   every process in the kernel and writes a record for each BPF object (src/libbpf/iter.ts loads
  *   it, reads it and frees it in one call). A fixed cost, mostly libbpf reading and parsing the
  *   kernel's BTF (5 MB on 6.18) for the program's CO-RE offsets and its attach target: ~50 ms of
  *   CPU on a busy 2-core machine, what the /proc walk spends on 1,500-3,000 BPF fds there; then
  *   nothing measurable per BPF fd, where /proc costs four system calls per BPF fd (and a
  *   readlinkat for every other fd).
- * - /proc, when the iterator cannot run here (see canFallBack) or TAILCALLS_PIDS=proc: for every
- *   process, every fd whose link is `anon_inode:bpf-prog|bpf-map|bpf_link|bpf-link|btf`, and its
+ * - /proc: for every process, every fd whose link is `anon_inode:bpf-prog|bpf-map|bpf_link|bpf-link|btf`, and its
  *   `prog_id:`/`map_id:`/`link_id:`/`btf_id:` line in /proc/<pid>/fdinfo/<fd>. Root (which we
  *   already need for BPF) can read them all. Two failures are skipped, and only these: a process
  *   or fd that went away while we walked (isProcGone), and a process whose fds we may not read
  *   (EACCES: a caller with CAP_BPF but not CAP_SYS_PTRACE, which `prog show pinned PATH`
  *   allows). The column is then incomplete rather than the command failed, as bpftool prints
  *   objects without pids when its iterator cannot run. Anything else is thrown.
+ *
+ * Which one (TAILCALLS_PIDS unset): the iterator when the machine holds at least
+ * ITER_FROM_OBJECTS objects of the kinds asked for (each is normally held by an fd, or pinned),
+ * /proc below that, where the walk costs a few ms and the iterator's load would be most of the
+ * command; /proc also when the iterator cannot run here (no kernel BTF, see canFallBack).
+ * TAILCALLS_PIDS=iter or =proc forces one.
  */
 import {closeSync, constants, existsSync, openSync, readFileSync, readdirSync} from 'node:fs'
 import {dirname, join} from 'node:path'
@@ -33,7 +38,7 @@ import {SysError, isErrno} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {PIDS_KIND, PIDS_RECORD} from '../sys/layouts.js'
 import {vmlinuxBtfPath} from './btf.js'
-import {type ObjectKind, kindOfLink} from './ids.js'
+import {type ObjectKind, kindOfLink, nextId} from './ids.js'
 import {fieldInt, isProcGone, tryReadProcFile} from './procfile.js'
 
 export interface PidRef {
@@ -151,13 +156,42 @@ export function pidTablesFrom(kinds: readonly ObjectKind[]): {
   if (how === 'proc') return proc()
   // TAILCALLS_PIDS=iter: the iterator or an error, never /proc.
   if (how === 'iter') return {source: 'iter', tables: iterPidTables(kinds)}
-  if (!existsSync(vmlinuxBtfPath())) return proc()
+  if (!existsSync(vmlinuxBtfPath()) || !manyObjects(kinds)) return proc()
   try {
     return {source: 'iter', tables: iterPidTables(kinds)}
   } catch (error) {
     if (canFallBack(error)) return proc()
     throw error
   }
+}
+
+/**
+ * From how many objects (of the kinds asked for) the iterator is chosen: its fixed ~50 ms of CPU
+ * is what the /proc walk spends on ~1,500 BPF fds (measured on a busy 2-core machine), so below
+ * 1,000 the walk is cheaper.
+ */
+export const ITER_FROM_OBJECTS = 1000
+
+/**
+ * Whether the machine holds at least ITER_FROM_OBJECTS objects of these kinds, counted by id
+ * (one get_next_id each, ~1.5 µs, stopping at the threshold). Without CAP_SYS_ADMIN the ids cannot
+ * be listed (EPERM): true, as such a caller (CAP_BPF + CAP_PERFMON) may read other processes'
+ * fds only through the iterator.
+ */
+export function manyObjects(kinds: readonly ObjectKind[]): boolean {
+  let n = 0
+  try {
+    for (const kind of kinds) {
+      for (let id = nextId(kind, 0); id !== undefined; id = nextId(kind, id)) {
+        if (++n >= ITER_FROM_OBJECTS) return true
+      }
+    }
+  } catch (error) {
+    if (isErrno(error, 'EPERM')) return true
+    throw error
+  }
+
+  return false
 }
 
 /**

@@ -1,9 +1,9 @@
-// The `pids` column's two sources agree: the BPF iterator (bpf/pids.bpf.o, the default) and the
-// /proc walk it falls back to. Two child processes hold one object of every kind (the second
-// also holds the first's map), and both tables must list exactly them, the same way, for those
-// objects; the iterator is what runs by default on a kernel with BTF, /proc when
-// TAILCALLS_PIDS=proc or when the kernel has no BTF; the CLI prints the same pids either way;
-// and nothing the iterator loaded outlives the call.
+// The `pids` column's two sources agree: the BPF iterator (bpf/pids.bpf.o) and the /proc walk.
+// Two child processes hold one object of every kind (the second also holds the first's map), and
+// both tables must list exactly them, the same way, for those objects; by default the iterator
+// runs on a kernel with BTF when the machine holds ITER_FROM_OBJECTS objects or more, /proc below
+// that, when TAILCALLS_PIDS=proc or when the kernel has no BTF; the CLI prints the same pids
+// either way; and nothing the iterator loaded outlives the call.
 import assert from 'node:assert/strict'
 import {type ChildProcessByStdio, spawn} from 'node:child_process'
 import {chmodSync} from 'node:fs'
@@ -14,11 +14,21 @@ import {after, before, describe, test} from 'node:test'
 import {TailcallsError} from '../../src/errors.js'
 import {objectIds, tryOpenById, withFd} from '../../src/kernel/ids.js'
 import {progInfo} from '../../src/kernel/info.js'
-import {type PidRef, type PidTable, iterPidTables, pidTablesFrom, procPidTables} from '../../src/kernel/pids.js'
+import {
+  ITER_FROM_OBJECTS,
+  type PidRef,
+  type PidTable,
+  iterPidTables,
+  manyObjects,
+  pidTablesFrom,
+  procPidTables,
+} from '../../src/kernel/pids.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {assertGone} from '../helpers/kernel.js'
 import {runAsNobody} from '../helpers/nobody.js'
 import {needsRoot} from '../helpers/root.js'
+import {sys} from '../../src/sys/ffi.js'
+import {BPF_PROG_TYPE} from '../../src/sys/uapi.js'
 
 interface Held {
   btf: number
@@ -121,11 +131,15 @@ describe('pids: the iterator and /proc', needsRoot, () => {
 
   test('give identical tables for the objects two children hold, as bpftool would list them', () => {
     const [a, b] = held
-    const {source, tables: iter} = withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: undefined}, () =>
+    const {source, tables: iter} = withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: 'iter'}, () =>
       pidTablesFrom(KINDS),
     )
-    assert.equal(source, 'iter', 'the iterator runs by default on a kernel with BTF')
+    assert.equal(source, 'iter')
+    // Unset: the iterator from ITER_FROM_OBJECTS objects on (other users' objects count too), /proc below.
+    const auto = withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: undefined}, () => pidTablesFrom(KINDS))
+    assert.equal(auto.source, manyObjects(KINDS) ? 'iter' : 'proc')
     const proc = procPidTables(KINDS)
+    assert.deepEqual(ours(auto.tables), ours(proc))
     assert.deepEqual(ours(iter), ours(proc))
 
     const A = {comm: COMMS[0], pid: a.pid}
@@ -169,6 +183,32 @@ describe('pids: the iterator and /proc', needsRoot, () => {
       idleMs: 10_000,
       progress: () => leftover().join(),
     })
+  })
+
+  test('unset, the choice follows the machine: the iterator once ITER_FROM_OBJECTS programs exist', () => {
+    // Load programs until the machine holds the threshold (other users' count too), in this
+    // process (its own fds are left out of the table), and free them again.
+    const progLoad = sys().optional(
+      'int bpf_prog_load(int type, const char *name, const char *license, const void *insns, size_t cnt, const void *opts)',
+    )
+    assert.ok(progLoad, 'libbpf has bpf_prog_load')
+    const insns = Buffer.from([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]) // r0 = 0; exit
+    const fds: number[] = []
+    const auto = () =>
+      withEnv({TAILCALLS_KERNEL_BTF: undefined, TAILCALLS_PIDS: undefined}, () => pidTablesFrom(['prog']))
+    try {
+      for (let i = 0; i < ITER_FROM_OBJECTS && !manyObjects(['prog']); i++) {
+        const fd = progLoad(BPF_PROG_TYPE.SOCKET_FILTER, 'tc_pids_many', 'GPL', insns, 2, null) as number
+        assert.ok(fd >= 0, `bpf_prog_load: ${fd}`)
+        fds.push(fd)
+      }
+
+      const many = auto()
+      assert.equal(many.source, 'iter')
+      assert.deepEqual(ours(many.tables), ours(procPidTables(['prog'])))
+    } finally {
+      for (const fd of fds) sys().libc.close(fd)
+    }
   })
 
   test('fall back to /proc when told to, or when the kernel has no BTF', () => {
