@@ -49,7 +49,8 @@ const LAYERS = {
   // graph --object hands the object-file analysis (object/) to the same renderers.
   graph: [...FEATURE, 'object/'],
   inspect: FEATURE,
-  kernel: ['btf/', ...BASE],
+  // kernel/pids.ts runs its BPF iterator through libbpf/iter.ts (load, read, free in one call).
+  kernel: ['btf/', 'libbpf/iter.js', ...BASE],
   libbpf: BASE,
   load: [...FEATURE, ...FEATURE_DEPS.load],
   object: [...FEATURE, ...FEATURE_DEPS.object],

@@ -12,7 +12,8 @@ export const bpffsFlag = {
   pids: Flags.boolean({
     allowNo: true,
     default: true,
-    description: 'add `pids` (processes holding each object, read from /proc); --no-pids skips the /proc walk',
+    description:
+      'add `pids` (processes holding each object, found by a BPF iterator, or from /proc where it cannot load); --no-pids skips finding them',
   }),
 }
 

@@ -1,17 +1,20 @@
 /**
  * What every show/list shares: the pid table (`pids`, an extra on Debian's bpftool) and,
- * with `--bpffs`, the pin table (`pinned`), both built once per command before the objects
- * are opened, as bpftool does (so we never report ourselves).
+ * with `--bpffs`, the pin table (`pinned`), each built once per command. The pin table is built
+ * before the objects are opened, as bpftool does. The pid table is built when the first object
+ * asks for it, so a command with nothing to print never loads the pids iterator; the fds we hold
+ * by then are not reported, since the table leaves our own process out.
  */
 import type {ObjectKind} from '../kernel/ids.js'
 import type {MapCache} from './metadata.js'
-import {type PidTable, buildPidTable} from '../kernel/pids.js'
+import {type PidTable, buildPidTable, pidsMethod} from '../kernel/pids.js'
 import {type PinTable, buildPinTable} from '../kernel/pinned.js'
 
 export interface ShowContext {
   /** Maps already looked at for program metadata (each map id is opened once per command). */
   maps?: MapCache
-  pids?: PidTable
+  /** Read on first use by showContext's context (a getter): see the header. */
+  readonly pids?: PidTable
   /**
    * bpftool prints `pinned` only with -f and only when at least one object of the kind is
    * pinned; it is then present on every object ([] when unpinned). undefined = no key.
@@ -22,15 +25,21 @@ export interface ShowContext {
 export interface ShowOptions {
   /** bpftool -f/--bpffs: add `pinned` (walks every bpffs mount). */
   bpffs?: boolean
-  /** Leave out `pids` (saves the /proc walk). */
+  /** Leave out `pids` (saves loading the pids iterator, or the /proc walk). */
   noPids?: boolean
 }
 
 export function showContext(kind: ObjectKind, opts: ShowOptions = {}): ShowContext {
+  if (!opts.noPids) pidsMethod()
   const pins = opts.bpffs ? buildPinTable(kind) : undefined
+  let pids: PidTable | undefined
   return {
     maps: new Map(),
-    pids: opts.noPids ? undefined : buildPidTable(kind),
+    get pids() {
+      if (opts.noPids) return undefined
+      pids ??= buildPidTable(kind)
+      return pids
+    },
     pins: pins && pins.size > 0 ? pins : undefined,
   }
 }

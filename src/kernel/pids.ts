@@ -3,23 +3,42 @@
  * (`[{pid, comm}]`). Debian's bpftool 7.1 is built without the BPF-iterator skeleton that
  * computes them, so this is a documented extra there.
  *
- * We read /proc instead of loading a BPF iterator: for every process, every fd whose link is
- * `anon_inode:bpf-prog|bpf-map|bpf_link|bpf-link`, and its `prog_id:`/`map_id:`/`link_id:`
- * line in /proc/<pid>/fdinfo/<fd>. Root (which we already need for BPF) can read them all.
- * Two failures are skipped, and only these: a process or fd that went away while we walked
- * (isProcGone), and a process whose fds we may not read (EACCES: a caller with CAP_BPF but
- * not CAP_SYS_PTRACE, which `prog show pinned PATH` allows). The column is then incomplete
- * rather than the command failed, as bpftool prints objects without pids when its iterator
- * cannot run. Anything else is thrown.
+ * Two ways to the same table, with the same rules as bpftool: tgids only (threads share the fd
+ * table), our own process excluded, one entry per (object, pid), pids ascending, comm of the
+ * thread-group leader.
  *
- * Same rules as bpftool: tgids only (threads share the fd table), our own process excluded,
- * one entry per (object, pid), pids ascending, comm of the thread-group leader.
+ * - The iterator: bpf/pids.bpf.o, an iter/task_file program, visits every fd of
+ *   every process in the kernel and writes a record for each BPF object (src/libbpf/iter.ts loads
+ *   it, reads it and frees it in one call). A fixed cost, mostly libbpf reading and parsing the
+ *   kernel's BTF (5 MB on 6.18) for the program's CO-RE offsets and its attach target: ~50 ms of
+ *   CPU on a busy 2-core machine, what the /proc walk spends on 1,500-3,000 BPF fds there; then
+ *   nothing measurable per BPF fd, where /proc costs four system calls per BPF fd (and a
+ *   readlinkat for every other fd).
+ * - /proc: for every process, every fd whose link is `anon_inode:bpf-prog|bpf-map|bpf_link|bpf-link|btf`, and its
+ *   `prog_id:`/`map_id:`/`link_id:`/`btf_id:` line in /proc/<pid>/fdinfo/<fd>. Root (which we
+ *   already need for BPF) can read them all. Two failures are skipped, and only these: a process
+ *   or fd that went away while we walked (isProcGone), and a process whose fds we may not read
+ *   (EACCES: a caller with CAP_BPF but not CAP_SYS_PTRACE, which `prog show pinned PATH`
+ *   allows). The column is then incomplete rather than the command failed, as bpftool prints
+ *   objects without pids when its iterator cannot run. Anything else is thrown.
+ *
+ * Which one (TAILCALLS_PIDS unset): the iterator when the machine holds at least
+ * ITER_FROM_OBJECTS objects of the kinds asked for (each is normally held by an fd, or pinned),
+ * /proc below that, where the walk costs a few ms and the iterator's load would be most of the
+ * command; /proc also when the iterator cannot run here (no kernel BTF, see canFallBack).
+ * TAILCALLS_PIDS=iter or =proc forces one.
  */
-import {closeSync, constants, openSync, readFileSync, readdirSync} from 'node:fs'
+import {closeSync, constants, existsSync, openSync, readFileSync, readdirSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
-import {type ObjectKind, kindOfLink} from './ids.js'
+import {TailcallsError} from '../errors.js'
+import {readIterator} from '../libbpf/iter.js'
 import {SysError, isErrno} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
+import {PIDS_KIND, PIDS_RECORD} from '../sys/layouts.js'
+import {vmlinuxBtfPath} from './btf.js'
+import {type ObjectKind, kindOfLink, nextId} from './ids.js'
 import {fieldInt, isProcGone, tryReadProcFile} from './procfile.js'
 
 export interface PidRef {
@@ -105,12 +124,181 @@ function openFdinfoDir(pid: number): number | undefined {
 const LINK_MAX = 32
 
 /**
- * Build the table for the given kinds in one /proc walk. Each fd's link is read with readlinkat
+ * How pids are found, from TAILCALLS_PIDS: `iter` (the iterator, or an error), `proc` (/proc
+ * only), or unset: the iterator, else /proc. Callers that print before the table is built check
+ * it first, so a wrong value is an error before any output.
+ */
+export function pidsMethod(): 'auto' | 'iter' | 'proc' {
+  const how = process.env.TAILCALLS_PIDS
+  if (how === undefined || how === '') return 'auto'
+  if (how === 'iter' || how === 'proc') return how
+  throw new TailcallsError('usage', `TAILCALLS_PIDS=${how} is not a way to find pids`, {
+    hint: 'set TAILCALLS_PIDS to iter or proc, or unset it',
+  })
+}
+
+/**
+ * The table for the given kinds: through the iterator, or through /proc when TAILCALLS_PIDS=proc
+ * says so, when the kernel has no BTF (the iterator's offsets come from it), or when loading
+ * fails in a way canFallBack accepts.
+ */
+export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, PidTable> {
+  return pidTablesFrom(kinds).tables
+}
+
+/** buildPidTables, saying which way the table was built (the tests check the choice). */
+export function pidTablesFrom(kinds: readonly ObjectKind[]): {
+  source: 'iter' | 'proc'
+  tables: Map<ObjectKind, PidTable>
+} {
+  const how = pidsMethod()
+  const proc = () => ({source: 'proc' as const, tables: procPidTables(kinds)})
+  if (how === 'proc') return proc()
+  // TAILCALLS_PIDS=iter: the iterator or an error, never /proc.
+  if (how === 'iter') return {source: 'iter', tables: iterPidTables(kinds)}
+  if (!existsSync(vmlinuxBtfPath()) || !manyObjects(kinds)) return proc()
+  try {
+    return {source: 'iter', tables: iterPidTables(kinds)}
+  } catch (error) {
+    if (canFallBack(error)) return proc()
+    throw error
+  }
+}
+
+/**
+ * From how many objects (of the kinds asked for) the iterator is chosen: its fixed ~50 ms of CPU
+ * is what the /proc walk spends on ~1,500 BPF fds (measured on a busy 2-core machine), so below
+ * 1,000 the walk is cheaper.
+ */
+export const ITER_FROM_OBJECTS = 1000
+
+/**
+ * Whether the machine holds at least ITER_FROM_OBJECTS objects of these kinds, counted by id
+ * (one get_next_id each, ~1.5 µs, stopping at the threshold). Without CAP_SYS_ADMIN the ids cannot
+ * be listed (EPERM): true, as such a caller (CAP_BPF + CAP_PERFMON) may read other processes'
+ * fds only through the iterator.
+ */
+export function manyObjects(kinds: readonly ObjectKind[]): boolean {
+  let n = 0
+  try {
+    for (const kind of kinds) {
+      for (let id = nextId(kind, 0); id !== undefined; id = nextId(kind, id)) {
+        if (++n >= ITER_FROM_OBJECTS) return true
+      }
+    }
+  } catch (error) {
+    if (isErrno(error, 'EPERM')) return true
+    throw error
+  }
+
+  return false
+}
+
+/**
+ * Failures that mean "this kernel or this caller cannot run the iterator", after which /proc
+ * answers instead; everything else (our object unreadable, a read that fails midway, no memory)
+ * is thrown.
+ * - EPERM, EACCES (load, attach, create): an iter/ program is a tracing program, which needs
+ *   CAP_PERFMON (or CAP_SYS_ADMIN) besides CAP_BPF; a caller with CAP_BPF alone gets these.
+ * - ESRCH, ENOENT (load): libbpf finds no kernel BTF, or no `bpf_iter_task_file` in it (a kernel
+ *   before 5.8), or a field we read has no match (relocation).
+ * - EINVAL, ENOTSUPP, EOPNOTSUPP (load, attach): the kernel refuses the program type, the
+ *   iterator target or a helper it lacks.
+ * TAILCALLS_DEBUG=1 shows libbpf's own account of the failure; TAILCALLS_PIDS=iter turns it into
+ * an error.
+ */
+function canFallBack(error: unknown): boolean {
+  if (!(error instanceof SysError)) return false
+  switch (error.op) {
+    case 'bpf_object__load':
+    case 'bpf_program__attach_iter': {
+      return isErrno(error, 'EPERM', 'EACCES', 'ESRCH', 'ENOENT', 'EINVAL', 'ENOTSUPP', 'EOPNOTSUPP')
+    }
+
+    case 'bpf_iter_create': {
+      return isErrno(error, 'EPERM', 'EACCES')
+    }
+
+    default: {
+      return false
+    }
+  }
+}
+
+const PIDS_OBJECT = 'pids.bpf.o'
+const PIDS_PROGRAM = 'tailcalls_pids'
+
+/** bpf/pids.bpf.o of this installation (built from bpf/pids.bpf.c, shipped with the package). */
+function pidsObject(): Buffer {
+  // src/kernel/pids.ts, dist/src/kernel/pids.js or dist/bundle/*.cjs → <root>/bpf/pids.bpf.o
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'bpf', PIDS_OBJECT)
+    if (existsSync(candidate)) return readFileSync(candidate)
+  }
+
+  throw new TailcallsError('notFound', `the bundled BPF object bpf/${PIDS_OBJECT} is missing`, {
+    hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls; --no-pids works without it',
+  })
+}
+
+const KIND_OF_RECORD = new Map<number, ObjectKind>(
+  Object.entries(PIDS_KIND).map(([kind, n]) => [n, kind as ObjectKind]),
+)
+
+/**
+ * The table through the iterator (throws when it cannot run: buildPidTables decides what then).
+ * The records come in the kernel's task order; a process whose threads do not share one fd table
+ * is visited once per table, so each list is put in pid order and deduplicated at the end.
+ */
+export function iterPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, PidTable> {
+  const tables = new Map<ObjectKind, PidTable>()
+  for (const k of kinds) tables.set(k, new Map())
+  const out = readIterator(pidsObject(), PIDS_PROGRAM, 'the pids iterator (bpf/pids.bpf.o)')
+  const self = process.pid
+  const {size, id: ID, tgid: TGID, kind: KIND, comm: COMM, commSize} = PIDS_RECORD
+  let unordered = false
+  for (let at = 0; at + size <= out.length; at += size) {
+    const pid = out.readUInt32LE(at + TGID)
+    // 0: the holder's pid could not be read (a process on its way out); /proc would not list it.
+    if (pid === self || pid === 0) continue
+    const kind = KIND_OF_RECORD.get(out.readUInt32LE(at + KIND))
+    const table = kind && tables.get(kind)
+    if (!table) continue
+    const id = out.readUInt32LE(at + ID)
+    let refs = table.get(id)
+    if (!refs) table.set(id, (refs = []))
+    const last = refs.at(-1)
+    if (last?.pid === pid) continue
+    if (last && last.pid > pid) unordered = true
+    const nul = out.indexOf(0, at + COMM)
+    const end = nul === -1 || nul > at + COMM + commSize ? at + COMM + commSize : nul
+    refs.push({comm: out.toString('utf8', at + COMM, end), pid})
+  }
+
+  if (unordered) {
+    for (const table of tables.values()) {
+      for (const [id, refs] of table) {
+        if (refs.length < 2) continue
+        refs.sort((a, b) => a.pid - b.pid)
+        table.set(
+          id,
+          refs.filter((r, i) => i === 0 || refs[i - 1].pid !== r.pid),
+        )
+      }
+    }
+  }
+
+  return tables
+}
+
+/**
+ * The table for the given kinds in one /proc walk. Each fd's link is read with readlinkat
  * relative to the process's open fd directory (the kernel resolves one name, not five, and the
  * call skips Node's path handling): a machine holds thousands of fds, most of them not BPF.
  * The fds of a process come in the directory's order; only the pids need to be in order.
  */
-export function buildPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, PidTable> {
+export function procPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, PidTable> {
   const tables = new Map<ObjectKind, PidTable>()
   for (const k of kinds) tables.set(k, new Map())
   const self = process.pid

@@ -32,6 +32,8 @@ export type VoidPtr = Buffer | Uint8Array | Uint32Array | BigUint64Array | bigin
 export interface Libbpf {
   // --- object lifecycle (libbpf.h) ---
   bpf_object__open_file(path: string, opts: null): BpfObject | null
+  /** An object from memory: libbpf parses the bytes during the call and keeps no pointer to them. */
+  bpf_object__open_mem(buf: Buffer, size: number, opts: null): BpfObject | null
   bpf_object__load(obj: BpfObject): number
   bpf_object__close(obj: BpfObject): void
   bpf_object__find_program_by_name(obj: BpfObject, name: string): BpfProgram | null
@@ -52,6 +54,8 @@ export interface Libbpf {
   bpf_map__name(map: BpfMap): string
   bpf_map__fd(map: BpfMap): number
   bpf_map__set_max_entries(map: BpfMap, n: number): number
+  /** An iter/… program attached as an iterator (opts NULL: no map or task filter). */
+  bpf_program__attach_iter(prog: BpfProgram, opts: null): BpfLink | null
   bpf_link__fd(link: BpfLink): number
   bpf_link__pin(link: BpfLink, path: string): number
   bpf_link__destroy(link: BpfLink): number
@@ -104,6 +108,8 @@ export interface Libbpf {
     probeAddr: bigint[],
   ): number
   bpf_enable_stats(type: number): number
+  /** BPF_ITER_CREATE: a new fd whose read() runs the iterator behind the link. */
+  bpf_iter_create(linkFd: number): number
   /** The id of the XDP program attached to `ifindex` in the mode `flags` selects (0: any); *id = 0 when none. */
   bpf_xdp_query_id(ifindex: number, flags: number, progId: number[]): number
   /** hook: struct bpf_tc_hook (TC_HOOK in src/load/tc.ts); opts: struct bpf_tc_opts. */
@@ -230,6 +236,7 @@ function bind(): Sys {
 
   const libbpfProtos = [
     'bpf_object *bpf_object__open_file(const char *path, const void *opts)',
+    'bpf_object *bpf_object__open_mem(const void *obj_buf, size_t obj_buf_sz, const void *opts)',
     'int bpf_object__load(bpf_object *obj)',
     'void bpf_object__close(bpf_object *obj)',
     'bpf_program *bpf_object__find_program_by_name(const bpf_object *obj, const char *name)',
@@ -249,6 +256,7 @@ function bind(): Sys {
     'const char *bpf_map__name(const bpf_map *map)',
     'int bpf_map__fd(const bpf_map *map)',
     'int bpf_map__set_max_entries(bpf_map *map, uint32_t n)',
+    'bpf_link *bpf_program__attach_iter(const bpf_program *prog, const void *opts)',
     'int bpf_link__fd(const bpf_link *link)',
     'int bpf_link__pin(bpf_link *link, const char *path)',
     'int bpf_link__destroy(bpf_link *link)',
@@ -278,6 +286,7 @@ function bind(): Sys {
     'int bpf_btf_get_fd_by_id(uint32_t id)',
     'int bpf_task_fd_query(int pid, int fd, uint32_t flags, char *buf, _Inout_ uint32_t *buf_len, _Out_ uint32_t *prog_id, _Out_ uint32_t *fd_type, _Out_ uint64_t *probe_offset, _Out_ uint64_t *probe_addr)',
     'int bpf_enable_stats(int type)',
+    'int bpf_iter_create(int link_fd)',
     'int bpf_xdp_query_id(int ifindex, int flags, _Out_ uint32_t *prog_id)',
     'int bpf_tc_hook_create(void *hook)',
     'int bpf_tc_hook_destroy(void *hook)',

@@ -38,6 +38,22 @@ export const CHAIN_STATS = {
   ringbuf_drops: 48, // u64
 } as const
 
+/**
+ * struct pids_record in bpf/pids.h: what the pids iterator (bpf/pids.bpf.o) writes for each fd
+ * that refers to a BPF object (test/sys/object.test.ts compiles against that header).
+ */
+export const PIDS_RECORD = {
+  size: 28,
+  id: 0, // u32
+  tgid: 4, // u32
+  kind: 8, // u32, PIDS_KIND
+  comm: 12, // char[16], NUL-padded
+  commSize: 16,
+} as const
+
+/** enum pids_kind in bpf/pids.h: the record's kind, our numbering (not the kernel's). */
+export const PIDS_KIND = {prog: 1, map: 2, link: 3, btf: 4} as const
+
 /** libbpf 1.1's struct bpf_map_create_opts (sz first: libbpf checks it). */
 export const MAP_CREATE_OPTS = {
   size: 48,

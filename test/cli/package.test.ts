@@ -10,6 +10,9 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {after, before, test} from 'node:test'
 
+import {mapInfo} from '../../src/kernel/info.js'
+import {sys} from '../../src/sys/ffi.js'
+import {BPF_MAP_TYPE} from '../../src/sys/uapi.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 
 interface Run {
@@ -28,6 +31,7 @@ const EXPECTED = [
   'README.md',
   'bin/run.js',
   'bin/tailcalls.cjs',
+  'bpf/pids.bpf.o',
   'bpf/tailcalls.bpf.o',
   'dist/bundle/direct.<digest>.cache',
   'dist/bundle/direct.cjs',
@@ -145,3 +149,29 @@ test('the installed tailcalls lists programs as JSON', {skip: process.getuid?.()
   assert.ok(Array.isArray(list))
   for (const p of list) assert.equal(typeof p.id, 'number')
 })
+
+test(
+  'the installed tailcalls finds pids with its own iterator (bpf/pids.bpf.o from the package)',
+  {skip: process.getuid?.() !== 0 && 'needs root'},
+  async () => {
+    // A map this test process holds: the CLI lists its holder, us.
+    const fd = sys().libbpf.bpf_map_create(BPF_MAP_TYPE.ARRAY, 'tc_pack_pids', 4, 4, 1, null)
+    assert.ok(fd >= 0, `bpf_map_create: ${fd}`)
+    try {
+      const id = mapInfo(fd).id
+      const r = await run(['map', 'show', 'id', String(id), '--json'], {
+        command: installed,
+        env: {TAILCALLS_PIDS: 'iter'},
+        prefix: [],
+      })
+      assert.equal(r.code, 0, r.stderr)
+      const pids = (JSON.parse(r.stdout) as {pids?: {pid: number}[]}).pids
+      assert.deepEqual(
+        pids?.map((p) => p.pid),
+        [process.pid],
+      )
+    } finally {
+      sys().libc.close(fd)
+    }
+  },
+)
