@@ -13,7 +13,7 @@ export const bpffsFlag = {
     allowNo: true,
     default: true,
     description:
-      'add `pids` (processes holding each object, found by a BPF iterator, or from /proc where it cannot load); --no-pids skips finding them',
+      'add `pids` (processes holding each object, from /proc, or by a BPF iterator once 1,000 objects exist); --no-pids skips finding them',
   }),
 }
 
