@@ -7,8 +7,6 @@
  * the Chain: the kernel empties a prog array when its last user reference closes.
  */
 import {existsSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {TailcallsError, check} from '../errors.js'
 import {vmlinuxBtfPath} from '../kernel/btf.js'
@@ -17,6 +15,7 @@ import {SysError, checkRet} from '../sys/error.js'
 import {linkInfo, mapInfo, progInfo} from '../kernel/info.js'
 import {requireBpfPrivileges} from '../kernel/privileges.js'
 import {LoadedObject} from '../libbpf/object.js'
+import {bundledObjectFile} from '../libbpf/bundled.js'
 import {type BpfLink, sys} from '../sys/ffi.js'
 import {CHAIN_STATS, SLOT, STAGE_PROGS, TAIL_CALL_SLOTS} from '../sys/layouts.js'
 import {BPF_UPDATE_FLAG} from '../sys/uapi.js'
@@ -27,16 +26,7 @@ export const TRACEPOINT = 'sched_process_exec'
 
 /** The object built from bpf/tailcalls.bpf.c and shipped with the package. */
 export function bundledObjectPath(): string {
-  // dist/src/chain/chain.js or src/chain/chain.ts → <root>/bpf/tailcalls.bpf.o
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'bpf', 'tailcalls.bpf.o')
-    if (existsSync(candidate)) return candidate
-  }
-
-  throw new TailcallsError('notFound', 'the bundled BPF object bpf/tailcalls.bpf.o is missing', {
-    hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls',
-  })
+  return bundledObjectFile('tailcalls.bpf.o')
 }
 
 /** The per-CPU value count of a per-CPU map (libbpf reads /sys/devices/system/cpu/possible). */

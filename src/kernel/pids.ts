@@ -29,11 +29,11 @@
  * TAILCALLS_PIDS=iter or =proc forces one.
  */
 import {closeSync, constants, existsSync, openSync, readFileSync, readdirSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {TailcallsError} from '../errors.js'
+import {bundledObjectFile} from '../libbpf/bundled.js'
 import {readIterator} from '../libbpf/iter.js'
+import {cstring} from '../sys/cstring.js'
 import {SysError, isErrno} from '../sys/error.js'
 import {sys} from '../sys/ffi.js'
 import {PIDS_KIND, PIDS_RECORD} from '../sys/layouts.js'
@@ -230,16 +230,7 @@ const PIDS_PROGRAM = 'tailcalls_pids'
 
 /** bpf/pids.bpf.o of this installation (built from bpf/pids.bpf.c, shipped with the package). */
 function pidsObject(): Buffer {
-  // src/kernel/pids.ts, dist/src/kernel/pids.js or dist/bundle/*.cjs → <root>/bpf/pids.bpf.o
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'bpf', PIDS_OBJECT)
-    if (existsSync(candidate)) return readFileSync(candidate)
-  }
-
-  throw new TailcallsError('notFound', `the bundled BPF object bpf/${PIDS_OBJECT} is missing`, {
-    hint: 'rebuild it with `npm run build:bpf` (needs clang) or reinstall tailcalls; --no-pids works without it',
-  })
+  return readFileSync(bundledObjectFile(PIDS_OBJECT, '; --no-pids works without it'))
 }
 
 const KIND_OF_RECORD = new Map<number, ObjectKind>(
@@ -271,9 +262,7 @@ export function iterPidTables(kinds: readonly ObjectKind[]): Map<ObjectKind, Pid
     const last = refs.at(-1)
     if (last?.pid === pid) continue
     if (last && last.pid > pid) unordered = true
-    const nul = out.indexOf(0, at + COMM)
-    const end = nul === -1 || nul > at + COMM + commSize ? at + COMM + commSize : nul
-    refs.push({comm: out.toString('utf8', at + COMM, end), pid})
+    refs.push({comm: cstring(out, at + COMM, commSize), pid})
   }
 
   if (unordered) {
