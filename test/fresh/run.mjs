@@ -125,7 +125,11 @@ async function ensureDebootstrap() {
   log('installing debootstrap with apt-get')
   const env = {...process.env, DEBIAN_FRONTEND: 'noninteractive'}
   await run('apt-get', ['update', '-qq'], {env, timeoutMs: 600_000})
-  await runOk('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'debootstrap'], {env, timeoutMs: 600_000})
+  await runOk(
+    'apt-get',
+    ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=600', '--no-install-recommends', 'debootstrap'],
+    {env, timeoutMs: 600_000},
+  )
 }
 
 // ---------------------------------------------------------------------------
