@@ -652,7 +652,8 @@ async function main() {
     }
     await Promise.all(Array.from({length: Math.min(jobs, releases.length)}, worker))
   } finally {
-    rmSync(bare, {recursive: true, force: true})
+    // The bare repository and the private enter.sh (each release removed its own root already).
+    removeLive()
   }
   rows.sort((a, b) => releases.indexOf(a.release) - releases.indexOf(b.release))
 
