@@ -49,7 +49,8 @@ const LAYERS = {
   // graph --object hands the object-file analysis (object/) to the same renderers.
   graph: [...FEATURE, 'object/'],
   inspect: FEATURE,
-  // kernel/pids.ts runs its BPF iterator through libbpf/iter.ts (load, read, free in one call), from the shipped bpf/pids.bpf.o (libbpf/bundled.ts).
+  // kernel/pids.ts runs its BPF iterator through libbpf/iter.ts (load, read, free in one call),
+  // from the shipped bpf/pids.bpf.o (found by libbpf/bundled.ts).
   kernel: ['btf/', 'libbpf/iter.js', 'libbpf/bundled.js', ...BASE],
   libbpf: BASE,
   load: [...FEATURE, ...FEATURE_DEPS.load],
